@@ -1,0 +1,87 @@
+"""What task functions see of the simulator, and small array-API helpers.
+
+Task functions take a `Frame` and return arrays. They are written against the Python array API
+so that NumPy evaluates them on batches here and jax.numpy evaluates them under `jit`/`vmap`:
+every function works on any number of leading batch dimensions, never mutates its inputs and
+never branches in Python on array values.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any, NamedTuple
+
+Array = Any
+
+
+class Frame(NamedTuple):
+    """Simulator quantities at one control step (leading batch dimensions allowed)."""
+
+    qpos: Array  # (..., nq)
+    qvel: Array  # (..., nv)
+    site_xpos: Array  # (..., nsite, 3)
+    site_xmat: Array  # (..., nsite, 9)
+    xpos: Array  # (..., nbody, 3) body positions, for objects
+    sensordata: Array  # (..., nsensordata)
+    actuator_force: Array  # (..., nu)
+
+
+FRAME_FIELDS: tuple[str, ...] = Frame._fields
+
+
+def xp_of(x: Array) -> ModuleType:
+    """The array-API namespace of an array: numpy for NumPy arrays, jax.numpy for JAX arrays."""
+    return x.__array_namespace__()
+
+
+def norm(x: Array) -> Array:
+    """Euclidean norm over the last axis."""
+    xp = xp_of(x)
+    return xp.sqrt(xp.sum(x * x, axis=-1))
+
+
+def gravity_in_frame(xmat: Array) -> Array:
+    """Unit gravity direction expressed in a frame given by its row-major rotation matrix (..., 9).
+
+    It is minus the third row of R: (0, 0, -1) for an upright frame.
+    """
+    return -xmat[..., 6:9]
+
+
+def heading_rotate(xmat: Array, vec_xy: Array) -> Array:
+    """Rotate world-frame xy vectors into the frame's heading (yaw-only) frame."""
+    xp = xp_of(vec_xy)
+    fx, fy = xmat[..., 0], xmat[..., 3]  # world x/y of the frame's x axis
+    scale = xp.sqrt(fx * fx + fy * fy) + 1e-9
+    c, s = fx / scale, fy / scale
+    x, y = vec_xy[..., 0], vec_xy[..., 1]
+    return xp.stack([c * x + s * y, -s * x + c * y], axis=-1)
+
+
+def heading_unrotate(xmat: Array, vec_xy: Array) -> Array:
+    """Inverse of `heading_rotate`: heading-frame xy vectors into the world frame."""
+    xp = xp_of(vec_xy)
+    fx, fy = xmat[..., 0], xmat[..., 3]
+    scale = xp.sqrt(fx * fx + fy * fy) + 1e-9
+    c, s = fx / scale, fy / scale
+    x, y = vec_xy[..., 0], vec_xy[..., 1]
+    return xp.stack([c * x - s * y, s * x + c * y], axis=-1)
+
+
+def uniform(u: Array, low: Array, high: Array) -> Array:
+    """Map uniform samples in [0, 1) onto [low, high)."""
+    return low + (high - low) * u
+
+
+def put(x: Array, index: Any, values: Array) -> Array:
+    """x with the entries at positions `index` of the last axis replaced by `values`.
+
+    A one-hot product rather than an indexed assignment, so it never mutates and runs as is
+    under jax.jit and vmap.
+    """
+    import numpy as np
+
+    xp = xp_of(x)
+    onehot = xp.asarray(np.eye(x.shape[-1])[np.asarray(index)])  # (k, n)
+    keep = 1.0 - xp.sum(onehot, axis=0)
+    return x * keep + values @ onehot

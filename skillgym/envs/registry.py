@@ -1,0 +1,60 @@
+"""The env registry: every robot x skill pair as `skillgym/<Robot>-<Skill>-v0`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+
+from skillgym.envs.robots import ROBOT_NAMES, robot_config
+from skillgym.envs.task import Task, TaskConfig
+from skillgym.envs.vector import SkillEnv, SkillVectorEnv
+from skillgym.skills import SKILLS, skill_class
+
+
+def env_id(robot: str, skill: str) -> str:
+    return f"skillgym/{robot.capitalize()}-{skill}-v0"
+
+
+def make_task(robot: str, skill: str, config: TaskConfig | None = None) -> Task:
+    """The task object behind an env id's robot and skill names."""
+    robot_cfg = robot_config(robot)
+    return skill_class(robot_cfg.kind, skill)(robot_cfg, config)
+
+
+def make_env(robot: str, skill: str, config: TaskConfig | None = None, **kwargs: Any) -> SkillEnv:
+    """Entry point of `gym.make`."""
+    return SkillEnv(make_task(robot, skill, config), env_id=env_id(robot, skill), **kwargs)
+
+
+def make_vector_env(
+    robot: str, skill: str, num_envs: int, config: TaskConfig | None = None, **kwargs: Any
+) -> SkillVectorEnv:
+    """Entry point of `gym.make_vec(..., vectorization_mode="vector_entry_point")`."""
+    return SkillVectorEnv(
+        make_task(robot, skill, config), num_envs=num_envs, env_id=env_id(robot, skill), **kwargs
+    )
+
+
+def registered() -> dict[str, tuple[str, str]]:
+    """Env id -> (robot, skill) for every robot x skill of matching kinds."""
+    return {
+        env_id(robot, skill): (robot, skill)
+        for robot in ROBOT_NAMES
+        for cls in SKILLS
+        if cls.robot_kind == robot_config(robot).kind
+        for skill in [cls.name]
+    }
+
+
+def register_all() -> None:
+    for env, (robot, skill) in registered().items():
+        if env in gym.registry:
+            continue
+        gym.register(
+            id=env,
+            entry_point=make_env,
+            vector_entry_point=make_vector_env,
+            kwargs={"robot": robot, "skill": skill},
+            disable_env_checker=False,
+        )

@@ -1,0 +1,45 @@
+"""Per-robot constants. A robot plugs into every skill of its kind through one small config."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+
+
+@dataclasses.dataclass(frozen=True)
+class RobotConfig:
+    """What skills need to know about a robot beyond its MJCF file."""
+
+    name: str  # the MJCF file in skillgym/assets/robots, and the env id prefix
+    kind: str  # "humanoid" or "arm"
+    frame_skip: int  # physics steps per 50 Hz control step
+    action_scale: float | tuple[float, ...]  # PD target = default pose + action_scale * action
+    base_site: str  # the site whose orientation defines base tilt
+
+
+@dataclasses.dataclass(frozen=True)
+class HumanoidConfig(RobotConfig):
+    """Humanoid constants: heights that scale the skills to the body."""
+
+    standing_height: float = 1.0  # pelvis height at the default pose
+    fall_height: float = 0.6  # pelvis below this ends an episode
+    squat_height_range: tuple[float, float] = (0.6, 1.0)  # pelvis targets for Squat
+
+
+@dataclasses.dataclass(frozen=True)
+class ArmConfig(RobotConfig):
+    """Arm constants: where the table and the reachable workspace are."""
+
+    table_height: float = 0.75
+    workspace_low: tuple[float, float, float] = (0.25, -0.3, 0.8)  # grip targets, world frame
+    workspace_high: tuple[float, float, float] = (0.65, 0.3, 1.15)
+
+
+ROBOT_NAMES: tuple[str, ...] = ("tall19", "compact21", "tall21", "arm7")
+
+
+def robot_config(name: str) -> RobotConfig:
+    """The config of a robot by name, from its module in this package."""
+    if name not in ROBOT_NAMES:
+        raise ValueError(f"unknown robot {name!r}; robots: {', '.join(ROBOT_NAMES)}")
+    return importlib.import_module(f"{__name__}.{name}").CONFIG

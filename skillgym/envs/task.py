@@ -1,0 +1,263 @@
+"""The task interface: one definition of a skill that every physics backend runs.
+
+A `Task` owns three kinds of things:
+
+* structure, used once: the MjSpec of its scene and the indices it reads from the compiled model;
+* sizes: goal, observation, the number of uniform samples a reset consumes;
+* pure array functions over a `Frame`: reset sampling, observations, reward terms, termination,
+  accuracy metrics and success.
+
+`advance` is the per-step bookkeeping shared by the backends: it turns a frame into rewards,
+done flags, success and episode statistics, with no state outside its arguments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, NamedTuple
+
+import mujoco
+import numpy as np
+
+from skillgym.envs.frame import Array, Frame, gravity_in_frame, put, xp_of
+from skillgym.envs.robots import RobotConfig
+
+RewardTerm = Callable[["Task", Frame, "EpisodeState", Array], Array]
+
+
+class ResetSample(NamedTuple):
+    """Initial state and goal drawn for a reset."""
+
+    qpos: Array
+    qvel: Array
+    goal: Array
+
+
+class EpisodeState(NamedTuple):
+    """Per-env episode bookkeeping, carried between steps (a pytree for JAX)."""
+
+    goal: Array  # (..., goal_size)
+    last_action: Array  # (..., nu)
+    steps: Array  # (...,) control steps taken this episode
+    episode_return: Array  # (...,)
+    streak: Array  # (...,) consecutive steps with the goal reached
+    success_once: Array  # (...,) bool: success at any step so far
+    metric_sums: Array  # (..., n_metrics) running sums of the task's metrics
+    feasibility_sums: Array  # (..., 4) running sums of FEASIBILITY_METRICS
+
+
+class StepResult(NamedTuple):
+    """What one control step produced, before any auto-reset."""
+
+    state: EpisodeState
+    reward: Array
+    terminated: Array
+    truncated: Array
+    success: Array
+
+
+FEASIBILITY_METRICS: tuple[str, ...] = ("abs_torque", "abs_joint_vel", "base_tilt", "power")
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskConfig:
+    """Settings every task has; skills extend it with their own fields."""
+
+    episode_seconds: float = 5.0
+    hold_seconds: float = 0.5  # the goal must be held this long to count as success
+    reward_weights: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    reset_joint_noise: float = 0.05  # rad, uniform, around the default pose
+
+
+class Task(ABC):
+    """A goal-conditioned task on one robot. Subclasses are one small file each."""
+
+    name: ClassVar[str]
+    robot_kind: ClassVar[str]  # "humanoid" or "arm": the robots this task accepts
+    goal_size: ClassVar[int]
+    metric_names: ClassVar[tuple[str, ...]]  # accuracy metrics; the first is the headline one
+    success_rule: ClassVar[str]  # one line, shown by `skillgym list`
+
+    def __init__(self, robot: RobotConfig, config: TaskConfig | None = None) -> None:
+        if robot.kind != self.robot_kind:
+            raise ValueError(f"{self.name} needs a {self.robot_kind} robot, not {robot.name!r}")
+        self.robot = robot
+        self.config = config if config is not None else self.default_config()
+        unknown = set(self.config.reward_weights) - set(self.reward_terms())
+        if unknown:
+            raise ValueError(f"{self.name}: unknown reward terms {sorted(unknown)}")
+
+    # ---- structure -------------------------------------------------------------------------
+
+    @classmethod
+    @abstractmethod
+    def default_config(cls) -> TaskConfig:
+        """The configuration the registered env uses."""
+
+    def build_spec(self) -> mujoco.MjSpec:
+        """The scene: the robot, plus whatever props the task adds."""
+        from skillgym.assets import robot_spec
+
+        return robot_spec(self.robot.name)
+
+    def bind(self, model: mujoco.MjModel) -> None:
+        """Resolve names into the index constants the array functions use."""
+        home = model.keyframe("home")
+        self.home_qpos = np.array(home.qpos)
+        self.default_ctrl = np.array(home.ctrl)
+        self.action_scale = np.broadcast_to(
+            np.asarray(self.robot.action_scale, dtype=np.float64), (model.nu,)
+        ).copy()
+        # Joints driven directly by an actuator (a tendon-driven gripper is not among them).
+        self.joint_actuators = np.array(
+            [i for i in range(model.nu) if model.actuator_trntype[i] == mujoco.mjtTrn.mjTRN_JOINT]
+        )
+        joints = model.actuator_trnid[self.joint_actuators, 0]
+        self.joint_qpos_adr = model.jnt_qposadr[joints]
+        self.joint_dof_adr = model.jnt_dofadr[joints]
+        self.dt = model.opt.timestep * self.robot.frame_skip
+        self.episode_steps = round(self.config.episode_seconds / self.dt)
+        self.hold_steps = max(1, round(self.config.hold_seconds / self.dt))
+        self.base_site = model.site(self.robot.base_site).id
+        self.nv = model.nv
+
+    @staticmethod
+    def sensor_slice(model: mujoco.MjModel, name: str) -> slice:
+        sensor = model.sensor(name)
+        return slice(int(sensor.adr[0]), int(sensor.adr[0] + sensor.dim[0]))
+
+    # ---- sizes -----------------------------------------------------------------------------
+
+    @property
+    def reset_uniforms(self) -> int:
+        """How many uniform samples one env's reset consumes."""
+        return len(self.joint_qpos_adr) + self.goal_uniforms
+
+    goal_uniforms: ClassVar[int]
+
+    # ---- pure array functions ----------------------------------------------------------------
+
+    def sample_reset(self, u: Array) -> ResetSample:
+        """Default pose with uniform joint noise, zero velocity, and a sampled goal."""
+        xp = xp_of(u)
+        nj = len(self.joint_qpos_adr)
+        noise = self.config.reset_joint_noise * (2.0 * u[..., :nj] - 1.0)
+        home = xp.asarray(self.home_qpos)
+        qpos = home + xp.zeros(u.shape[:-1] + home.shape)
+        qpos = put(qpos, self.joint_qpos_adr, qpos[..., self.joint_qpos_adr] + noise)
+        nv = self.nv
+        qvel = xp.zeros(u.shape[:-1] + (nv,))
+        qpos, goal = self.sample_episode(u[..., nj:], qpos)
+        return ResetSample(qpos, qvel, goal)
+
+    @abstractmethod
+    def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+        """Goal and object placement from `goal_uniforms` uniform samples: (qpos, goal)."""
+
+    @abstractmethod
+    def observe(self, frame: Frame, state: EpisodeState) -> Array:
+        """The policy's observation, goal first."""
+
+    @abstractmethod
+    def privileged(self, frame: Frame, state: EpisodeState) -> Array:
+        """Extra quantities for an asymmetric critic (not available on a real robot)."""
+
+    @abstractmethod
+    def reward_terms(self) -> Mapping[str, RewardTerm]:
+        """Named reward terms; `config.reward_weights` says how much each counts."""
+
+    @abstractmethod
+    def terminated(self, frame: Frame, state: EpisodeState) -> Array:
+        """True where the episode ends in failure (a fall, a dropped object)."""
+
+    @abstractmethod
+    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
+        """Per-step accuracy metrics, (..., len(metric_names))."""
+
+    @abstractmethod
+    def reached(self, frame: Frame, state: EpisodeState) -> Array:
+        """True where the goal is met at this step."""
+
+    def success(self, state: EpisodeState) -> Array:
+        """Default rule: the goal held for `hold_seconds`."""
+        return state.streak >= self.hold_steps
+
+    def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
+        """World positions of goal markers to draw for one env, (k, 3)."""
+        return np.zeros((0, 3))
+
+    # ---- helpers the backends share -----------------------------------------------------------
+
+    def ctrl_from_action(self, action: Array) -> Array:
+        """PD targets: default pose plus the scaled action."""
+        xp = xp_of(action)
+        return xp.asarray(self.default_ctrl) + xp.asarray(self.action_scale) * action
+
+    def initial_state(self, goal: Array) -> EpisodeState:
+        xp = xp_of(goal)
+        batch = goal.shape[:-1]
+        zeros = xp.zeros(batch)
+        return EpisodeState(
+            goal=goal,
+            last_action=xp.zeros(batch + (len(self.default_ctrl),)),
+            steps=xp.zeros(batch, dtype=xp.int32),
+            episode_return=zeros,
+            streak=xp.zeros(batch, dtype=xp.int32),
+            success_once=xp.zeros(batch, dtype=xp.bool),
+            metric_sums=xp.zeros(batch + (len(self.metric_names),)),
+            feasibility_sums=xp.zeros(batch + (len(FEASIBILITY_METRICS),)),
+        )
+
+    def reward(self, frame: Frame, state: EpisodeState, action: Array) -> tuple[Array, dict]:
+        """Weighted sum of the reward terms (scaled by dt), and each weighted term."""
+        terms = self.reward_terms()
+        parts = {
+            name: weight * terms[name](self, frame, state, action) * self.dt
+            for name, weight in self.config.reward_weights.items()
+        }
+        return sum(parts.values()), parts
+
+    def feasibility(self, frame: Frame) -> Array:
+        """Per-step mean |torque|, mean |joint velocity|, base tilt and mechanical power."""
+        xp = xp_of(frame.qvel)
+        torque = frame.actuator_force
+        joint_vel = xp.take(frame.qvel, xp.asarray(self.joint_dof_adr), axis=-1)
+        up = -gravity_in_frame(frame.site_xmat[..., self.base_site, :])[..., 2]
+        tilt = xp.acos(xp.clip(up, -1.0, 1.0))
+        joint_torque = xp.take(torque, xp.asarray(self.joint_actuators), axis=-1)
+        power = xp.sum(xp.abs(joint_torque * joint_vel), axis=-1)
+        return xp.stack(
+            [xp.mean(xp.abs(torque), axis=-1), xp.mean(xp.abs(joint_vel), axis=-1), tilt, power],
+            axis=-1,
+        )
+
+    def advance(self, frame: Frame, state: EpisodeState, action: Array) -> StepResult:
+        """Book-keep one control step taken with `action`; pure, for every backend."""
+        xp = xp_of(action)
+        reward, _ = self.reward(frame, state, action)
+        reached = self.reached(frame, state)
+        steps = state.steps + 1
+        state = state._replace(
+            last_action=action,
+            steps=steps,
+            episode_return=state.episode_return + reward,
+            streak=xp.where(reached, state.streak + 1, xp.zeros_like(state.streak)),
+            metric_sums=state.metric_sums + self.metrics(frame, state),
+            feasibility_sums=state.feasibility_sums + self.feasibility(frame),
+        )
+        success = self.success(state)
+        state = state._replace(success_once=state.success_once | success)
+        terminated = self.terminated(frame, state)
+        truncated = (steps >= self.episode_steps) & ~terminated
+        return StepResult(state, reward, terminated, truncated, success)
+
+    def episode_summary(self, state: EpisodeState) -> dict[str, Any]:
+        """Means over the episode so far, for info dicts and evaluation."""
+        steps = np.maximum(np.asarray(state.steps), 1)[..., None]
+        metrics = np.asarray(state.metric_sums) / steps
+        feas = np.asarray(state.feasibility_sums) / steps
+        out = {name: metrics[..., i] for i, name in enumerate(self.metric_names)}
+        out.update({name: feas[..., i] for i, name in enumerate(FEASIBILITY_METRICS)})
+        return out

@@ -1,0 +1,303 @@
+"""Gymnasium environments over a task: the batched `SkillVectorEnv` and the single `SkillEnv`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+from gymnasium.vector import AutoresetMode
+
+from skillgym.envs.cpu import CpuPhysics
+from skillgym.envs.render import Renderer
+from skillgym.envs.task import EpisodeState, StepResult, Task
+
+OBS_MODES = ("flat", "dict")
+
+
+def _stack_state(states: EpisodeState) -> EpisodeState:
+    return EpisodeState(*(np.asarray(x) for x in states))
+
+
+class SkillVectorEnv(gym.vector.VectorEnv):
+    """N envs of one task stepped as one batch on native MuJoCo.
+
+    Episodes that end are reset in the same step (Gymnasium's SAME_STEP autoreset): the
+    returned observation is the new episode's first, and `info["final_obs"]`/`info["final_info"]`
+    hold the finished episode's last, masked by `info["_final_obs"]`.
+    """
+
+    metadata: dict[str, Any] = {
+        "render_modes": ["rgb_array", "human"],
+        "autoreset_mode": AutoresetMode.SAME_STEP,
+    }
+
+    def __init__(
+        self,
+        task: Task,
+        num_envs: int = 1,
+        num_threads: int | None = None,
+        obs_mode: str = "flat",
+        render_mode: str | None = None,
+        width: int = 320,
+        height: int = 240,
+        env_id: str | None = None,
+    ) -> None:
+        if obs_mode not in OBS_MODES:
+            raise ValueError(f"obs_mode must be one of {OBS_MODES}, not {obs_mode!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
+        if num_envs < 1:
+            raise ValueError(f"num_envs must be at least 1, not {num_envs}")
+        self.task = task
+        self.env_id = env_id or f"{task.robot.name}-{task.name}"
+        self.model = task.build_spec().compile()
+        task.bind(self.model)
+        self.num_envs = num_envs
+        self.frame_skip = task.robot.frame_skip
+        self.dt = self.model.opt.timestep * self.frame_skip
+        self.obs_mode = obs_mode
+        self.render_mode = render_mode
+        self.physics = CpuPhysics(self.model, num_envs, self.frame_skip, num_threads)
+        self._renderer = Renderer(self.model, width, height, render_mode, task)
+        self._rng = np.random.default_rng()
+        self._state: EpisodeState | None = None
+
+        self.single_action_space = gym.spaces.Box(-1.0, 1.0, (self.model.nu,), np.float32)
+        self.action_space = gym.vector.utils.batch_space(self.single_action_space, num_envs)
+        self.single_observation_space = self._observation_space()
+        self.observation_space = gym.vector.utils.batch_space(
+            self.single_observation_space, num_envs
+        )
+
+    # ---- spaces and observations -------------------------------------------------------------
+
+    def _observation_space(self) -> gym.Space:
+        u = np.full((1, self.task.reset_uniforms), 0.5)
+        sample = self.task.sample_reset(u)
+        self.physics.reset(np.array([0]), sample.qpos, sample.qvel, self.task.default_ctrl)
+        frame = _first(self.physics.frame())
+        state = self.task.initial_state(sample.goal[0])
+        sizes = {
+            "observation": self.task.observe(frame, state).shape[-1],
+            "goal": self.task.goal_size,
+            "privileged": self.task.privileged(frame, state).shape[-1],
+        }
+
+        def box(size: int) -> gym.spaces.Box:
+            return gym.spaces.Box(-np.inf, np.inf, (size,), np.float32)
+
+        if self.obs_mode == "flat":
+            return box(sizes["observation"])
+        return gym.spaces.Dict({key: box(size) for key, size in sizes.items()})
+
+    def _observe(self, state: EpisodeState) -> np.ndarray | dict[str, np.ndarray]:
+        frame = self.physics.frame()
+        obs = np.asarray(self.task.observe(frame, state), dtype=np.float32)
+        if self.obs_mode == "flat":
+            return obs
+        return {
+            "observation": obs,
+            "goal": np.asarray(state.goal, dtype=np.float32),
+            "privileged": np.asarray(self.task.privileged(frame, state), dtype=np.float32),
+        }
+
+    # ---- reset and step ------------------------------------------------------------------------
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        super().reset(seed=seed)
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        self._state = self._reset_envs(np.arange(self.num_envs), self._state)
+        return self._observe(self._state), {}
+
+    def _reset_envs(self, ids: np.ndarray, state: EpisodeState | None) -> EpisodeState:
+        """Reset envs `ids` with fresh samples; return the whole batch's episode state."""
+        u = self._rng.random((len(ids), self.task.reset_uniforms))
+        sample = self.task.sample_reset(u)
+        self.physics.reset(ids, sample.qpos, sample.qvel, self.task.default_ctrl)
+        fresh = self.task.initial_state(np.asarray(sample.goal))
+        if state is None:
+            return fresh
+        return EpisodeState(*(_put(old, ids, new) for old, new in zip(state, fresh, strict=True)))
+
+    def _checked_action(self, actions: Any) -> np.ndarray:
+        actions = np.asarray(actions, dtype=np.float64)
+        expected = self.action_space.shape
+        if actions.shape != expected:
+            raise ValueError(
+                f"{self.env_id}: action has shape {actions.shape}, expected {expected}"
+            )
+        if not np.isfinite(actions).all():
+            raise ValueError(
+                f"{self.env_id}: action contains NaN or inf (expected finite values of shape "
+                f"{expected} in [-1, 1])"
+            )
+        return np.clip(actions, -1.0, 1.0)
+
+    def step_batch(self, actions: Any) -> tuple[StepResult, np.ndarray]:
+        """One control step of every env, without auto-reset; also says which blew up."""
+        if self._state is None:
+            raise gym.error.ResetNeeded(f"{self.env_id}: call reset() before step()")
+        action = self._checked_action(actions)
+        physics_error = self.physics.step(self.task.ctrl_from_action(action))
+        result = self.task.advance(self.physics.frame(), self._state, action)
+        result = StepResult(
+            _stack_state(result.state),
+            np.asarray(result.reward, dtype=np.float64),
+            np.asarray(result.terminated) & ~physics_error,
+            np.asarray(result.truncated) | physics_error,
+            np.asarray(result.success),
+        )
+        self._state = result.state
+        return result, physics_error
+
+    def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
+        result, physics_error = self.step_batch(actions)
+        done = result.terminated | result.truncated
+        info = self._step_info(result, physics_error)
+        if done.any():
+            ids = np.flatnonzero(done)
+            final_obs = self._observe(result.state)
+            if physics_error.any():  # a blown-up state is no observation
+                final_obs = _zero_where(final_obs, physics_error)
+            info["final_obs"] = _masked_objects(final_obs, done)
+            info["_final_obs"] = done
+            info["final_info"] = _masked_objects(
+                {**info, "episode": self.episode_info(result.state)}, done
+            )
+            info["_final_info"] = done
+            self._state = self._reset_envs(ids, self._state)
+        obs = self._observe(self._state)
+        return obs, result.reward, result.terminated, result.truncated, info
+
+    def _step_info(self, result: StepResult, physics_error: np.ndarray) -> dict[str, Any]:
+        return {"success": result.success, "physics_error": physics_error}
+
+    def episode_info(self, state: EpisodeState) -> dict[str, np.ndarray]:
+        """Episode statistics: return, length, success, mean accuracy and feasibility."""
+        return {
+            "r": np.asarray(state.episode_return),
+            "l": np.asarray(state.steps),
+            "success": np.asarray(state.success_once),
+            **self.task.episode_summary(state),
+        }
+
+    @property
+    def episode_state(self) -> EpisodeState | None:
+        return self._state
+
+    # ---- rendering -------------------------------------------------------------------------------
+
+    def render(self, env: int = 0) -> np.ndarray | None:
+        """An RGB frame of env `env` (rgb_array) or a viewer sync (human)."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode")
+            return None
+        self.physics.data(env, self._renderer.data)
+        state = EpisodeState(*(np.asarray(x)[env] for x in self._state)) if self._state else None
+        return self._renderer.render(state)
+
+    def close(self, **kwargs: Any) -> None:
+        self._renderer.close()
+        super().close(**kwargs)
+
+
+class SkillEnv(gym.Env):
+    """One env of a task, for `gym.make`; a batch of one underneath."""
+
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array", "human"]}
+
+    def __init__(self, task: Task, render_mode: str | None = None, **kwargs: Any) -> None:
+        self._vec = SkillVectorEnv(
+            task, num_envs=1, num_threads=1, render_mode=render_mode, **kwargs
+        )
+        self.task = task
+        self.model = self._vec.model
+        self.frame_skip = self._vec.frame_skip
+        self.dt = self._vec.dt
+        self.render_mode = render_mode
+        self.action_space = self._vec.single_action_space
+        self.observation_space = self._vec.single_observation_space
+        self.metadata = {**self.metadata, "render_fps": round(1.0 / self.dt)}
+
+    @property
+    def data(self) -> mujoco.MjData:
+        """The simulation's full MjData (a copy)."""
+        return self._vec.physics.data(0)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        super().reset(seed=seed)
+        obs, info = self._vec.reset(seed=seed, options=options)
+        return _first(obs), info
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        action = np.asarray(action)
+        if action.shape != self.action_space.shape:
+            raise ValueError(
+                f"{self._vec.env_id}: action has shape {action.shape}, "
+                f"expected {self.action_space.shape}"
+            )
+        result, physics_error = self._vec.step_batch(action[None])
+        info = {"success": bool(result.success[0]), "physics_error": bool(physics_error[0])}
+        done = bool(result.terminated[0] or result.truncated[0])
+        if done:
+            info["episode"] = {k: v[0] for k, v in self._vec.episode_info(result.state).items()}
+        obs = _first(self._vec._observe(result.state))
+        if physics_error[0]:
+            obs = np.zeros_like(obs) if isinstance(obs, np.ndarray) else _zero_where(obs, None)
+        return (
+            obs,
+            float(result.reward[0]),
+            bool(result.terminated[0]),
+            bool(result.truncated[0]),
+            info,
+        )
+
+    def render(self) -> np.ndarray | None:
+        return self._vec.render(0)
+
+    def close(self) -> None:
+        self._vec.close()
+
+
+def _first(tree: Any) -> Any:
+    """Env 0 of a batched array, dict of arrays or frame."""
+    if isinstance(tree, dict):
+        return {k: v[0] for k, v in tree.items()}
+    if isinstance(tree, tuple):
+        return type(tree)(*(x[0] for x in tree))
+    return tree[0]
+
+
+def _put(old: np.ndarray, ids: np.ndarray, new: np.ndarray) -> np.ndarray:
+    out = np.array(old, copy=True)
+    out[ids] = new
+    return out
+
+
+def _zero_where(obs: Any, mask: np.ndarray | None) -> Any:
+    if isinstance(obs, dict):
+        return {k: _zero_where(v, mask) for k, v in obs.items()}
+    if mask is None:
+        return np.zeros_like(obs)
+    return np.where(mask[:, None], 0.0, obs).astype(obs.dtype)
+
+
+def _masked_objects(tree: Any, mask: np.ndarray) -> np.ndarray:
+    """Per-env objects where `mask` is set, None elsewhere (Gymnasium's info layout)."""
+    out = np.full(len(mask), None, dtype=object)
+    for i in np.flatnonzero(mask):
+        out[i] = _index(tree, i)
+    return out
+
+
+def _index(tree: Any, i: int) -> Any:
+    if isinstance(tree, dict):
+        return {k: _index(v, i) for k, v in tree.items()}
+    return tree[i]

@@ -1,0 +1,21 @@
+"""Goal-conditioned, task-agnostic primitive skills, each defined once for every robot."""
+
+from skillgym.envs.task import Task
+from skillgym.skills.arm_reach import ArmReach
+from skillgym.skills.lift import Lift
+from skillgym.skills.push import Push
+from skillgym.skills.reach import Reach
+from skillgym.skills.squat import Squat
+from skillgym.skills.step import Step
+from skillgym.skills.walk import Walk
+
+SKILLS: tuple[type[Task], ...] = (Walk, Reach, Squat, Step, ArmReach, Push, Lift)
+
+
+def skill_class(kind: str, name: str) -> type[Task]:
+    """The skill called `name` for robots of `kind`."""
+    for cls in SKILLS:
+        if cls.robot_kind == kind and cls.name == name:
+            return cls
+    names = sorted({cls.name for cls in SKILLS if cls.robot_kind == kind})
+    raise ValueError(f"unknown {kind} skill {name!r}; {kind} skills: {', '.join(names)}")

@@ -1,0 +1,154 @@
+"""What every arm skill shares: the table scene, proprioception, objects on the table."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import mujoco
+import numpy as np
+
+from skillgym.envs.frame import Array, Frame, put, uniform, xp_of
+from skillgym.envs.robots import ArmConfig
+from skillgym.envs.task import EpisodeState, Task, TaskConfig
+
+JOINT_VEL_SCALE = 0.1
+# Where objects start and goals lie on the table, world xy (the arm's base is at x = -0.45).
+TABLE_REGION_LOW = (0.0, -0.25)
+TABLE_REGION_HIGH = (0.3, 0.25)
+
+
+@dataclasses.dataclass(frozen=True)
+class ArmTaskConfig(TaskConfig):
+    reset_joint_noise: float = 0.1
+
+
+def arm_weights(**task_terms: float) -> dict[str, float]:
+    """Shared effort weights plus a skill's own terms."""
+    return {"action_rate": -0.05, "joint_vel": -1e-3, **task_terms}
+
+
+class ArmSkill(Task):
+    """Base of the arm skills. `objects` names the free props the skill puts on the table."""
+
+    robot_kind: ClassVar[str] = "arm"
+    objects: ClassVar[tuple[tuple[str, str], ...]] = ()  # (instance name, prop)
+    robot: ArmConfig
+
+    def build_spec(self) -> mujoco.MjSpec:
+        from skillgym.assets import add_prop
+
+        spec = super().build_spec()
+        for i, (name, prop) in enumerate(self.objects):
+            add_prop(spec, prop, name, pos=(0.0, 1.0 + 0.3 * i, 0.05))
+        return spec
+
+    def bind(self, model: mujoco.MjModel) -> None:
+        super().bind(model)
+        self.grip = model.site("grip").id
+        self.finger = self.sensor_slice(model, "finger_left_pos")
+        self.object_body = [model.body(f"{name}/{prop}").id for name, prop in self.objects]
+        self.object_qpos = [
+            model.jnt_qposadr[model.body(body).jntadr[0]] for body in self.object_body
+        ]
+        self.workspace_center = (np.array(self.robot.workspace_low) + self.robot.workspace_high) / 2
+
+    # ---- quantities ----------------------------------------------------------------------------
+
+    def grip_pos(self, frame: Frame) -> Array:
+        return frame.site_xpos[..., self.grip, :]
+
+    def object_pos(self, frame: Frame, index: int = 0) -> Array:
+        return frame.xpos[..., self.object_body[index], :]
+
+    def joint_pos(self, frame: Frame) -> Array:
+        xp = xp_of(frame.qpos)
+        return xp.take(frame.qpos, xp.asarray(self.joint_qpos_adr), axis=-1)
+
+    def joint_vel(self, frame: Frame) -> Array:
+        xp = xp_of(frame.qvel)
+        return xp.take(frame.qvel, xp.asarray(self.joint_dof_adr), axis=-1)
+
+    def place_object(self, qpos: Array, index: int, xyz: Array, yaw: Array) -> Array:
+        """qpos with object `index` at position `xyz`, turned by `yaw` about the vertical."""
+        xp = xp_of(qpos)
+        half = yaw / 2.0
+        zeros = xp.zeros_like(half)
+        pose = xp.concat(
+            [xyz, xp.stack([xp.cos(half), zeros, zeros, xp.sin(half)], axis=-1)], axis=-1
+        )
+        adr = self.object_qpos[index]
+        return put(qpos, np.arange(adr, adr + 7), pose)
+
+    def table_xy(self, u: Array) -> Array:
+        xp = xp_of(u)
+        return uniform(u, xp.asarray(TABLE_REGION_LOW), xp.asarray(TABLE_REGION_HIGH))
+
+    # ---- task functions ------------------------------------------------------------------------
+
+    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
+        return state.goal
+
+    def object_observation(self, frame: Frame, state: EpisodeState) -> Array:
+        """Object features for the policy; none by default."""
+        xp = xp_of(frame.qpos)
+        return xp.zeros(frame.qpos.shape[:-1] + (0,))
+
+    def observe(self, frame: Frame, state: EpisodeState) -> Array:
+        xp = xp_of(frame.qpos)
+        return xp.concat(
+            [
+                self.goal_observation(frame, state),
+                self.joint_pos(frame) - xp.asarray(self.home_qpos[self.joint_qpos_adr]),
+                JOINT_VEL_SCALE * self.joint_vel(frame),
+                state.last_action,
+                frame.sensordata[..., self.finger] / 0.04,
+                self.grip_pos(frame) - xp.asarray(self.workspace_center),
+                self.object_observation(frame, state),
+            ],
+            axis=-1,
+        )
+
+    def privileged(self, frame: Frame, state: EpisodeState) -> Array:
+        xp = xp_of(frame.qpos)
+        return xp.concat(
+            [frame.xpos[..., b, :] for b in self.object_body] or [self.grip_pos(frame)], axis=-1
+        )
+
+    def active_object_pos(self, frame: Frame, state: EpisodeState) -> Array:
+        """The position of the object the episode is about (the first one by default)."""
+        return self.object_pos(frame, 0)
+
+    def terminated(self, frame: Frame, state: EpisodeState) -> Array:
+        """Knocking the object off the table ends the episode."""
+        if not self.objects:
+            xp = xp_of(frame.qpos)
+            return xp.zeros(frame.qpos.shape[:-1], dtype=xp.bool)
+        return self.active_object_pos(frame, state)[..., 2] < self.robot.table_height - 0.1
+
+    def reward_terms(self) -> dict:
+        return {"action_rate": action_rate, "joint_vel": joint_vel, **self.skill_reward_terms()}
+
+    def skill_reward_terms(self) -> dict:
+        return {}
+
+
+def action_rate(task: ArmSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    xp = xp_of(action)
+    return xp.sum((action - state.last_action) ** 2, axis=-1)
+
+
+def joint_vel(task: ArmSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    xp = xp_of(frame.qvel)
+    return xp.sum(task.joint_vel(frame) ** 2, axis=-1)
+
+
+def goal_reached(task: ArmSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    """1 while the skill's goal is met: a bonus that makes holding it pay."""
+    xp = xp_of(frame.qpos)
+    return xp.astype(task.reached(frame, state), frame.qpos.dtype)
+
+
+def distance_reward(distance: Array, scale: float) -> Array:
+    """1 - tanh(d / scale): a dense pull towards zero distance."""
+    return 1.0 - xp_of(distance).tanh(distance / scale)

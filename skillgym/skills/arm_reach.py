@@ -1,0 +1,51 @@
+"""Arm Reach: bring the gripper's tool point to a target in the workspace."""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+
+from skillgym.envs.frame import Array, Frame, norm, uniform, xp_of
+from skillgym.envs.task import EpisodeState
+from skillgym.skills.arm import ArmSkill, ArmTaskConfig, arm_weights, distance_reward, goal_reached
+
+
+class ArmReach(ArmSkill):
+    name = "Reach"
+    goal_size = 3
+    goal_uniforms = 3
+    metric_names = ("grip_error",)
+    success_rule = "gripper tool point within 2 cm of the target for 0.5 s"
+
+    @classmethod
+    def default_config(cls) -> ArmTaskConfig:
+        return ArmTaskConfig(
+            episode_seconds=3.0, reward_weights=arm_weights(reach_target=2.0, goal_reached=1.0)
+        )
+
+    def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+        xp = xp_of(u)
+        low, high = xp.asarray(self.robot.workspace_low), xp.asarray(self.robot.workspace_high)
+        return qpos, uniform(u, low, high)
+
+    def distance(self, frame: Frame, state: EpisodeState) -> Array:
+        return norm(state.goal - self.grip_pos(frame))
+
+    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
+        return state.goal - self.grip_pos(frame)
+
+    def skill_reward_terms(self) -> dict:
+        return {"reach_target": reach_target, "goal_reached": goal_reached}
+
+    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.distance(frame, state)[..., None]
+
+    def reached(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.distance(frame, state) <= 0.02
+
+    def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
+        return np.asarray(state.goal)[None]
+
+
+def reach_target(task: ArmReach, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    return distance_reward(task.distance(frame, state), 0.3)

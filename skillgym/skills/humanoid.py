@@ -1,0 +1,203 @@
+"""What every humanoid skill shares: observation layout, falls, and posture reward terms.
+
+The humanoid family shares joint, site and sensor names, so these functions serve every body;
+the per-robot numbers (heights, gains) come from `skillgym.envs.robots`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import mujoco
+import numpy as np
+
+from skillgym.envs.frame import Array, Frame, gravity_in_frame, heading_rotate, xp_of
+from skillgym.envs.robots import HumanoidConfig
+from skillgym.envs.task import EpisodeState, Task, TaskConfig
+
+SITES = ("pelvis", "head", "left_wrist", "right_wrist", "left_foot", "right_foot")
+
+# Observation scales keep every entry of order one.
+JOINT_VEL_SCALE = 0.05
+GYRO_SCALE = 0.25
+
+_POSTURE_REWARDS = {
+    "alive": 1.0,
+    "upright": 1.0,
+    "posture": 0.5,
+    "torque": -2e-5,
+    "joint_vel": -1e-3,
+    "action_rate": -0.05,
+}
+
+
+def humanoid_weights(**task_terms: float) -> dict[str, float]:
+    """The shared posture and effort weights plus a skill's own terms."""
+    return {**_POSTURE_REWARDS, **task_terms}
+
+
+@dataclasses.dataclass(frozen=True)
+class HumanoidTaskConfig(TaskConfig):
+    max_tilt: float = 1.0  # rad; a larger tilt of the pelvis is a fall
+
+
+class HumanoidSkill(Task):
+    """Base of the humanoid skills: proprioception plus a goal, falls end the episode."""
+
+    robot_kind: ClassVar[str] = "humanoid"
+    robot: HumanoidConfig
+    config: HumanoidTaskConfig
+
+    def bind(self, model: mujoco.MjModel) -> None:
+        super().bind(model)
+        self.sites = {name: model.site(name).id for name in SITES}
+        self.gyro = self.sensor_slice(model, "imu_gyro")
+        self.linvel = self.sensor_slice(model, "imu_linvel")
+        self.touch = np.array(
+            [model.sensor(f"{side}_foot_touch").adr[0] for side in ("left", "right")]
+        )
+        data = mujoco.MjData(model)
+        mujoco.mj_resetDataKeyframe(model, data, model.keyframe("home").id)
+        mujoco.mj_forward(model, data)
+        self.home_site_xpos = data.site_xpos.copy()  # for goals relative to the default pose
+
+    # ---- quantities the skills read ----------------------------------------------------------
+
+    def base_xmat(self, frame: Frame) -> Array:
+        return frame.site_xmat[..., self.sites["pelvis"], :]
+
+    def base_height(self, frame: Frame) -> Array:
+        return frame.site_xpos[..., self.sites["pelvis"], 2]
+
+    def local(self, frame: Frame, site: str) -> Array:
+        """A site's position relative to the pelvis, in the pelvis heading frame, (..., 3)."""
+        xp = xp_of(frame.site_xpos)
+        base = frame.site_xpos[..., self.sites["pelvis"], :]
+        rel = frame.site_xpos[..., self.sites[site], :] - base
+        xy = heading_rotate(self.base_xmat(frame), rel[..., :2])
+        return xp.concat([xy, rel[..., 2:3]], axis=-1)
+
+    def home_local(self, site: str) -> np.ndarray:
+        """`local` of a site at the default pose."""
+        return self.home_site_xpos[self.sites[site]] - self.home_site_xpos[self.sites["pelvis"]]
+
+    def joint_pos(self, frame: Frame) -> Array:
+        xp = xp_of(frame.qpos)
+        return xp.take(frame.qpos, xp.asarray(self.joint_qpos_adr), axis=-1)
+
+    def joint_vel(self, frame: Frame) -> Array:
+        xp = xp_of(frame.qvel)
+        return xp.take(frame.qvel, xp.asarray(self.joint_dof_adr), axis=-1)
+
+    def gravity(self, frame: Frame) -> Array:
+        return gravity_in_frame(self.base_xmat(frame))
+
+    def base_lin_vel(self, frame: Frame) -> Array:
+        return frame.sensordata[..., self.linvel]
+
+    def base_ang_vel(self, frame: Frame) -> Array:
+        return frame.sensordata[..., self.gyro]
+
+    # ---- task functions ----------------------------------------------------------------------
+
+    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
+        """The goal as the policy sees it; by default the goal itself."""
+        return state.goal
+
+    def observe(self, frame: Frame, state: EpisodeState) -> Array:
+        xp = xp_of(frame.qpos)
+        return xp.concat(
+            [
+                self.goal_observation(frame, state),
+                self.joint_pos(frame) - xp.asarray(self.home_qpos[self.joint_qpos_adr]),
+                JOINT_VEL_SCALE * self.joint_vel(frame),
+                state.last_action,
+                GYRO_SCALE * self.base_ang_vel(frame),
+                self.gravity(frame),
+            ],
+            axis=-1,
+        )
+
+    def privileged(self, frame: Frame, state: EpisodeState) -> Array:
+        xp = xp_of(frame.qpos)
+        contact = xp.take(frame.sensordata, xp.asarray(self.touch), axis=-1) > 0.0
+        return xp.concat(
+            [
+                self.base_lin_vel(frame),
+                self.base_height(frame)[..., None],
+                xp.astype(contact, frame.qpos.dtype),
+            ],
+            axis=-1,
+        )
+
+    def fallen(self, frame: Frame) -> Array:
+        up = -self.gravity(frame)[..., 2]
+        too_low = self.base_height(frame) < self.robot.fall_height
+        return too_low | (up < np.cos(self.config.max_tilt))
+
+    def terminated(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.fallen(frame)
+
+    def reward_terms(self) -> dict:
+        return {
+            "alive": alive,
+            "upright": upright,
+            "posture": posture,
+            "torque": torque,
+            "joint_vel": joint_vel,
+            "action_rate": action_rate,
+            **self.skill_reward_terms(),
+        }
+
+    def skill_reward_terms(self) -> dict:
+        return {}
+
+    def world_from_local(self, data: mujoco.MjData, local: np.ndarray) -> np.ndarray:
+        """Inverse of `local` for one env's MjData: heading-frame offsets to world points."""
+        from skillgym.envs.frame import heading_unrotate
+
+        pelvis = self.sites["pelvis"]
+        xmat = data.site_xmat[pelvis]
+        xy = heading_unrotate(xmat, local[..., :2])
+        return data.site_xpos[pelvis] + np.concatenate([xy, local[..., 2:3]], axis=-1)
+
+
+# ---- reward terms shared by the humanoid skills ----------------------------------------------
+
+
+def alive(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    xp = xp_of(frame.qpos)
+    return xp.ones(frame.qpos.shape[:-1])
+
+
+def upright(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    xp = xp_of(frame.qpos)
+    tilt = xp.sum(task.gravity(frame)[..., :2] ** 2, axis=-1)
+    return xp.exp(-tilt / 0.05)
+
+
+def posture(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    xp = xp_of(frame.qpos)
+    offset = task.joint_pos(frame) - xp.asarray(task.home_qpos[task.joint_qpos_adr])
+    return xp.exp(-xp.sum(offset**2, axis=-1))
+
+
+def torque(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    xp = xp_of(frame.qpos)
+    return xp.sum(frame.actuator_force**2, axis=-1)
+
+
+def joint_vel(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    xp = xp_of(frame.qpos)
+    return xp.sum(task.joint_vel(frame) ** 2, axis=-1)
+
+
+def action_rate(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    xp = xp_of(action)
+    return xp.sum((action - state.last_action) ** 2, axis=-1)
+
+
+def tracking(error_sq: Array, sigma: float) -> Array:
+    """exp(-error^2 / sigma): 1 at zero error, the usual shape of tracking rewards."""
+    return xp_of(error_sq).exp(-error_sq / sigma)

@@ -1,0 +1,89 @@
+"""Arm Push: slide a small box across the table to a goal."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import mujoco
+import numpy as np
+
+from skillgym.envs.frame import Array, Frame, norm, xp_of
+from skillgym.envs.task import EpisodeState
+from skillgym.skills.arm import (
+    TABLE_REGION_HIGH,
+    TABLE_REGION_LOW,
+    ArmSkill,
+    ArmTaskConfig,
+    arm_weights,
+    distance_reward,
+    goal_reached,
+)
+
+BOX_HALF_HEIGHT = 0.025
+
+
+@dataclasses.dataclass(frozen=True)
+class PushConfig(ArmTaskConfig):
+    goal_distance: tuple[float, float] = (0.1, 0.2)  # m from the box's start
+    tolerance: float = 0.03  # m, for success
+
+
+class Push(ArmSkill):
+    name = "Push"
+    objects = (("box", "box_small"),)
+    goal_size = 2
+    goal_uniforms = 5
+    metric_names = ("object_error",)
+    success_rule = "box within 3 cm of its goal for 0.5 s"
+
+    @classmethod
+    def default_config(cls) -> PushConfig:
+        return PushConfig(
+            episode_seconds=6.0,
+            reward_weights=arm_weights(reach_object=1.0, object_to_goal=3.0, goal_reached=2.0),
+        )
+
+    def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+        xp = xp_of(u)
+        box_xy = self.table_xy(u[..., 0:2])
+        z = xp.full(box_xy.shape[:-1] + (1,), self.robot.table_height + BOX_HALF_HEIGHT + 1e-3)
+        qpos = self.place_object(qpos, 0, xp.concat([box_xy, z], axis=-1), 2 * np.pi * u[..., 2])
+        low, high = self.config.goal_distance
+        radius = low + (high - low) * u[..., 3]
+        angle = 2 * np.pi * u[..., 4]
+        offset = xp.stack([radius * xp.cos(angle), radius * xp.sin(angle)], axis=-1)
+        goal = xp.clip(box_xy + offset, xp.asarray(TABLE_REGION_LOW), xp.asarray(TABLE_REGION_HIGH))
+        return qpos, goal
+
+    def object_error(self, frame: Frame, state: EpisodeState) -> Array:
+        return norm(state.goal - self.object_pos(frame)[..., :2])
+
+    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
+        return state.goal - self.object_pos(frame)[..., :2]
+
+    def object_observation(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.object_pos(frame) - self.grip_pos(frame)
+
+    def skill_reward_terms(self) -> dict:
+        return {
+            "reach_object": reach_object,
+            "object_to_goal": object_to_goal,
+            "goal_reached": goal_reached,
+        }
+
+    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.object_error(frame, state)[..., None]
+
+    def reached(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.object_error(frame, state) <= self.config.tolerance
+
+    def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
+        return np.array([[*np.asarray(state.goal), self.robot.table_height + 0.005]])
+
+
+def reach_object(task: Push, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    return distance_reward(norm(task.object_pos(frame) - task.grip_pos(frame)), 0.1)
+
+
+def object_to_goal(task: Push, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    return distance_reward(task.object_error(frame, state), 0.1)

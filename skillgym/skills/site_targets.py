@@ -1,0 +1,80 @@
+"""Shared shape of Reach and Step: move two body sites onto targets near their default spots.
+
+Targets are offsets from the sites' default positions, expressed in the pelvis heading frame,
+so the goal means the same wherever the robot stands and whichever way it faces.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import mujoco
+import numpy as np
+
+from skillgym.envs.frame import Array, Frame, norm, xp_of
+from skillgym.envs.task import EpisodeState
+from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class SiteTargetsConfig(HumanoidTaskConfig):
+    target_radius: float = 0.25  # m, targets lie within this of the default site position
+    tolerance: float = 0.05  # m, per site, for success
+
+
+class SiteTargets(HumanoidSkill):
+    """Two sites to two targets; `dims` is 3 for points in space, 2 for points on the floor."""
+
+    target_sites: ClassVar[tuple[str, str]]
+    dims: ClassVar[int]
+
+    def bind(self, model: mujoco.MjModel) -> None:
+        super().bind(model)
+        home = [self.home_local(site)[: self.dims] for site in self.target_sites]
+        self.home_targets = np.concatenate(home)
+
+    def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+        # A cube of half-size r / sqrt(dims) keeps every target within r of its default spot.
+        half = self.config.target_radius / np.sqrt(self.dims)
+        return qpos, self.home_targets + half * (2.0 * u - 1.0)
+
+    def site_errors(self, frame: Frame, state: EpisodeState) -> Array:
+        """Target minus current position of each site, (..., 2, dims)."""
+        xp = xp_of(frame.qpos)
+        current = xp.concat(
+            [self.local(frame, s)[..., : self.dims] for s in self.target_sites], axis=-1
+        )
+        diff = state.goal - current
+        return xp.reshape(diff, diff.shape[:-1] + (2, self.dims))
+
+    def distances(self, frame: Frame, state: EpisodeState) -> Array:
+        return norm(self.site_errors(frame, state))
+
+    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
+        errors = self.site_errors(frame, state)
+        return xp_of(errors).reshape(errors, errors.shape[:-2] + (2 * self.dims,))
+
+    def skill_reward_terms(self) -> dict:
+        return {"track_targets": track_targets}
+
+    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
+        xp = xp_of(frame.qpos)
+        return xp.mean(self.distances(frame, state), axis=-1)[..., None]
+
+    def reached(self, frame: Frame, state: EpisodeState) -> Array:
+        xp = xp_of(frame.qpos)
+        return xp.all(self.distances(frame, state) <= self.config.tolerance, axis=-1)
+
+    def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
+        targets = np.asarray(state.goal).reshape(2, self.dims)
+        if self.dims == 2:
+            floor = -data.site_xpos[self.sites["pelvis"], 2] + 0.02
+            targets = np.concatenate([targets, np.full((2, 1), floor)], axis=-1)
+        return self.world_from_local(data, targets)
+
+
+def track_targets(task: SiteTargets, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    """exp(-4 * mean distance), the reference shape for reaching."""
+    xp = xp_of(frame.qpos)
+    return xp.exp(-4.0 * xp.mean(task.distances(frame, state), axis=-1))

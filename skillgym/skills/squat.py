@@ -1,0 +1,60 @@
+"""Squat: bring the pelvis to a target height and hold it there."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import mujoco
+import numpy as np
+
+from skillgym.envs.frame import Array, Frame, uniform, xp_of
+from skillgym.envs.task import EpisodeState
+from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid_weights, tracking
+
+
+@dataclasses.dataclass(frozen=True)
+class SquatConfig(HumanoidTaskConfig):
+    tolerance: float = 0.03  # m, pelvis height error for success
+
+
+class Squat(HumanoidSkill):
+    name = "Squat"
+    goal_size = 1
+    goal_uniforms = 1
+    metric_names = ("height_error",)
+    success_rule = "pelvis within 3 cm of its target height for 0.5 s, no fall"
+
+    @classmethod
+    def default_config(cls) -> SquatConfig:
+        return SquatConfig(
+            episode_seconds=4.0,
+            reward_weights=humanoid_weights(track_height=3.0, posture=0.0),
+        )
+
+    def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+        low, high = self.robot.squat_height_range
+        return qpos, uniform(u, low, high)
+
+    def height_error(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.base_height(frame) - state.goal[..., 0]
+
+    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
+        return -self.height_error(frame, state)[..., None]
+
+    def skill_reward_terms(self) -> dict:
+        return {"track_height": track_height}
+
+    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
+        return xp_of(frame.qpos).abs(self.height_error(frame, state))[..., None]
+
+    def reached(self, frame: Frame, state: EpisodeState) -> Array:
+        return xp_of(frame.qpos).abs(self.height_error(frame, state)) <= self.config.tolerance
+
+    def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
+        pelvis = data.site_xpos[self.sites["pelvis"]].copy()
+        pelvis[2] = float(state.goal[0])
+        return pelvis[None]
+
+
+def track_height(task: Squat, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    return tracking(task.height_error(frame, state) ** 2, 0.005)
