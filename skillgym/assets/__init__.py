@@ -10,7 +10,7 @@ joint ``cube/free``, geom ``cube/geom`` and site ``cube/center``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import mujoco
@@ -67,7 +67,7 @@ def prop_path(prop: str) -> Path:
     return ASSETS_DIR / "props" / f"{prop}.xml"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _prop_template(prop: str) -> mujoco.MjSpec:
     """Parsed prop spec, kept as a template; never attach it directly (attaching moves bodies)."""
     return mujoco.MjSpec.from_file(str(prop_path(prop)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,9 +10,6 @@ import numpy as np
 
 if TYPE_CHECKING:
     from skillgym.envs.task import EpisodeState, Task
-
-# Mesa's EGL renders without a display; a user's own choice wins.
-os.environ.setdefault("MUJOCO_GL", "egl")
 
 _MARKER_RGBA = np.array([0.1, 0.9, 0.2, 0.6], dtype=np.float32)
 

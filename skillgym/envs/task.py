@@ -22,7 +22,7 @@ import mujoco
 import numpy as np
 
 from skillgym.envs.frame import Array, Frame, gravity_in_frame, put, xp_of
-from skillgym.envs.robots import RobotConfig
+from skillgym.envs.robots import RobotConfig, action_scales
 
 RewardTerm = Callable[["Task", Frame, "EpisodeState", Array], Array]
 
@@ -107,9 +107,8 @@ class Task(ABC):
         home = model.keyframe("home")
         self.home_qpos = np.array(home.qpos)
         self.default_ctrl = np.array(home.ctrl)
-        self.action_scale = np.broadcast_to(
-            np.asarray(self.robot.action_scale, dtype=np.float64), (model.nu,)
-        ).copy()
+        names = [model.actuator(i).name for i in range(model.nu)]
+        self.action_scale = np.array(action_scales(self.robot, names))
         # Joints driven directly by an actuator (a tendon-driven gripper is not among them).
         self.joint_actuators = np.array(
             [i for i in range(model.nu) if model.actuator_trntype[i] == mujoco.mjtTrn.mjTRN_JOINT]

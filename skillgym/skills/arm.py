@@ -13,9 +13,6 @@ from skillgym.envs.robots import ArmConfig
 from skillgym.envs.task import EpisodeState, Task, TaskConfig
 
 JOINT_VEL_SCALE = 0.1
-# Where objects start and goals lie on the table, world xy (the arm's base is at x = -0.45).
-TABLE_REGION_LOW = (0.0, -0.25)
-TABLE_REGION_HIGH = (0.3, 0.25)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +79,8 @@ class ArmSkill(Task):
 
     def table_xy(self, u: Array) -> Array:
         xp = xp_of(u)
-        return uniform(u, xp.asarray(TABLE_REGION_LOW), xp.asarray(TABLE_REGION_HIGH))
+        low, high = self.robot.table_region_low, self.robot.table_region_high
+        return uniform(u, xp.asarray(low), xp.asarray(high))
 
     # ---- task functions ------------------------------------------------------------------------
 

@@ -10,8 +10,6 @@ import numpy as np
 from skillgym.envs.frame import Array, Frame, norm, xp_of
 from skillgym.envs.task import EpisodeState
 from skillgym.skills.arm import (
-    TABLE_REGION_HIGH,
-    TABLE_REGION_LOW,
     ArmSkill,
     ArmTaskConfig,
     arm_weights,
@@ -52,7 +50,8 @@ class Push(ArmSkill):
         radius = low + (high - low) * u[..., 3]
         angle = 2 * np.pi * u[..., 4]
         offset = xp.stack([radius * xp.cos(angle), radius * xp.sin(angle)], axis=-1)
-        goal = xp.clip(box_xy + offset, xp.asarray(TABLE_REGION_LOW), xp.asarray(TABLE_REGION_HIGH))
+        low, high = xp.asarray(self.robot.table_region_low), xp.asarray(self.robot.table_region_high)
+        goal = xp.clip(box_xy + offset, low, high)
         return qpos, goal
 
     def object_error(self, frame: Frame, state: EpisodeState) -> Array:

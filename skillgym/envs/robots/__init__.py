@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Mapping
 
 
 @dataclasses.dataclass(frozen=True)
@@ -13,7 +14,9 @@ class RobotConfig:
     name: str  # the MJCF file in skillgym/assets/robots, and the env id prefix
     kind: str  # "humanoid" or "arm"
     frame_skip: int  # physics steps per 50 Hz control step
-    action_scale: float | tuple[float, ...]  # PD target = default pose + action_scale * action
+    # PD target = default pose + scale * action. Keys are matched as substrings of actuator
+    # names, the first match wins, so one entry can serve both sides ("knee").
+    action_scale: Mapping[str, float]
     base_site: str  # the site whose orientation defines base tilt
 
 
@@ -31,8 +34,22 @@ class ArmConfig(RobotConfig):
     """Arm constants: where the table and the reachable workspace are."""
 
     table_height: float = 0.75
-    workspace_low: tuple[float, float, float] = (0.25, -0.3, 0.8)  # grip targets, world frame
-    workspace_high: tuple[float, float, float] = (0.65, 0.3, 1.15)
+    # Reachable box of grip targets (world frame) and the table area where objects start.
+    workspace_low: tuple[float, float, float] = (-0.15, -0.3, 0.8)
+    workspace_high: tuple[float, float, float] = (0.25, 0.3, 1.15)
+    table_region_low: tuple[float, float] = (-0.1, -0.2)
+    table_region_high: tuple[float, float] = (0.2, 0.2)
+
+
+def action_scales(config: RobotConfig, actuator_names: list[str]) -> list[float]:
+    """The action scale of every actuator, in actuator order."""
+    scales = []
+    for name in actuator_names:
+        match = next((v for key, v in config.action_scale.items() if key in name), None)
+        if match is None:
+            raise ValueError(f"{config.name}: no action scale for actuator {name!r}")
+        scales.append(match)
+    return scales
 
 
 ROBOT_NAMES: tuple[str, ...] = ("tall19", "compact21", "tall21", "arm7")

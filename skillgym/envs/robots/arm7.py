@@ -6,9 +6,18 @@ CONFIG = ArmConfig(
     name="arm7",
     kind="arm",
     frame_skip=10,
-    # Joint targets swing up to this far from the default pose; the last entry drives the
-    # gripper opening (m per finger), so -1 closes it and 0 or more leaves it open.
-    action_scale=(1.2, 1.0, 1.2, 1.0, 1.5, 1.0, 1.5, 0.04),
+    # rad for the joints; m per finger for the gripper, so -1 closes it and 0 or more leaves it
+    # open (its default).
+    action_scale={
+        "joint1": 1.5,
+        "joint2": 1.2,
+        "joint3": 1.5,
+        "joint4": 1.2,
+        "joint5": 1.5,
+        "joint6": 1.2,
+        "joint7": 1.5,
+        "gripper": 0.04,
+    },
     base_site="hand",
     table_height=0.75,
 )

@@ -1,0 +1,75 @@
+"""Stable-Baselines3 on the batched env: a `VecEnv` adapter, no per-env Python processes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from stable_baselines3.common.vec_env import VecEnv
+
+from skillgym.envs.vector import SkillVectorEnv
+
+
+class SB3VecEnv(VecEnv):
+    """Presents a `SkillVectorEnv` as SB3's VecEnv.
+
+    Finished episodes carry SB3's `terminal_observation`, `TimeLimit.truncated`, an `episode`
+    record (return `r`, length `l`, for SB3's logger) and `is_success`.
+    """
+
+    def __init__(self, env: SkillVectorEnv) -> None:
+        self.env = env
+        super().__init__(env.num_envs, env.single_observation_space, env.single_action_space)
+        self._actions: np.ndarray | None = None
+
+    def reset(self) -> Any:
+        seed = self._seeds[0] if self._seeds and self._seeds[0] is not None else None
+        obs, _ = self.env.reset(seed=seed)
+        self._reset_seeds()
+        return obs
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = actions
+
+    def step_wait(self) -> tuple[Any, np.ndarray, np.ndarray, list[dict]]:
+        obs, reward, terminated, truncated, info = self.env.step(self._actions)
+        dones = terminated | truncated
+        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
+        for i in np.flatnonzero(dones):
+            final = info["final_info"][i]
+            episode = final["episode"]
+            infos[i] = {
+                "terminal_observation": info["final_obs"][i],
+                "TimeLimit.truncated": bool(truncated[i]),
+                "is_success": bool(episode["success"]),
+                "physics_error": bool(final["physics_error"]),
+                "episode": {"r": float(episode["r"]), "l": int(episode["l"])},
+            }
+        return obs, reward.astype(np.float32), dones, infos
+
+    def close(self) -> None:
+        self.env.close()
+
+    def render(self, mode: str | None = None) -> np.ndarray | None:
+        return self.env.render()
+
+    def get_attr(self, attr_name: str, indices: Any = None) -> list[Any]:
+        return [getattr(self.env, attr_name)] * len(self._get_indices(indices))
+
+    def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:
+        setattr(self.env, attr_name, value)
+
+    def env_method(
+        self, method_name: str, *method_args: Any, indices: Any = None, **method_kwargs: Any
+    ) -> list[Any]:
+        result = getattr(self.env, method_name)(*method_args, **method_kwargs)
+        return [result] * len(self._get_indices(indices))
+
+    def env_is_wrapped(self, wrapper_class: type, indices: Any = None) -> list[bool]:
+        return [False] * len(self._get_indices(indices))
+
+    def _get_indices(self, indices: Any) -> Sequence[int]:
+        if indices is None:
+            return range(self.num_envs)
+        return [indices] if isinstance(indices, int) else indices

@@ -1,0 +1,100 @@
+"""Reference policies that need no training: zero, random, and scripted controllers.
+
+A policy maps a batch of observations to a batch of actions in [-1, 1]. Scripted ones also read
+the env they drive (its simulator state and goals), which a learned policy never does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import mujoco
+import numpy as np
+
+from skillgym.envs.vector import SkillVectorEnv
+
+
+class Policy(Protocol):
+    def __call__(self, obs: Any) -> np.ndarray: ...
+
+
+class ZeroPolicy:
+    """Hold the default pose."""
+
+    def __init__(self, env: SkillVectorEnv) -> None:
+        self.shape = env.action_space.shape
+
+    def __call__(self, obs: Any) -> np.ndarray:
+        return np.zeros(self.shape)
+
+
+class RandomPolicy:
+    """Uniform random actions, seeded."""
+
+    def __init__(self, env: SkillVectorEnv, seed: int = 0) -> None:
+        self.shape = env.action_space.shape
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, obs: Any) -> np.ndarray:
+        return self.rng.uniform(-1.0, 1.0, self.shape)
+
+
+class ArmReachIK:
+    """Arm Reach by damped least-squares inverse kinematics on the gripper's tool point."""
+
+    def __init__(self, env: SkillVectorEnv, damping: float = 0.05, max_step: float = 0.05) -> None:
+        self.env, self.damping, self.max_step = env, damping, max_step
+        self.model = env.model
+        self.grip = self.model.site("grip").id
+        self.data = mujoco.MjData(self.model)
+        self.jac = np.zeros((3, self.model.nv))
+        task = env.task
+        self.dofs = task.joint_dof_adr
+        self.qpos_adr = task.joint_qpos_adr
+        self.joint_act = task.joint_actuators
+
+    def __call__(self, obs: Any) -> np.ndarray:
+        task, goals = self.env.task, np.asarray(self.env.episode_state.goal)
+        actions = np.zeros(self.env.action_space.shape)
+        for i in range(self.env.num_envs):
+            data = self.env.physics.data(i, self.data)
+            error = goals[i, :3] - data.site_xpos[self.grip]
+            step = error * min(1.0, self.max_step / (np.linalg.norm(error) + 1e-9))
+            mujoco.mj_jacSite(self.model, data, self.jac, None, self.grip)
+            jac = self.jac[:, self.dofs]
+            dq = jac.T @ np.linalg.solve(jac @ jac.T + self.damping**2 * np.eye(3), step)
+            target = data.qpos[self.qpos_adr] + dq
+            delta = target - task.default_ctrl[self.joint_act]
+            actions[i, self.joint_act] = delta / task.action_scale[self.joint_act]
+        return np.clip(actions, -1.0, 1.0)
+
+
+class HumanoidSquat:
+    """Humanoid Squat by pose interpolation: bend hips, knees and ankles until the pelvis is low
+    enough, by integral feedback on the height error."""
+
+    # Bend per unit of crouch: feet stay flat when the knee bends twice as far as hip and ankle.
+    BEND = {"hip_pitch": -1.0, "knee": 2.0, "ankle_pitch": -1.0}
+
+    def __init__(self, env: SkillVectorEnv, gain: float = 0.2, max_crouch: float = 0.6) -> None:
+        self.env, self.gain, self.max_crouch = env, gain, max_crouch
+        names = [env.model.actuator(i).name for i in range(env.model.nu)]
+        self.direction = np.array(
+            [next((v for k, v in self.BEND.items() if k in name), 0.0) for name in names]
+        )
+        self.crouch = np.zeros(env.num_envs)
+
+    def __call__(self, obs: Any) -> np.ndarray:
+        task, state = self.env.task, self.env.episode_state
+        self.crouch = np.where(np.asarray(state.steps) == 0, 0.0, self.crouch)
+        error = task.base_height(self.env.physics.frame()) - np.asarray(state.goal)[:, 0]
+        self.crouch = np.clip(self.crouch + self.gain * error, 0.0, self.max_crouch)
+        bend = self.crouch[:, None] * self.direction
+        return np.clip(bend / task.action_scale, -1.0, 1.0)
+
+
+def scripted_policy(env: SkillVectorEnv) -> Policy | None:
+    """The scripted controller for an env's skill, where one exists."""
+    controllers = {("arm", "Reach"): ArmReachIK, ("humanoid", "Squat"): HumanoidSquat}
+    controller = controllers.get((env.task.robot_kind, env.task.name))
+    return controller(env) if controller else None

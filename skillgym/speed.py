@@ -1,0 +1,113 @@
+"""Throughput of the batched envs against the raw physics they run on.
+
+The ratio `env / raw` says what the task code costs: raw is `mujoco.batch` stepping the same
+model, the same number of envs on the same threads for `frame_skip` substeps, with no task code.
+Measurements alternate env and raw runs and report medians, so a noisy machine moves both alike.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+from mujoco import batch as mj_batch
+
+from skillgym.envs.vector import SkillVectorEnv
+
+
+@dataclass(frozen=True)
+class SpeedResult:
+    name: str
+    num_envs: int
+    num_threads: int
+    frame_skip: int
+    env_steps_per_s: float  # policy (control) steps per second, summed over envs
+    raw_steps_per_s: float | None  # the same for raw physics; None for peers without a raw figure
+
+    @property
+    def physics_steps_per_s(self) -> float:
+        return self.env_steps_per_s * self.frame_skip
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.raw_steps_per_s is None else self.env_steps_per_s / self.raw_steps_per_s
+
+
+def _rate(run: Callable[[], None], steps: int) -> float:
+    start = time.perf_counter()
+    run()
+    return steps / (time.perf_counter() - start)
+
+
+def measure_env(
+    env_id: str, num_envs: int = 64, num_threads: int = 2, steps: int = 100, repeats: int = 5
+) -> SpeedResult:
+    """Policy steps/s of a skillgym env and of raw `mujoco.batch` on its model, interleaved."""
+    env: SkillVectorEnv = gym.make_vec(
+        env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", num_threads=num_threads
+    )
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    actions = rng.uniform(-1, 1, (steps, *env.action_space.shape))
+
+    raw = mj_batch.Batch(env.model, num_envs, num_threads, persistent=True)
+    raw.reset(keyframe=np.full(num_envs, env.model.keyframe("home").id))
+    ctrl = raw.bind("ctrl")
+    raw_ctrl = env.task.ctrl_from_action(actions)
+
+    def run_env() -> None:
+        for action in actions:
+            env.step(action)
+
+    def run_raw() -> None:
+        for c in raw_ctrl:
+            ctrl[:] = c
+            raw.step(nstep=env.frame_skip, stage=mujoco.mjtStage.mjSTAGE_VEL)
+
+    total = steps * num_envs
+    env_rates, raw_rates = [], []
+    for _ in range(repeats):
+        env_rates.append(_rate(run_env, total))
+        raw_rates.append(_rate(run_raw, total))
+    env.close()
+    return SpeedResult(
+        env_id,
+        num_envs,
+        num_threads,
+        env.frame_skip,
+        float(np.median(env_rates)),
+        float(np.median(raw_rates)),
+    )
+
+
+def measure_gymnasium_humanoid(num_envs: int = 64, steps: int = 100, repeats: int = 3) -> SpeedResult:
+    """The peer: Gymnasium's Humanoid-v5 in its SyncVectorEnv."""
+    env = gym.make_vec("Humanoid-v5", num_envs=num_envs, vectorization_mode="sync")
+    env.reset(seed=0)
+    actions = np.random.default_rng(0).uniform(-0.4, 0.4, (steps, *env.action_space.shape))
+
+    def run() -> None:
+        for action in actions:
+            env.step(action)
+
+    rates = [_rate(run, steps * num_envs) for _ in range(repeats)]
+    frame_skip = env.envs[0].unwrapped.frame_skip
+    env.close()
+    return SpeedResult("Humanoid-v5 (Gymnasium, SyncVectorEnv)", num_envs, 1, frame_skip, float(np.median(rates)), None)
+
+
+def format_table(results: list[SpeedResult]) -> str:
+    header = "| env | envs | threads | policy steps/s | physics steps/s | raw physics steps/s | ratio |"
+    rows = [header, "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        raw = "" if r.raw_steps_per_s is None else f"{r.raw_steps_per_s * r.frame_skip:,.0f}"
+        ratio = "" if r.ratio is None else f"{r.ratio:.2f}"
+        rows.append(
+            f"| {r.name} | {r.num_envs} | {r.num_threads} | {r.env_steps_per_s:,.0f} | "
+            f"{r.physics_steps_per_s:,.0f} | {raw} | {ratio} |"
+        )
+    return "\n".join(rows)
