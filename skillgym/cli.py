@@ -20,7 +20,9 @@ DEMO_ENVS = ("skillgym/Arm7-Reach-v0", "skillgym/Tall19-Squat-v0")
 def cmd_list(args: argparse.Namespace) -> int:
     rows = [("env id", "robot", "obs", "act", "episode", "success rule")]
     for env_id, (robot, _) in skillgym.registered().items():
-        env: SkillVectorEnv = gym.make_vec(env_id, num_envs=1, vectorization_mode="vector_entry_point")
+        env: SkillVectorEnv = gym.make_vec(
+            env_id, num_envs=1, vectorization_mode="vector_entry_point"
+        )
         task = env.task
         rows.append(
             (
@@ -58,9 +60,11 @@ def run_demo(env_id: str, episodes: int, out: Path, seed: int, frame_every: int 
         if step % frame_every == 0:
             frames.append(env.render())
         if terminated[0] or truncated[0]:
-            finished.append(info["final_info"][0]["episode"])
+            finished.append({k: v[0] for k, v in info["final_info"]["episode"].items()})
     env.close()
-    video = write_video(out / f"{env_id.split('/')[-1]}.mp4", frames, fps=1.0 / (env.dt * frame_every))
+    video = write_video(
+        out / f"{env_id.split('/')[-1]}.mp4", frames, fps=1.0 / (env.dt * frame_every)
+    )
     metric = env.task.metric_names[0]
     return {
         "env_id": env_id,
@@ -118,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("env_id", nargs="*", help="default: every humanoid Walk env")
     speed.add_argument("--num-envs", type=int, default=64)
     speed.add_argument("--threads", type=int, default=2)
-    speed.add_argument("--steps", type=int, default=100)
-    speed.add_argument("--repeats", type=int, default=5)
+    speed.add_argument("--steps", type=int, default=200)
+    speed.add_argument("--repeats", type=int, default=7)
     speed.add_argument("--no-peer", action="store_true", help="skip Gymnasium's Humanoid-v5")
     speed.set_defaults(func=cmd_speed)
     return parser

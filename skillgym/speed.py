@@ -18,6 +18,8 @@ from mujoco import batch as mj_batch
 
 from skillgym.envs.vector import SkillVectorEnv
 
+ACTION_NOISE = 0.3
+
 
 @dataclass(frozen=True)
 class SpeedResult:
@@ -27,14 +29,11 @@ class SpeedResult:
     frame_skip: int
     env_steps_per_s: float  # policy (control) steps per second, summed over envs
     raw_steps_per_s: float | None  # the same for raw physics; None for peers without a raw figure
+    ratio: float | None  # median over repeats of env / raw, each pair measured back to back
 
     @property
     def physics_steps_per_s(self) -> float:
         return self.env_steps_per_s * self.frame_skip
-
-    @property
-    def ratio(self) -> float | None:
-        return None if self.raw_steps_per_s is None else self.env_steps_per_s / self.raw_steps_per_s
 
 
 def _rate(run: Callable[[], None], steps: int) -> float:
@@ -44,17 +43,18 @@ def _rate(run: Callable[[], None], steps: int) -> float:
 
 
 def measure_env(
-    env_id: str, num_envs: int = 64, num_threads: int = 2, steps: int = 100, repeats: int = 5
+    env_id: str, num_envs: int = 64, num_threads: int = 2, steps: int = 200, repeats: int = 7
 ) -> SpeedResult:
     """Policy steps/s of a skillgym env and of raw `mujoco.batch` on its model, interleaved."""
     env: SkillVectorEnv = gym.make_vec(
         env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", num_threads=num_threads
     )
     env.reset(seed=0)
+    # Exploration-like actions: a policy's mean near the default pose plus Gaussian noise.
     rng = np.random.default_rng(0)
-    actions = rng.uniform(-1, 1, (steps, *env.action_space.shape))
+    actions = np.clip(rng.normal(0.0, ACTION_NOISE, (steps, *env.action_space.shape)), -1, 1)
 
-    raw = mj_batch.Batch(env.model, num_envs, num_threads, persistent=True)
+    raw = mj_batch.Batch(env.model, num_envs, num_threads, persistent=False)
     raw.reset(keyframe=np.full(num_envs, env.model.keyframe("home").id))
     ctrl = raw.bind("ctrl")
     raw_ctrl = env.task.ctrl_from_action(actions)
@@ -64,6 +64,7 @@ def measure_env(
             env.step(action)
 
     def run_raw() -> None:
+        raw.state[:] = env.physics.batch.state  # start where the env is, standing or falling
         for c in raw_ctrl:
             ctrl[:] = c
             raw.step(nstep=env.frame_skip, stage=mujoco.mjtStage.mjSTAGE_VEL)
@@ -74,6 +75,7 @@ def measure_env(
         env_rates.append(_rate(run_env, total))
         raw_rates.append(_rate(run_raw, total))
     env.close()
+    ratios = np.array(env_rates) / np.array(raw_rates)
     return SpeedResult(
         env_id,
         num_envs,
@@ -81,10 +83,13 @@ def measure_env(
         env.frame_skip,
         float(np.median(env_rates)),
         float(np.median(raw_rates)),
+        float(np.median(ratios)),
     )
 
 
-def measure_gymnasium_humanoid(num_envs: int = 64, steps: int = 100, repeats: int = 3) -> SpeedResult:
+def measure_gymnasium_humanoid(
+    num_envs: int = 64, steps: int = 100, repeats: int = 3
+) -> SpeedResult:
     """The peer: Gymnasium's Humanoid-v5 in its SyncVectorEnv."""
     env = gym.make_vec("Humanoid-v5", num_envs=num_envs, vectorization_mode="sync")
     env.reset(seed=0)
@@ -97,11 +102,21 @@ def measure_gymnasium_humanoid(num_envs: int = 64, steps: int = 100, repeats: in
     rates = [_rate(run, steps * num_envs) for _ in range(repeats)]
     frame_skip = env.envs[0].unwrapped.frame_skip
     env.close()
-    return SpeedResult("Humanoid-v5 (Gymnasium, SyncVectorEnv)", num_envs, 1, frame_skip, float(np.median(rates)), None)
+    return SpeedResult(
+        "Humanoid-v5 (Gymnasium, SyncVectorEnv)",
+        num_envs,
+        1,
+        frame_skip,
+        float(np.median(rates)),
+        None,
+        None,
+    )
 
 
 def format_table(results: list[SpeedResult]) -> str:
-    header = "| env | envs | threads | policy steps/s | physics steps/s | raw physics steps/s | ratio |"
+    header = (
+        "| env | envs | threads | policy steps/s | physics steps/s | raw physics steps/s | ratio |"
+    )
     rows = [header, "|---|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         raw = "" if r.raw_steps_per_s is None else f"{r.raw_steps_per_s * r.frame_skip:,.0f}"

@@ -15,7 +15,11 @@ _STATE_LIMIT = 1e8
 
 
 class CpuPhysics:
-    """Batched native MuJoCo. Results are bit-identical whatever `num_threads` is."""
+    """Batched native MuJoCo. Results are bit-identical whatever `num_threads` is.
+
+    State fields (qpos, qvel, ctrl) are views of the batch's state rows; derived fields
+    (site poses, sensors, actuator forces) are refreshed by every step, reset and forward.
+    """
 
     def __init__(
         self, model: mujoco.MjModel, num_envs: int, frame_skip: int, num_threads: int | None = None
@@ -25,9 +29,15 @@ class CpuPhysics:
         model.opt.disableflags |= mujoco.mjtDisableBit.mjDSBL_AUTORESET
         self.frame_skip = frame_skip
         self.num_threads = num_threads or os.cpu_count() or 1
-        self.batch = mj_batch.Batch(model, num_envs, self.num_threads, persistent=True)
+        # Not persistent: one MjData per thread, not per env, keeps memory and cache misses low.
+        self.batch = mj_batch.Batch(model, num_envs, self.num_threads, persistent=False)
         self._fields = {name: self.batch.bind(name) for name in FRAME_FIELDS}
         self._ctrl = self.batch.bind("ctrl")
+        self.batch.reset()
+        self._initial_state = self.batch.state[0].copy()  # the model's defaults, as one row
+        # qpos and qvel lie side by side in a state row: one slice checks both for blow-ups.
+        start = self.batch._component(mujoco.mjtState.mjSTATE_QPOS)[0]  # noqa: SLF001
+        self._positions_and_velocities = self.batch.state[:, start : start + model.nq + model.nv]
 
     @property
     def num_envs(self) -> int:
@@ -35,7 +45,7 @@ class CpuPhysics:
 
     def reset(self, ids: np.ndarray, qpos: np.ndarray, qvel: np.ndarray, ctrl: np.ndarray) -> None:
         """Put envs `ids` into the given state and recompute their derived quantities."""
-        self.batch.reset(ids, stage=mujoco.mjtStage.mjSTAGE_NONE)
+        self.batch.state[ids] = self._initial_state
         self._fields["qpos"][ids] = qpos
         self._fields["qvel"][ids] = qvel
         self._ctrl[ids] = ctrl
@@ -49,10 +59,10 @@ class CpuPhysics:
             self.batch.step(nstep=self.frame_skip, stage=mujoco.mjtStage.mjSTAGE_VEL)
         except mj_batch.SimulationError as error:
             failed[error.ids] = True
-        qpos, qvel = self._fields["qpos"], self._fields["qvel"]
-        bad_pos = ~(np.abs(qpos) < _STATE_LIMIT).all(axis=-1)
-        bad_vel = ~(np.abs(qvel) < _STATE_LIMIT).all(axis=-1)
-        return failed | bad_pos | bad_vel
+        failed |= ~(np.abs(self._positions_and_velocities) < _STATE_LIMIT).all(axis=-1)
+        if failed.any():  # clear everything the blow-up left in those envs' MjData
+            self.batch.reset(np.flatnonzero(failed), stage=mujoco.mjtStage.mjSTAGE_NONE)
+        return failed
 
     def frame(self) -> Frame:
         """Live views of the batch's arrays; valid until the next step or reset."""
@@ -68,5 +78,7 @@ class CpuPhysics:
         )
 
     def data(self, env: int, out: mujoco.MjData | None = None) -> mujoco.MjData:
-        """Env `env`'s full MjData, for rendering or any mj_ function."""
-        return self.batch.get_data(env, out)
+        """Env `env`'s MjData with derived quantities, for rendering or any mj_ function."""
+        data = self.batch.get_data(env, out)
+        mujoco.mj_forward(self.model, data)
+        return data

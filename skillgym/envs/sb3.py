@@ -36,15 +36,15 @@ class SB3VecEnv(VecEnv):
         obs, reward, terminated, truncated, info = self.env.step(self._actions)
         dones = terminated | truncated
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
+        final = info.get("final_info", {})
         for i in np.flatnonzero(dones):
-            final = info["final_info"][i]
             episode = final["episode"]
             infos[i] = {
                 "terminal_observation": info["final_obs"][i],
                 "TimeLimit.truncated": bool(truncated[i]),
-                "is_success": bool(episode["success"]),
-                "physics_error": bool(final["physics_error"]),
-                "episode": {"r": float(episode["r"]), "l": int(episode["l"])},
+                "is_success": bool(episode["success"][i]),
+                "physics_error": bool(final["physics_error"][i]),
+                "episode": {"r": float(episode["r"][i]), "l": int(episode["l"][i])},
             }
         return obs, reward.astype(np.float32), dones, infos
 

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, NamedTuple
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, gravity_in_frame, put, xp_of
+from skillgym.envs.frame import Array, Frame, put, xp_of
 from skillgym.envs.robots import RobotConfig, action_scales
 
 RewardTerm = Callable[["Task", Frame, "EpisodeState", Array], Array]
@@ -116,6 +116,10 @@ class Task(ABC):
         joints = model.actuator_trnid[self.joint_actuators, 0]
         self.joint_qpos_adr = model.jnt_qposadr[joints]
         self.joint_dof_adr = model.jnt_dofadr[joints]
+        self.joint_actuator_index = _index(self.joint_actuators)
+        self.joint_qpos = _index(self.joint_qpos_adr)
+        self.joint_dof = _index(self.joint_dof_adr)
+        self.default_joint_pos = self.home_qpos[self.joint_qpos_adr]
         self.dt = model.opt.timestep * self.robot.frame_skip
         self.episode_steps = round(self.config.episode_seconds / self.dt)
         self.hold_steps = max(1, round(self.config.hold_seconds / self.dt))
@@ -126,6 +130,16 @@ class Task(ABC):
     def sensor_slice(model: mujoco.MjModel, name: str) -> slice:
         sensor = model.sensor(name)
         return slice(int(sensor.adr[0]), int(sensor.adr[0] + sensor.dim[0]))
+
+    def joint_pos(self, frame: Frame) -> Array:
+        return frame.qpos[..., self.joint_qpos]
+
+    def joint_vel(self, frame: Frame) -> Array:
+        return frame.qvel[..., self.joint_dof]
+
+    def joint_offset(self, frame: Frame) -> Array:
+        """Joint positions relative to the default pose."""
+        return self.joint_pos(frame) - self.default_joint_pos
 
     # ---- sizes -----------------------------------------------------------------------------
 
@@ -145,7 +159,7 @@ class Task(ABC):
         noise = self.config.reset_joint_noise * (2.0 * u[..., :nj] - 1.0)
         home = xp.asarray(self.home_qpos)
         qpos = home + xp.zeros(u.shape[:-1] + home.shape)
-        qpos = put(qpos, self.joint_qpos_adr, qpos[..., self.joint_qpos_adr] + noise)
+        qpos = put(qpos, self.joint_qpos, qpos[..., self.joint_qpos] + noise)
         nv = self.nv
         qvel = xp.zeros(u.shape[:-1] + (nv,))
         qpos, goal = self.sample_episode(u[..., nj:], qpos)
@@ -221,21 +235,28 @@ class Task(ABC):
     def feasibility(self, frame: Frame) -> Array:
         """Per-step mean |torque|, mean |joint velocity|, base tilt and mechanical power."""
         xp = xp_of(frame.qvel)
-        torque = frame.actuator_force
-        joint_vel = xp.take(frame.qvel, xp.asarray(self.joint_dof_adr), axis=-1)
-        up = -gravity_in_frame(frame.site_xmat[..., self.base_site, :])[..., 2]
-        tilt = xp.acos(xp.clip(up, -1.0, 1.0))
-        joint_torque = xp.take(torque, xp.asarray(self.joint_actuators), axis=-1)
-        power = xp.sum(xp.abs(joint_torque * joint_vel), axis=-1)
+        torque = xp.abs(frame.actuator_force)
+        joint_vel = xp.abs(self.joint_vel(frame))
+        joint_torque = torque[..., self.joint_actuator_index]
+        up = frame.site_xmat[..., self.base_site, 8]  # z component of the base's z axis
         return xp.stack(
-            [xp.mean(xp.abs(torque), axis=-1), xp.mean(xp.abs(joint_vel), axis=-1), tilt, power],
+            [
+                xp.mean(torque, axis=-1),
+                xp.mean(joint_vel, axis=-1),
+                xp.acos(xp.clip(up, -1.0, 1.0)),
+                xp.sum(joint_torque * joint_vel, axis=-1),
+            ],
             axis=-1,
         )
 
     def advance(self, frame: Frame, state: EpisodeState, action: Array) -> StepResult:
         """Book-keep one control step taken with `action`; pure, for every backend."""
         xp = xp_of(action)
-        reward, _ = self.reward(frame, state, action)
+        terms = self.reward_terms()
+        reward = self.dt * sum(
+            weight * terms[name](self, frame, state, action)
+            for name, weight in self.config.reward_weights.items()
+        )
         reached = self.reached(frame, state)
         steps = state.steps + 1
         state = state._replace(
@@ -260,3 +281,10 @@ class Task(ABC):
         out = {name: metrics[..., i] for i, name in enumerate(self.metric_names)}
         out.update({name: feas[..., i] for i, name in enumerate(FEASIBILITY_METRICS)})
         return out
+
+
+def _index(indices: np.ndarray) -> slice | np.ndarray:
+    """A slice where the indices are contiguous (a view, no copy), else the index array."""
+    if len(indices) and np.array_equal(indices, np.arange(indices[0], indices[0] + len(indices))):
+        return slice(int(indices[0]), int(indices[0]) + len(indices))
+    return indices

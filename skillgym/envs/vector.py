@@ -10,6 +10,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 
 from skillgym.envs.cpu import CpuPhysics
+from skillgym.envs.frame import Frame
 from skillgym.envs.render import Renderer
 from skillgym.envs.task import EpisodeState, StepResult, Task
 
@@ -92,8 +93,14 @@ class SkillVectorEnv(gym.vector.VectorEnv):
             return box(sizes["observation"])
         return gym.spaces.Dict({key: box(size) for key, size in sizes.items()})
 
-    def _observe(self, state: EpisodeState) -> np.ndarray | dict[str, np.ndarray]:
+    def _observe(
+        self, state: EpisodeState, ids: np.ndarray | None = None
+    ) -> np.ndarray | dict[str, np.ndarray]:
+        """Observations of all envs, or of envs `ids` only."""
         frame = self.physics.frame()
+        if ids is not None:
+            frame = Frame(*(x[ids] for x in frame))
+            state = EpisodeState(*(np.asarray(x)[ids] for x in state))
         obs = np.asarray(self.task.observe(frame, state), dtype=np.float32)
         if self.obs_mode == "flat":
             return obs
@@ -158,24 +165,20 @@ class SkillVectorEnv(gym.vector.VectorEnv):
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
         result, physics_error = self.step_batch(actions)
         done = result.terminated | result.truncated
-        info = self._step_info(result, physics_error)
+        info = {"success": result.success, "physics_error": physics_error}
+        obs = self._observe(result.state)
         if done.any():
-            ids = np.flatnonzero(done)
-            final_obs = self._observe(result.state)
             if physics_error.any():  # a blown-up state is no observation
-                final_obs = _zero_where(final_obs, physics_error)
-            info["final_obs"] = _masked_objects(final_obs, done)
+                obs = _zero_where(obs, physics_error)
+            info["final_obs"] = _object_rows(obs, done)
             info["_final_obs"] = done
-            info["final_info"] = _masked_objects(
-                {**info, "episode": self.episode_info(result.state)}, done
-            )
+            final_info = {**info, "episode": self.episode_info(result.state)}
+            info["final_info"] = _with_masks(final_info, done)
             info["_final_info"] = done
+            ids = np.flatnonzero(done)
             self._state = self._reset_envs(ids, self._state)
-        obs = self._observe(self._state)
+            obs = _put_rows(obs, ids, self._observe(self._state, ids))
         return obs, result.reward, result.terminated, result.truncated, info
-
-    def _step_info(self, result: StepResult, physics_error: np.ndarray) -> dict[str, Any]:
-        return {"success": result.success, "physics_error": physics_error}
 
     def episode_info(self, state: EpisodeState) -> dict[str, np.ndarray]:
         """Episode statistics: return, length, success, mean accuracy and feasibility."""
@@ -275,6 +278,13 @@ def _first(tree: Any) -> Any:
     return tree[0]
 
 
+def _put_rows(obs: Any, ids: np.ndarray, new: Any) -> Any:
+    """A copy of a batch of observations with rows `ids` replaced."""
+    if isinstance(obs, dict):
+        return {k: _put(v, ids, new[k]) for k, v in obs.items()}
+    return _put(obs, ids, new)
+
+
 def _put(old: np.ndarray, ids: np.ndarray, new: np.ndarray) -> np.ndarray:
     out = np.array(old, copy=True)
     out[ids] = new
@@ -289,15 +299,18 @@ def _zero_where(obs: Any, mask: np.ndarray | None) -> Any:
     return np.where(mask[:, None], 0.0, obs).astype(obs.dtype)
 
 
-def _masked_objects(tree: Any, mask: np.ndarray) -> np.ndarray:
-    """Per-env objects where `mask` is set, None elsewhere (Gymnasium's info layout)."""
+def _object_rows(obs: Any, mask: np.ndarray) -> np.ndarray:
+    """Per-env observations where `mask` is set, None elsewhere (Gymnasium's `final_obs`)."""
     out = np.full(len(mask), None, dtype=object)
     for i in np.flatnonzero(mask):
-        out[i] = _index(tree, i)
+        out[i] = {k: v[i] for k, v in obs.items()} if isinstance(obs, dict) else obs[i]
     return out
 
 
-def _index(tree: Any, i: int) -> Any:
-    if isinstance(tree, dict):
-        return {k: _index(v, i) for k, v in tree.items()}
-    return tree[i]
+def _with_masks(info: dict[str, Any], mask: np.ndarray) -> dict[str, Any]:
+    """Gymnasium's vector info layout: every key `k` beside a mask `_k` of the envs it holds."""
+    out: dict[str, Any] = {}
+    for key, value in info.items():
+        out[key] = _with_masks(value, mask) if isinstance(value, dict) else value
+        out[f"_{key}"] = mask
+    return out

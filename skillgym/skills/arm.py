@@ -58,14 +58,6 @@ class ArmSkill(Task):
     def object_pos(self, frame: Frame, index: int = 0) -> Array:
         return frame.xpos[..., self.object_body[index], :]
 
-    def joint_pos(self, frame: Frame) -> Array:
-        xp = xp_of(frame.qpos)
-        return xp.take(frame.qpos, xp.asarray(self.joint_qpos_adr), axis=-1)
-
-    def joint_vel(self, frame: Frame) -> Array:
-        xp = xp_of(frame.qvel)
-        return xp.take(frame.qvel, xp.asarray(self.joint_dof_adr), axis=-1)
-
     def place_object(self, qpos: Array, index: int, xyz: Array, yaw: Array) -> Array:
         """qpos with object `index` at position `xyz`, turned by `yaw` about the vertical."""
         xp = xp_of(qpos)
@@ -97,7 +89,7 @@ class ArmSkill(Task):
         return xp.concat(
             [
                 self.goal_observation(frame, state),
-                self.joint_pos(frame) - xp.asarray(self.home_qpos[self.joint_qpos_adr]),
+                self.joint_offset(frame),
                 JOINT_VEL_SCALE * self.joint_vel(frame),
                 state.last_action,
                 frame.sensordata[..., self.finger] / 0.04,

@@ -82,14 +82,6 @@ class HumanoidSkill(Task):
         """`local` of a site at the default pose."""
         return self.home_site_xpos[self.sites[site]] - self.home_site_xpos[self.sites["pelvis"]]
 
-    def joint_pos(self, frame: Frame) -> Array:
-        xp = xp_of(frame.qpos)
-        return xp.take(frame.qpos, xp.asarray(self.joint_qpos_adr), axis=-1)
-
-    def joint_vel(self, frame: Frame) -> Array:
-        xp = xp_of(frame.qvel)
-        return xp.take(frame.qvel, xp.asarray(self.joint_dof_adr), axis=-1)
-
     def gravity(self, frame: Frame) -> Array:
         return gravity_in_frame(self.base_xmat(frame))
 
@@ -110,7 +102,7 @@ class HumanoidSkill(Task):
         return xp.concat(
             [
                 self.goal_observation(frame, state),
-                self.joint_pos(frame) - xp.asarray(self.home_qpos[self.joint_qpos_adr]),
+                self.joint_offset(frame),
                 JOINT_VEL_SCALE * self.joint_vel(frame),
                 state.last_action,
                 GYRO_SCALE * self.base_ang_vel(frame),
@@ -179,8 +171,7 @@ def upright(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Arra
 
 def posture(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
     xp = xp_of(frame.qpos)
-    offset = task.joint_pos(frame) - xp.asarray(task.home_qpos[task.joint_qpos_adr])
-    return xp.exp(-xp.sum(offset**2, axis=-1))
+    return xp.exp(-xp.sum(task.joint_offset(frame) ** 2, axis=-1))
 
 
 def torque(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:

@@ -50,7 +50,10 @@ class Push(ArmSkill):
         radius = low + (high - low) * u[..., 3]
         angle = 2 * np.pi * u[..., 4]
         offset = xp.stack([radius * xp.cos(angle), radius * xp.sin(angle)], axis=-1)
-        low, high = xp.asarray(self.robot.table_region_low), xp.asarray(self.robot.table_region_high)
+        low, high = (
+            xp.asarray(self.robot.table_region_low),
+            xp.asarray(self.robot.table_region_high),
+        )
         goal = xp.clip(box_xy + offset, low, high)
         return qpos, goal
 
