@@ -73,8 +73,9 @@ class HumanoidSquat:
     """Humanoid Squat by pose interpolation: bend hips, knees and ankles until the pelvis is low
     enough, by integral feedback on the height error."""
 
-    # Bend per unit of crouch: feet stay flat when the knee bends twice as far as hip and ankle.
-    BEND = {"hip_pitch": -1.0, "knee": 2.0, "ankle_pitch": -1.0}
+    # Bend per unit of crouch: the knee bends twice as far as the ankle so the feet stay flat,
+    # and the hips a little further than the ankle so the trunk leans forward over the feet.
+    BEND = {"hip_pitch": -1.3, "knee": 2.0, "ankle_pitch": -1.0}
 
     def __init__(self, env: SkillVectorEnv, gain: float = 0.2, max_crouch: float = 0.6) -> None:
         self.env, self.gain, self.max_crouch = env, gain, max_crouch

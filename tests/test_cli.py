@@ -1,0 +1,36 @@
+"""The `skillgym` command: list, demo (with an MP4) and speed."""
+
+import imageio.v3 as iio
+import pytest
+
+import skillgym
+from skillgym.cli import main
+
+
+def test_list_shows_every_env_with_sizes_and_success_rule(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for env_id in skillgym.registered():
+        assert env_id in out
+    assert "within 2 cm" in out and "tall19" in out
+
+
+def test_demo_writes_a_video_and_prints_a_summary(tmp_path, capsys):
+    assert main(["demo", "skillgym/Arm7-Reach-v0", "--episodes", "1", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "ArmReachIK" in out and "success 100%" in out
+    frames = iio.imread(tmp_path / "Arm7-Reach-v0.mp4")
+    assert frames.shape[0] >= 60 and frames.shape[-1] == 3
+
+
+def test_demo_of_an_unknown_env_fails_with_a_clear_message(capsys):
+    assert main(["demo", "skillgym/Nope-Walk-v0"]) == 2
+    assert "Nope-Walk" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["speed", "skillgym/Arm7-Reach-v0", "--num-envs", "4"]])
+def test_speed_prints_a_table_with_the_raw_physics_ratio(argv, capsys):
+    assert main([*argv, "--steps", "5", "--repeats", "1", "--no-peer"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if "Arm7-Reach" in line)
+    ratio = float(row.strip("|").split("|")[-1])
+    assert 0.0 < ratio < 2.0

@@ -1,0 +1,103 @@
+"""The starter skills: goals, success rules and rewards that point the right way."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from conftest import HUMANOIDS, make_vec
+
+from skillgym.policies.scripted import ArmReachIK, HumanoidSquat, RandomPolicy, ZeroPolicy
+
+
+def run_episodes(env, policy, episodes: int, seed: int = 0):
+    """Finished-episode records of a batched env under a policy."""
+    obs, _ = env.reset(seed=seed)
+    records = []
+    while len(records) < episodes:
+        obs, _, terminated, truncated, info = env.step(policy(obs))
+        for i in np.flatnonzero(terminated | truncated):
+            records.append({k: v[i] for k, v in info["final_info"]["episode"].items()})
+    return records
+
+
+def test_inverse_kinematics_solves_arm_reach_and_earns_more_than_standing_still():
+    env = make_vec("skillgym/Arm7-Reach-v0", num_envs=8)
+    solved = run_episodes(env, ArmReachIK(env), 8)
+    idle = run_episodes(env, ZeroPolicy(env), 8)
+    assert np.mean([r["success"] for r in solved]) >= 0.9
+    assert np.mean([r["grip_error"] for r in solved]) < 0.03
+    assert np.mean([r["r"] for r in solved]) > np.mean([r["r"] for r in idle])
+    assert not any(r["success"] for r in idle)
+
+
+@pytest.mark.parametrize("robot", HUMANOIDS)
+def test_pose_interpolation_solves_squat_on_every_humanoid(robot):
+    env = make_vec(f"skillgym/{robot.capitalize()}-Squat-v0", num_envs=8)
+    records = run_episodes(env, HumanoidSquat(env), 8)
+    assert np.mean([r["success"] for r in records]) >= 0.75
+    idle = run_episodes(env, ZeroPolicy(env), 8)
+    assert np.mean([r["r"] for r in records]) > np.mean([r["r"] for r in idle])
+
+
+def test_walk_success_needs_the_full_ten_seconds():
+    env = make_vec("skillgym/Tall19-Walk-v0", num_envs=4)
+    assert env.task.episode_steps == 500
+    obs, _ = env.reset(seed=0)
+    for _ in range(499):
+        obs, _, terminated, _, info = env.step(np.zeros((4, 19)))
+        assert not info["success"].any()
+
+
+def test_standing_still_satisfies_a_zero_walk_command():
+    from skillgym.skills.walk import WalkConfig
+
+    config = WalkConfig(
+        episode_seconds=10.0,
+        command_low=(0.0, 0.0, 0.0),
+        command_high=(0.0, 0.0, 0.0),
+        reward_weights={"track_velocity": 1.0},
+    )
+    env = gym.make_vec(
+        "skillgym/Tall19-Walk-v0", num_envs=2, vectorization_mode="vector_entry_point", config=config
+    )
+    records = run_episodes(env, ZeroPolicy(env), 2)
+    assert all(r["success"] and r["l"] == 500 for r in records)
+
+
+def test_random_actions_make_humanoids_fall_and_falls_terminate():
+    env = make_vec("skillgym/Tall19-Step-v0", num_envs=4)
+    records = run_episodes(env, RandomPolicy(env), 4)
+    assert any(r["l"] < env.task.episode_steps for r in records)
+    assert not any(r["success"] for r in records)
+
+
+@pytest.mark.parametrize("env_id", ["skillgym/Tall19-Reach-v0", "skillgym/Tall19-Step-v0"])
+def test_targets_lie_within_a_quarter_metre_of_the_default_sites(env_id):
+    env = make_vec(env_id, num_envs=64)
+    env.reset(seed=0)
+    task = env.task
+    goals = np.asarray(env.episode_state.goal).reshape(64, 2, task.dims)
+    home = task.home_targets.reshape(2, task.dims)
+    assert np.linalg.norm(goals - home, axis=-1).max() <= 0.25 + 1e-9
+
+
+def test_lift_puts_the_flat_box_on_the_table_in_about_half_the_episodes():
+    env = make_vec("skillgym/Arm7-Lift-v0", num_envs=64)
+    env.reset(seed=0)
+    task = env.task
+    flat = np.asarray(env.episode_state.goal)[:, 2] == 1
+    assert 0.3 < flat.mean() < 0.7
+    frame = env.physics.frame()
+    heights = task.active_object_pos(frame, env.episode_state)[:, 2]
+    assert np.allclose(heights, task.robot.table_height + np.where(flat, 0.03, 0.025), atol=0.005)
+
+
+def test_push_reward_grows_as_the_box_nears_its_goal():
+    env = make_vec("skillgym/Arm7-Push-v0", num_envs=1)
+    env.reset(seed=0)
+    task, state = env.task, env.episode_state
+    frame = env.physics.frame()
+    near = state._replace(goal=np.asarray(task.object_pos(frame)[:, :2]) + 0.01)
+    far = state._replace(goal=np.asarray(task.object_pos(frame)[:, :2]) + 0.2)
+    action = np.zeros((1, 8))
+    assert task.advance(frame, near, action).reward[0] > task.advance(frame, far, action).reward[0]
+    assert task.reached(frame, near)[0] and not task.reached(frame, far)[0]
