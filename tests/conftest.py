@@ -9,7 +9,9 @@ ENV_IDS = tuple(skillgym.registered())
 
 
 def make_vec(env_id: str, num_envs: int = 4, **kwargs):
-    return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs)
+    return gym.make_vec(
+        env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs
+    )
 
 
 def rollout(env, actions: np.ndarray, seed: int = 0):

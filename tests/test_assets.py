@@ -46,9 +46,7 @@ def test_humanoid_mass_and_height_match_its_class(name):
 
 def test_humanoids_share_joint_site_and_sensor_names():
     models = {name: load(name) for name in HUMANOIDS}
-    joint_sets = {
-        name: {m.joint(i).name for i in range(1, m.njnt)} for name, m in models.items()
-    }
+    joint_sets = {name: {m.joint(i).name for i in range(1, m.njnt)} for name, m in models.items()}
     assert joint_sets["tall19"] < joint_sets["compact21"] == joint_sets["tall21"]
     assert joint_sets["compact21"] - joint_sets["tall19"] == {"left_ankle_roll", "right_ankle_roll"}
     for model in models.values():

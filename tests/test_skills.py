@@ -57,7 +57,10 @@ def test_standing_still_satisfies_a_zero_walk_command():
         reward_weights={"track_velocity": 1.0},
     )
     env = gym.make_vec(
-        "skillgym/Tall19-Walk-v0", num_envs=2, vectorization_mode="vector_entry_point", config=config
+        "skillgym/Tall19-Walk-v0",
+        num_envs=2,
+        vectorization_mode="vector_entry_point",
+        config=config,
     )
     records = run_episodes(env, ZeroPolicy(env), 2)
     assert all(r["success"] and r["l"] == 500 for r in records)
