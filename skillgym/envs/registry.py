@@ -28,12 +28,26 @@ def make_env(robot: str, skill: str, config: TaskConfig | None = None, **kwargs:
 
 
 def make_vector_env(
-    robot: str, skill: str, num_envs: int, config: TaskConfig | None = None, **kwargs: Any
-) -> SkillVectorEnv:
-    """Entry point of `gym.make_vec(..., vectorization_mode="vector_entry_point")`."""
-    return SkillVectorEnv(
-        make_task(robot, skill, config), num_envs=num_envs, env_id=env_id(robot, skill), **kwargs
-    )
+    robot: str,
+    skill: str,
+    num_envs: int,
+    config: TaskConfig | None = None,
+    backend: str = "cpu",
+    **kwargs: Any,
+) -> gym.vector.VectorEnv:
+    """Entry point of `gym.make_vec(..., vectorization_mode="vector_entry_point")`.
+
+    `backend="cpu"` (default) steps native MuJoCo in a thread pool; `backend="mjx"` runs MJX,
+    with `impl="jax"` or `impl="warp"` (MuJoCo Warp, CUDA only).
+    """
+    task = make_task(robot, skill, config)
+    if backend == "cpu":
+        return SkillVectorEnv(task, num_envs=num_envs, env_id=env_id(robot, skill), **kwargs)
+    if backend == "mjx":
+        from skillgym.envs.mjx import MjxVectorEnv  # JAX is an optional dependency
+
+        return MjxVectorEnv(task, num_envs=num_envs, env_id=env_id(robot, skill), **kwargs)
+    raise ValueError(f"backend must be 'cpu' or 'mjx', not {backend!r}")
 
 
 def registered() -> dict[str, tuple[str, str]]:
