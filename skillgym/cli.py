@@ -90,9 +90,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_speed(args: argparse.Namespace) -> int:
-    from skillgym.speed import format_table, measure_env, measure_gymnasium_humanoid
+    from skillgym.speed import format_table, measure_env, measure_gymnasium_humanoid, measure_mjx
 
     env_ids = args.env_id or [e for e in skillgym.registered() if e.endswith("-Walk-v0")]
+    if args.backend == "mjx":
+        results = []
+        for env_id in tqdm(env_ids, desc="speed", unit="env"):
+            result, compile_seconds = measure_mjx(env_id, args.num_envs, args.impl, args.steps)
+            results.append(result)
+            print(f"{env_id}: compiled reset and step in {compile_seconds:.1f} s")
+        print(format_table(results))
+        return 0
     results = [
         measure_env(e, args.num_envs, args.threads, args.steps, args.repeats)
         for e in tqdm(env_ids, desc="speed", unit="env")
@@ -125,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("--steps", type=int, default=200)
     speed.add_argument("--repeats", type=int, default=7)
     speed.add_argument("--no-peer", action="store_true", help="skip Gymnasium's Humanoid-v5")
+    speed.add_argument("--backend", choices=["cpu", "mjx"], default="cpu")
+    speed.add_argument("--impl", choices=["jax", "warp"], default="jax", help="MJX implementation")
     speed.set_defaults(func=cmd_speed)
     return parser
 

@@ -113,6 +113,40 @@ def measure_gymnasium_humanoid(
     )
 
 
+def measure_mjx(
+    env_id: str, num_envs: int, impl: str = "jax", steps: int = 20, repeats: int = 3
+) -> tuple[SpeedResult, float]:
+    """Policy steps/s of an env on MJX, on whatever JAX device is present, and its compile time."""
+    import jax
+    import jax.numpy as jnp
+
+    env = gym.make_vec(
+        env_id,
+        num_envs=num_envs,
+        vectorization_mode="vector_entry_point",
+        backend="mjx",
+        impl=impl,
+        array_type="jax",
+    )
+    compile_seconds = env.compile()
+    env.reset(seed=0)
+    key = jax.random.PRNGKey(0)
+    actions = jnp.clip(
+        ACTION_NOISE * jax.random.normal(key, (steps, *env.action_space.shape)), -1, 1
+    )
+
+    def run() -> None:
+        for action in actions:
+            env.step(action)
+        env.state.obs.block_until_ready()
+
+    rates = [_rate(run, steps * num_envs) for _ in range(repeats)]
+    device = jax.devices()[0].device_kind
+    name = f"{env_id} (mjx/{impl}, {device})"
+    result = SpeedResult(name, num_envs, 0, env.frame_skip, float(np.median(rates)), None, None)
+    return result, compile_seconds
+
+
 def format_table(results: list[SpeedResult]) -> str:
     header = (
         "| env | envs | threads | policy steps/s | physics steps/s | raw physics steps/s | ratio |"
@@ -121,8 +155,9 @@ def format_table(results: list[SpeedResult]) -> str:
     for r in results:
         raw = "" if r.raw_steps_per_s is None else f"{r.raw_steps_per_s * r.frame_skip:,.0f}"
         ratio = "" if r.ratio is None else f"{r.ratio:.2f}"
+        threads = r.num_threads or ""
         rows.append(
-            f"| {r.name} | {r.num_envs} | {r.num_threads} | {r.env_steps_per_s:,.0f} | "
+            f"| {r.name} | {r.num_envs} | {threads} | {r.env_steps_per_s:,.0f} | "
             f"{r.physics_steps_per_s:,.0f} | {raw} | {ratio} |"
         )
     return "\n".join(rows)

@@ -193,6 +193,10 @@ class SkillVectorEnv(gym.vector.VectorEnv):
     def episode_state(self) -> EpisodeState | None:
         return self._state
 
+    def frame(self) -> Frame:
+        """The simulator quantities the task functions see, for every env."""
+        return self.physics.frame()
+
     # ---- rendering -------------------------------------------------------------------------------
 
     def render(self, env: int = 0) -> np.ndarray | None:

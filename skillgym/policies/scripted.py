@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import mujoco
 import numpy as np
+from gymnasium.vector import VectorEnv
 
 from skillgym.envs.vector import SkillVectorEnv
 
@@ -71,13 +72,13 @@ class ArmReachIK:
 
 class HumanoidSquat:
     """Humanoid Squat by pose interpolation: bend hips, knees and ankles until the pelvis is low
-    enough, by integral feedback on the height error."""
+    enough, by integral feedback on the height error. Works on either backend."""
 
     # Bend per unit of crouch: the knee bends twice as far as the ankle so the feet stay flat,
     # and the hips a little further than the ankle so the trunk leans forward over the feet.
     BEND = {"hip_pitch": -1.3, "knee": 2.0, "ankle_pitch": -1.0}
 
-    def __init__(self, env: SkillVectorEnv, gain: float = 0.2, max_crouch: float = 0.6) -> None:
+    def __init__(self, env: VectorEnv, gain: float = 0.2, max_crouch: float = 0.6) -> None:
         self.env, self.gain, self.max_crouch = env, gain, max_crouch
         names = [env.model.actuator(i).name for i in range(env.model.nu)]
         self.direction = np.array(
@@ -88,7 +89,7 @@ class HumanoidSquat:
     def __call__(self, obs: Any) -> np.ndarray:
         task, state = self.env.task, self.env.episode_state
         self.crouch = np.where(np.asarray(state.steps) == 0, 0.0, self.crouch)
-        error = task.base_height(self.env.physics.frame()) - np.asarray(state.goal)[:, 0]
+        error = task.base_height(self.env.frame()) - np.asarray(state.goal)[:, 0]
         self.crouch = np.clip(self.crouch + self.gain * error, 0.0, self.max_crouch)
         bend = self.crouch[:, None] * self.direction
         return np.clip(bend / task.action_scale, -1.0, 1.0)

@@ -1,0 +1,91 @@
+"""The MJX backend runs the very same task functions as the CPU backend (JAX on the CPU here)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import ENV_IDS, make_vec
+
+import skillgym
+from skillgym.envs.mjx import MjxCore, enable_compilation_cache
+
+
+def make_mjx(env_id: str, num_envs: int, **kwargs):
+    return make_vec(env_id, num_envs, backend="mjx", **kwargs)
+
+
+def start_from_cpu_state(cpu, mjx_env):
+    """Put the MJX envs into the CPU envs' current state, goals included."""
+    frame, state = cpu.frame(), cpu.episode_state
+    keys = jax.random.split(jax.random.PRNGKey(0), cpu.num_envs)
+    reset_to = jax.jit(jax.vmap(mjx_env.core.reset_to))
+    mjx_env._state = reset_to(frame.qpos.copy(), frame.qvel.copy(), np.asarray(state.goal), keys)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_every_env_traces_on_mjx_with_the_cpu_task_functions(env_id):
+    robot, skill = skillgym.registered()[env_id]
+    core = MjxCore(skillgym.make_task(robot, skill))
+    state = jax.eval_shape(jax.vmap(core.reset), jax.random.split(jax.random.PRNGKey(0), 2))
+    action = jax.ShapeDtypeStruct((2, core.model.nu), jnp.float32)
+    stepped = jax.eval_shape(jax.vmap(core.step), state, action)
+    cpu = make_vec(env_id, 2)
+    assert stepped.obs.shape == cpu.observation_space.shape
+    assert stepped.episode.goal.shape == (2, core.task.goal_size)
+
+
+def test_arm_reach_matches_the_cpu_backend_step_for_step(rng):
+    cpu, mjx_env = make_vec("skillgym/Arm7-Reach-v0", 4), make_mjx("skillgym/Arm7-Reach-v0", 4)
+    cpu.reset(seed=0)
+    start_from_cpu_state(cpu, mjx_env)
+    for _ in range(10):
+        action = np.clip(rng.normal(0, 0.3, (4, 8)), -1, 1)
+        obs_c, rew_c, *_ = cpu.step(action)
+        obs_m, rew_m, *_ = mjx_env.step(action)
+        np.testing.assert_allclose(obs_m, obs_c, atol=1e-4)
+        np.testing.assert_allclose(rew_m, rew_c, atol=1e-5)
+
+
+def test_episodes_reset_inside_the_jitted_step():
+    env = make_mjx("skillgym/Arm7-Reach-v0", 3)
+    env.reset(seed=0)
+    for _ in range(env.task.episode_steps):
+        _, _, terminated, truncated, info = env.step(np.zeros((3, 8)))
+    assert truncated.all() and not terminated.any()
+    assert (info["final_info"]["episode"]["l"] == env.task.episode_steps).all()
+    assert (env.episode_state.steps == 0).all()
+
+
+def test_torch_receives_device_arrays_without_a_copy():
+    import torch
+
+    env = make_mjx("skillgym/Arm7-Reach-v0", 2, array_type="torch")
+    obs, _ = env.reset(seed=0)
+    assert isinstance(obs, torch.Tensor) and obs.shape == (2, env.single_observation_space.shape[0])
+    assert obs.data_ptr() == env.state.obs.unsafe_buffer_pointer()
+
+
+def test_warp_without_a_cuda_device_fails_with_a_clear_message():
+    with pytest.raises(RuntimeError, match="needs a CUDA GPU"):
+        make_mjx("skillgym/Arm7-Reach-v0", 2, impl="warp")
+
+
+def test_unknown_backend_is_rejected():
+    with pytest.raises(ValueError, match="backend must be"):
+        make_vec("skillgym/Arm7-Reach-v0", 2, backend="tpu")
+
+
+def test_bad_actions_are_rejected_before_reaching_the_device():
+    env = make_mjx("skillgym/Arm7-Reach-v0", 2)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"Arm7-Reach.*\(2, 8\)"):
+        env.step(np.full((2, 8), np.nan))
+
+
+def test_compilation_cache_location_is_configurable(tmp_path):
+    path = enable_compilation_cache(tmp_path / "cache")
+    try:
+        assert path.is_dir()
+        assert jax.config.jax_compilation_cache_dir == str(path)
+    finally:
+        enable_compilation_cache()
