@@ -47,10 +47,10 @@ def test_arm_reach_matches_the_cpu_backend_step_for_step(rng):
 
 
 def test_episodes_reset_inside_the_jitted_step():
-    env = make_mjx("skillgym/Arm7-Reach-v0", 3)
+    env = make_mjx("skillgym/Arm7-Reach-v0", 4)
     env.reset(seed=0)
     for _ in range(env.task.episode_steps):
-        _, _, terminated, truncated, info = env.step(np.zeros((3, 8)))
+        _, _, terminated, truncated, info = env.step(np.zeros((4, 8)))
     assert truncated.all() and not terminated.any()
     assert (info["final_info"]["episode"]["l"] == env.task.episode_steps).all()
     assert (env.episode_state.steps == 0).all()
@@ -59,9 +59,9 @@ def test_episodes_reset_inside_the_jitted_step():
 def test_torch_receives_device_arrays_without_a_copy():
     import torch
 
-    env = make_mjx("skillgym/Arm7-Reach-v0", 2, array_type="torch")
+    env = make_mjx("skillgym/Arm7-Reach-v0", 4, array_type="torch")
     obs, _ = env.reset(seed=0)
-    assert isinstance(obs, torch.Tensor) and obs.shape == (2, env.single_observation_space.shape[0])
+    assert isinstance(obs, torch.Tensor) and obs.shape == (4, env.single_observation_space.shape[0])
     assert obs.data_ptr() == env.state.obs.unsafe_buffer_pointer()
 
 
@@ -76,10 +76,10 @@ def test_unknown_backend_is_rejected():
 
 
 def test_bad_actions_are_rejected_before_reaching_the_device():
-    env = make_mjx("skillgym/Arm7-Reach-v0", 2)
+    env = make_mjx("skillgym/Arm7-Reach-v0", 4)
     env.reset(seed=0)
-    with pytest.raises(ValueError, match=r"Arm7-Reach.*\(2, 8\)"):
-        env.step(np.full((2, 8), np.nan))
+    with pytest.raises(ValueError, match=r"Arm7-Reach.*\(4, 8\)"):
+        env.step(np.full((4, 8), np.nan))
 
 
 def test_compilation_cache_location_is_configurable(tmp_path):
