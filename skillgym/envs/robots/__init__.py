@@ -52,6 +52,20 @@ def action_scales(config: RobotConfig, actuator_names: list[str]) -> list[float]
     return scales
 
 
+# The humanoid family shares joint names and conventions, so one table of action scales
+# (rad per unit action) serves all of its bodies.
+HUMANOID_ACTION_SCALE: Mapping[str, float] = {
+    "hip_pitch": 1.0,
+    "hip_roll": 0.4,
+    "hip_yaw": 0.4,
+    "knee": 1.2,
+    "ankle_pitch": 0.6,
+    "ankle_roll": 0.3,
+    "torso_yaw": 0.5,
+    "shoulder": 1.0,
+    "elbow": 1.0,
+}
+
 ROBOT_NAMES: tuple[str, ...] = ("tall19", "compact21", "tall21", "arm7")
 
 

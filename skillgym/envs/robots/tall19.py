@@ -1,22 +1,12 @@
 """tall19: a 1.8 m humanoid with 19 actuated joints (5 per leg, torso yaw, 4 per arm)."""
 
-from skillgym.envs.robots import HumanoidConfig
+from skillgym.envs.robots import HUMANOID_ACTION_SCALE, HumanoidConfig
 
 CONFIG = HumanoidConfig(
     name="tall19",
     kind="humanoid",
     frame_skip=4,
-    action_scale={
-        "hip_pitch": 1.0,
-        "hip_roll": 0.4,
-        "hip_yaw": 0.4,
-        "knee": 1.2,
-        "ankle_pitch": 0.6,
-        "ankle_roll": 0.3,
-        "torso_yaw": 0.5,
-        "shoulder": 1.0,
-        "elbow": 1.0,
-    },
+    action_scale=HUMANOID_ACTION_SCALE,
     base_site="pelvis",
     standing_height=1.0,
     fall_height=0.45,
