@@ -25,6 +25,7 @@ from mujoco import mjx
 
 from skillgym.envs.frame import Frame
 from skillgym.envs.task import EpisodeState, Task
+from skillgym.envs.vector import object_rows
 
 IMPLS = ("jax", "warp")
 _STATE_LIMIT = 1e8
@@ -284,7 +285,7 @@ class MjxVectorEnv(gym.vector.VectorEnv):
         }
         if done.any():
             final = state.final_episode
-            info["final_obs"] = _rows(np.asarray(state.final_obs), done)
+            info["final_obs"] = object_rows(np.asarray(state.final_obs), done)
             info["_final_obs"] = done
             episode = {
                 "r": np.asarray(final.episode_return),
@@ -301,10 +302,3 @@ class MjxVectorEnv(gym.vector.VectorEnv):
             self._out(state.truncated),
             info,
         )
-
-
-def _rows(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    out = np.full(len(mask), None, dtype=object)
-    for i in np.flatnonzero(mask):
-        out[i] = x[i]
-    return out

@@ -223,15 +223,6 @@ class Task(ABC):
             feasibility_sums=xp.zeros(batch + (len(FEASIBILITY_METRICS),)),
         )
 
-    def reward(self, frame: Frame, state: EpisodeState, action: Array) -> tuple[Array, dict]:
-        """Weighted sum of the reward terms (scaled by dt), and each weighted term."""
-        terms = self.reward_terms()
-        parts = {
-            name: weight * terms[name](self, frame, state, action) * self.dt
-            for name, weight in self.config.reward_weights.items()
-        }
-        return sum(parts.values()), parts
-
     def feasibility(self, frame: Frame) -> Array:
         """Per-step mean |torque|, mean |joint velocity|, base tilt and mechanical power."""
         xp = xp_of(frame.qvel)

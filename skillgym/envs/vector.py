@@ -170,7 +170,7 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         if done.any():
             if physics_error.any():  # a blown-up state is no observation
                 obs = _zero_where(obs, physics_error)
-            info["final_obs"] = _object_rows(obs, done)
+            info["final_obs"] = object_rows(obs, done)
             info["_final_obs"] = done
             final_info = {**info, "episode": self.episode_info(result.state)}
             info["final_info"] = _with_masks(final_info, done)
@@ -303,7 +303,7 @@ def _zero_where(obs: Any, mask: np.ndarray | None) -> Any:
     return np.where(mask[:, None], 0.0, obs).astype(obs.dtype)
 
 
-def _object_rows(obs: Any, mask: np.ndarray) -> np.ndarray:
+def object_rows(obs: Any, mask: np.ndarray) -> np.ndarray:
     """Per-env observations where `mask` is set, None elsewhere (Gymnasium's `final_obs`)."""
     out = np.full(len(mask), None, dtype=object)
     for i in np.flatnonzero(mask):

@@ -12,7 +12,14 @@ from typing import ClassVar
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, gravity_in_frame, heading_rotate, xp_of
+from skillgym.envs.frame import (
+    Array,
+    Frame,
+    gravity_in_frame,
+    heading_rotate,
+    heading_unrotate,
+    xp_of,
+)
 from skillgym.envs.robots import HumanoidConfig
 from skillgym.envs.task import EpisodeState, Task, TaskConfig
 
@@ -147,8 +154,6 @@ class HumanoidSkill(Task):
 
     def world_from_local(self, data: mujoco.MjData, local: np.ndarray) -> np.ndarray:
         """Inverse of `local` for one env's MjData: heading-frame offsets to world points."""
-        from skillgym.envs.frame import heading_unrotate
-
         pelvis = self.sites["pelvis"]
         xmat = data.site_xmat[pelvis]
         xy = heading_unrotate(xmat, local[..., :2])
