@@ -284,15 +284,10 @@ class MjxVectorEnv(gym.vector.VectorEnv):
             "physics_error": np.asarray(state.physics_error),
         }
         if done.any():
-            final = state.final_episode
+            final = EpisodeState(*map(np.asarray, state.final_episode))
             info["final_obs"] = object_rows(np.asarray(state.final_obs), done)
             info["_final_obs"] = done
-            episode = {
-                "r": np.asarray(final.episode_return),
-                "l": np.asarray(final.steps),
-                "success": np.asarray(final.success_once),
-                **self.task.episode_summary(EpisodeState(*map(np.asarray, final))),
-            }
+            episode = self.task.episode_summary(final)
             info["final_info"] = {"episode": episode, "_episode": done}
             info["_final_info"] = done
         return (

@@ -85,7 +85,8 @@ class Task(ABC):
             raise ValueError(f"{self.name} needs a {self.robot_kind} robot, not {robot.name!r}")
         self.robot = robot
         self.config = config if config is not None else self.default_config()
-        unknown = set(self.config.reward_weights) - set(self.reward_terms())
+        self.terms = self.reward_terms()  # looked up once, not in every step
+        unknown = set(self.config.reward_weights) - set(self.terms)
         if unknown:
             raise ValueError(f"{self.name}: unknown reward terms {sorted(unknown)}")
 
@@ -243,9 +244,8 @@ class Task(ABC):
     def advance(self, frame: Frame, state: EpisodeState, action: Array) -> StepResult:
         """Book-keep one control step taken with `action`; pure, for every backend."""
         xp = xp_of(action)
-        terms = self.reward_terms()
         reward = self.dt * sum(
-            weight * terms[name](self, frame, state, action)
+            weight * self.terms[name](self, frame, state, action)
             for name, weight in self.config.reward_weights.items()
         )
         reached = self.reached(frame, state)
@@ -265,11 +265,17 @@ class Task(ABC):
         return StepResult(state, reward, terminated, truncated, success)
 
     def episode_summary(self, state: EpisodeState) -> dict[str, Any]:
-        """Means over the episode so far, for info dicts and evaluation."""
+        """The episode so far: return `r`, length `l`, `success` at any step, and the means of
+        the accuracy and feasibility metrics. Host arrays, for info dicts and evaluation."""
         steps = np.maximum(np.asarray(state.steps), 1)[..., None]
         metrics = np.asarray(state.metric_sums) / steps
         feas = np.asarray(state.feasibility_sums) / steps
-        out = {name: metrics[..., i] for i, name in enumerate(self.metric_names)}
+        out = {
+            "r": np.asarray(state.episode_return),
+            "l": np.asarray(state.steps),
+            "success": np.asarray(state.success_once),
+        }
+        out.update({name: metrics[..., i] for i, name in enumerate(self.metric_names)})
         out.update({name: feas[..., i] for i, name in enumerate(FEASIBILITY_METRICS)})
         return out
 

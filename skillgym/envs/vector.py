@@ -172,22 +172,13 @@ class SkillVectorEnv(gym.vector.VectorEnv):
                 obs = _zero_where(obs, physics_error)
             info["final_obs"] = object_rows(obs, done)
             info["_final_obs"] = done
-            final_info = {**info, "episode": self.episode_info(result.state)}
+            final_info = {**info, "episode": self.task.episode_summary(result.state)}
             info["final_info"] = _with_masks(final_info, done)
             info["_final_info"] = done
             ids = np.flatnonzero(done)
             self._state = self._reset_envs(ids, self._state)
             obs = _put_rows(obs, ids, self._observe(self._state, ids))
         return obs, result.reward, result.terminated, result.truncated, info
-
-    def episode_info(self, state: EpisodeState) -> dict[str, np.ndarray]:
-        """Episode statistics: return, length, success, mean accuracy and feasibility."""
-        return {
-            "r": np.asarray(state.episode_return),
-            "l": np.asarray(state.steps),
-            "success": np.asarray(state.success_once),
-            **self.task.episode_summary(state),
-        }
 
     @property
     def episode_state(self) -> EpisodeState | None:
@@ -254,7 +245,8 @@ class SkillEnv(gym.Env):
         info = {"success": bool(result.success[0]), "physics_error": bool(physics_error[0])}
         done = bool(result.terminated[0] or result.truncated[0])
         if done:
-            info["episode"] = {k: v[0] for k, v in self._vec.episode_info(result.state).items()}
+            summary = self.task.episode_summary(result.state)
+            info["episode"] = {k: v[0] for k, v in summary.items()}
         obs = _first(self._vec._observe(result.state))
         if physics_error[0]:
             obs = np.zeros_like(obs) if isinstance(obs, np.ndarray) else _zero_where(obs, None)
