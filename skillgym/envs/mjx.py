@@ -95,21 +95,31 @@ def frame_of(data: mjx.Data) -> Frame:
 class MjxCore:
     """Pure reset and step of one env of a task on MJX."""
 
-    def __init__(self, task: Task, impl: str = "jax") -> None:
+    def __init__(self, task: Task, impl: str = "jax", num_envs: int = 1) -> None:
         self.task = task
         self.model = task.build_spec().compile()
         task.bind(self.model)
         self.impl = impl
         self.mx = put_model(self.model, impl)
         self.frame_skip = task.robot.frame_skip
-        self.dtype = jnp.zeros(()).dtype
+        if impl == "warp":
+            # MuJoCo Warp allocates contacts for all envs together and constraint rows per env.
+            self.blank = mjx.make_data(
+                self.model,
+                impl="warp",
+                naconmax=task.max_contacts * num_envs,
+                njmax=task.max_constraints,
+            )
+        else:
+            self.blank = mjx.make_data(self.mx)
+        self.dtype = self.blank.qpos.dtype
 
     def _cast(self, x: Any) -> jax.Array:
         return jnp.asarray(x, dtype=self.dtype)
 
     def reset_to(self, qpos: jax.Array, qvel: jax.Array, goal: jax.Array, key: jax.Array) -> State:
         """A state at the given initial condition (also what `reset` samples)."""
-        data = mjx.make_data(self.mx).replace(
+        data = self.blank.replace(
             qpos=self._cast(qpos), qvel=self._cast(qvel), ctrl=self._cast(self.task.default_ctrl)
         )
         data = mjx.forward(self.mx, data)
@@ -175,7 +185,7 @@ class MjxCore:
         )
         # Keep the step's outcome; swap in the fresh episode's state where this one ended.
         return stepped._replace(
-            data=_select(done, fresh.data, data),
+            data=data.where(done, fresh.data),
             episode=_select(done, fresh.episode, result.state),
             obs=jnp.where(done, fresh.obs, obs),
         )
@@ -204,7 +214,7 @@ class MjxVectorEnv(gym.vector.VectorEnv):
     ) -> None:
         if array_type not in ("numpy", "jax", "torch"):
             raise ValueError(f"array_type must be numpy, jax or torch, not {array_type!r}")
-        self.core = MjxCore(task, impl)
+        self.core = MjxCore(task, impl, num_envs)
         self.task = task
         self.env_id = env_id or f"{task.robot.name}-{task.name}"
         self.model = self.core.model

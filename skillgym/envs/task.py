@@ -79,6 +79,10 @@ class Task(ABC):
     goal_size: ClassVar[int]
     metric_names: ClassVar[tuple[str, ...]]  # accuracy metrics; the first is the headline one
     success_rule: ClassVar[str]  # one line, shown by `skillgym list`
+    # Per-env buffer sizes for MuJoCo Warp, which allocates contacts and constraint rows up front.
+    # Random-action rollouts of every scene stay within 8 contacts and 33 rows.
+    max_contacts: ClassVar[int] = 24
+    max_constraints: ClassVar[int] = 128
 
     def __init__(self, robot: RobotConfig, config: TaskConfig | None = None) -> None:
         if robot.kind != self.robot_kind:
