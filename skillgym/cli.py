@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import gymnasium as gym
@@ -15,6 +16,7 @@ from skillgym.envs.render import write_video
 from skillgym.envs.vector import SkillVectorEnv
 
 DEMO_ENVS = ("skillgym/Arm7-Reach-v0", "skillgym/Tall19-Squat-v0")
+PolicyFactory = Callable[[gym.vector.VectorEnv], Callable[[np.ndarray], np.ndarray]]
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -41,17 +43,41 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_demo(env_id: str, episodes: int, out: Path, seed: int, frame_every: int = 2) -> dict:
-    """Drive `env_id` with its scripted policy (or zero actions), record env 0, summarize.
+def default_policy(env_id: str) -> tuple[str, PolicyFactory]:
+    """The best policy skillgym has for an env: its shipped checkpoint, else a scripted
+    controller, else holding the default pose."""
+    from skillgym.policies.checkpoint import pretrained_path
+    from skillgym.policies.scripted import ZeroPolicy, scripted_policy
+
+    if pretrained_path(env_id).exists():
+        return checkpoint_policy(pretrained_path(env_id))
+    return "scripted", lambda env: scripted_policy(env) or ZeroPolicy(env)
+
+
+def checkpoint_policy(path: Path) -> tuple[str, PolicyFactory]:
+    from skillgym.policies.checkpoint import load_actor
+
+    actor, _ = load_actor(path)
+    return f"checkpoint {path}", lambda _env: actor.act
+
+
+def run_demo(
+    env_id: str,
+    episodes: int,
+    out: Path,
+    seed: int,
+    policy: tuple[str, PolicyFactory] | None = None,
+    frame_every: int = 2,
+) -> dict:
+    """Drive env 0 of `env_id` with `policy` (default: `default_policy`), record it, summarize.
 
     Software rendering costs more than simulating, so the video keeps every `frame_every`-th
     control step."""
-    from skillgym.policies.scripted import ZeroPolicy, scripted_policy
-
     env: SkillVectorEnv = gym.make_vec(
         env_id, num_envs=1, vectorization_mode="vector_entry_point", render_mode="rgb_array"
     )
-    policy = scripted_policy(env) or ZeroPolicy(env)
+    name, make_policy = policy or default_policy(env_id)
+    policy = make_policy(env)
     obs, _ = env.reset(seed=seed)
     frames, finished = [env.render()], []
     steps = episodes * env.task.episode_steps
@@ -68,7 +94,7 @@ def run_demo(env_id: str, episodes: int, out: Path, seed: int, frame_every: int 
     metric = env.task.metric_names[0]
     return {
         "env_id": env_id,
-        "policy": type(policy).__name__,
+        "policy": name,
         "episodes": len(finished),
         "success_rate": float(np.mean([ep["success"] for ep in finished])) if finished else 0.0,
         metric: float(np.mean([ep[metric] for ep in finished])) if finished else float("nan"),
@@ -111,6 +137,54 @@ def cmd_speed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from skillgym.train import TrainConfig, train
+
+    if args.env_id not in skillgym.registered():
+        raise ValueError(f"unknown env id {args.env_id!r}; `skillgym list` shows them")
+    out = Path(args.out or Path("runs") / args.env_id.split("/")[-1] / f"seed{args.seed}")
+    overrides = {
+        name: getattr(args, name)
+        for name in ("total_steps", "num_envs", "eval_every", "eval_episodes", "num_threads")
+        if getattr(args, name) is not None
+    }
+    config = TrainConfig(env_id=args.env_id, out=out, seed=args.seed, **overrides)
+    meta = train(config, resume=args.resume)
+    print(
+        f"{args.env_id}: {meta.env_steps:,} env steps in {meta.wall_seconds / 60:.1f} min, "
+        f"success {meta.evaluation['success_rate']:.0%} on {meta.evaluation['episodes']} "
+        f"privilege-free episodes; checkpoints in {out}"
+    )
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from skillgym.evaluation import evaluate
+    from skillgym.policies.checkpoint import pretrained_path
+
+    if args.env_id not in skillgym.registered():
+        raise ValueError(f"unknown env id {args.env_id!r}; `skillgym list` shows them")
+    path = Path(args.checkpoint) if args.checkpoint else pretrained_path(args.env_id)
+    if not path.exists():
+        raise ValueError(f"no checkpoint at {path} (pass --checkpoint PATH)")
+    name, make_policy = checkpoint_policy(path)
+    result = evaluate(args.env_id, make_policy, args.episodes, args.seed, progress=True)
+    result["checkpoint"] = str(path)
+    text = json.dumps(result, indent=2)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(text + "\n")
+    print(text)
+    if args.video:
+        video = Path(args.video)
+        summary = run_demo(args.env_id, 3, video.parent, args.seed, (name, make_policy))
+        Path(summary["video"]).replace(video)
+        print(f"video: {video}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skillgym", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -125,6 +199,27 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="skillgym-demo", help="folder for the videos")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(func=cmd_demo)
+
+    train = sub.add_parser("train", help="train a skill with PPO (checkpoints, TensorBoard)")
+    train.add_argument("env_id")
+    train.add_argument("--out", help="run folder (default: runs/<env>/seed<seed>)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--total-steps", type=int)
+    train.add_argument("--num-envs", type=int)
+    train.add_argument("--num-threads", type=int)
+    train.add_argument("--eval-every", type=int, help="env steps between evaluations")
+    train.add_argument("--eval-episodes", type=int)
+    train.add_argument("--resume", action="store_true", help="continue from <out>/latest")
+    train.set_defaults(func=cmd_train)
+
+    evaluate = sub.add_parser("eval", help="score a checkpoint on the privilege-free env")
+    evaluate.add_argument("env_id")
+    evaluate.add_argument("--checkpoint", help="default: the shipped checkpoint")
+    evaluate.add_argument("--episodes", type=int, default=100)
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--json", help="write the result here")
+    evaluate.add_argument("--video", help="also record three episodes to this MP4")
+    evaluate.set_defaults(func=cmd_eval)
 
     speed = sub.add_parser("speed", help="throughput of the batched envs against raw physics")
     speed.add_argument("env_id", nargs="*", help="default: every humanoid Walk env")

@@ -1,0 +1,83 @@
+"""Evaluate a policy on a privilege-free env: fixed seeds, one episode per env, no partial resets.
+
+`N` episodes run as one batch of `N` envs from `reset(seed)`; each env's first episode is
+scored and whatever it does after its episode ends is ignored, so every policy sees the same
+`N` initial states and goals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from tqdm import tqdm
+
+PolicyFn = Callable[[np.ndarray], np.ndarray]
+
+
+def run_episodes(
+    env: gym.vector.VectorEnv, policy: PolicyFn, seed: int, progress: bool = False
+) -> dict[str, np.ndarray]:
+    """One episode per env; each finished episode's record (`final_info["episode"]` plus
+    `terminated`), as arrays over envs."""
+    obs, _ = env.reset(seed=seed)
+    n = env.num_envs
+    scored = np.zeros(n, dtype=bool)
+    records: dict[str, np.ndarray] = {}
+    bar = tqdm(total=n, desc="episodes", unit="ep", disable=not progress, leave=False)
+    while not scored.all():
+        obs, _, terminated, truncated, info = env.step(policy(obs))
+        new = (terminated | truncated) & ~scored
+        if not new.any():
+            continue
+        episode = dict(info["final_info"]["episode"], terminated=terminated)
+        for name, values in episode.items():
+            column = records.setdefault(name, np.zeros(n, dtype=np.asarray(values).dtype))
+            column[new] = np.asarray(values)[new]
+        scored |= new
+        bar.update(int(new.sum()))
+    bar.close()
+    return records
+
+
+def summarize(env_id: str, task: Any, records: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The evaluation record: success rate, accuracy and feasibility metrics (means)."""
+    metrics = {name: float(np.mean(records[name])) for name in task.metric_names}
+    metrics.update(
+        abs_torque=float(np.mean(records["abs_torque"])),
+        abs_joint_vel=float(np.mean(records["abs_joint_vel"])),
+        energy=float(np.mean(records["abs_joint_vel"]) * np.mean(records["abs_torque"])),
+        base_tilt=float(np.mean(records["base_tilt"])),
+        falls=float(np.mean(records["terminated"])),
+        episode_return=float(np.mean(records["r"])),
+    )
+    return {
+        "env_id": env_id,
+        "episodes": int(len(records["success"])),
+        "success_rate": float(np.mean(records["success"])),
+        "metrics": metrics,
+    }
+
+
+def evaluate(
+    env_id: str,
+    make_policy: Callable[[gym.vector.VectorEnv], PolicyFn],
+    episodes: int = 100,
+    seed: int = 0,
+    num_threads: int | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Score a policy on `episodes` episodes of the privilege-free env `env_id`.
+
+    `make_policy(env)` gives the policy: a learned one ignores the env, a scripted one reads it.
+    """
+    env = gym.make_vec(
+        env_id, num_envs=episodes, vectorization_mode="vector_entry_point", num_threads=num_threads
+    )
+    try:
+        records = run_episodes(env, make_policy(env), seed, progress)
+    finally:
+        env.close()
+    return summarize(env_id, env.task, records)

@@ -1,0 +1,157 @@
+"""Trained policies on disk: tensors in `weights.pt`, everything else in `metadata.json`.
+
+A checkpoint is a folder. Loading it never unpickles an object: tensors load with
+`torch.load(weights_only=True)` and the rest is JSON. The network is Stable-Baselines3's
+`ActorCriticPolicy`, rebuilt from the metadata, so the CPU trainer (SB3's PPO) and the on-device
+trainer write the same format and every consumer (evaluation, demos, export) reads one format.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from stable_baselines3.common.policies import ActorCriticPolicy
+from torch import nn
+
+FORMAT_VERSION = 1
+WEIGHTS = "weights.pt"
+METADATA = "metadata.json"
+ACTIVATIONS = {"elu": nn.ELU, "tanh": nn.Tanh, "relu": nn.ReLU}
+
+
+@dataclass
+class CheckpointMetadata:
+    """Everything but tensors: enough to rebuild the network and to resume training."""
+
+    env_id: str
+    obs_size: int
+    action_size: int  # the robot's actions: the first entries of the policy's output
+    privileged_action_size: int = 0  # training-only channels after them
+    net_arch: list[int] = field(default_factory=lambda: [256, 128])
+    activation: str = "elu"
+    clip_obs: float = 10.0
+    trainer: str = "sb3-ppo"
+    seed: int = 0
+    env_steps: int = 0
+    wall_seconds: float = 0.0
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    curriculum: dict[str, Any] = field(default_factory=dict)
+    evaluation: dict[str, Any] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def policy_action_size(self) -> int:
+        return self.action_size + self.privileged_action_size
+
+
+def build_policy(meta: CheckpointMetadata, lr: float = 3e-4) -> ActorCriticPolicy:
+    """The SB3 actor-critic the metadata describes (fresh weights)."""
+    obs_space = gym.spaces.Box(-np.inf, np.inf, (meta.obs_size,), np.float32)
+    act_space = gym.spaces.Box(-1.0, 1.0, (meta.policy_action_size,), np.float32)
+    return ActorCriticPolicy(
+        obs_space, act_space, lambda _: lr, **policy_kwargs(meta.net_arch, meta.activation)
+    )
+
+
+def policy_kwargs(net_arch: list[int], activation: str) -> dict[str, Any]:
+    return {
+        "net_arch": {"pi": list(net_arch), "vf": list(net_arch)},
+        "activation_fn": ACTIVATIONS[activation],
+    }
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    meta: CheckpointMetadata,
+    policy: ActorCriticPolicy,
+    obs_mean: np.ndarray,
+    obs_var: np.ndarray,
+    extra_tensors: dict[str, Any] | None = None,
+) -> Path:
+    """Write the folder atomically: a crash leaves the previous checkpoint intact."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {
+        "policy": policy.state_dict(),
+        "obs_mean": torch.as_tensor(np.asarray(obs_mean, dtype=np.float64)),
+        "obs_var": torch.as_tensor(np.asarray(obs_var, dtype=np.float64)),
+        **(extra_tensors or {}),
+    }
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    torch.save(tensors, staging / WEIGHTS)
+    (staging / METADATA).write_text(json.dumps(asdict(meta), indent=2) + "\n")
+    old = path.with_name(f".{path.name}-old")
+    if path.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(path, old)
+    os.replace(staging, path)
+    shutil.rmtree(old, ignore_errors=True)
+    return path
+
+
+def read_checkpoint(path: str | os.PathLike) -> tuple[CheckpointMetadata, dict[str, Any]]:
+    """Metadata and tensors, with a clear error for anything that is not a checkpoint."""
+    path = Path(path)
+    if not (path / METADATA).is_file() or not (path / WEIGHTS).is_file():
+        raise FileNotFoundError(f"{path} is not a checkpoint: it needs {METADATA} and {WEIGHTS}")
+    raw = json.loads((path / METADATA).read_text())
+    if raw.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{path}: checkpoint format {raw.get('format_version')!r}, expected {FORMAT_VERSION}"
+        )
+    meta = CheckpointMetadata(**raw)
+    tensors = torch.load(path / WEIGHTS, map_location="cpu", weights_only=True)
+    return meta, tensors
+
+
+class Actor(nn.Module):
+    """Observation to robot action, deterministic: what evaluation, demos and export run.
+
+    Normalizes the observation with the training statistics, runs the policy mean, drops the
+    privileged channels and clips to the action space.
+    """
+
+    def __init__(
+        self, policy: ActorCriticPolicy, obs_mean: Any, obs_var: Any, meta: CheckpointMetadata
+    ) -> None:
+        super().__init__()
+        self.policy = policy
+        self.register_buffer("obs_mean", torch.as_tensor(obs_mean, dtype=torch.float32))
+        self.register_buffer("obs_std", torch.sqrt(torch.as_tensor(obs_var) + 1e-8).float())
+        self.clip_obs = meta.clip_obs
+        self.action_size = meta.action_size
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        x = torch.clamp((obs - self.obs_mean) / self.obs_std, -self.clip_obs, self.clip_obs)
+        latent = self.policy.mlp_extractor.forward_actor(self.policy.extract_features(x))
+        return torch.clamp(self.policy.action_net(latent)[..., : self.action_size], -1.0, 1.0)
+
+    @torch.no_grad()
+    def act(self, obs: Any) -> np.ndarray:
+        """NumPy in, NumPy out: the `Policy` protocol of the reference policies."""
+        return self(torch.as_tensor(np.asarray(obs), dtype=torch.float32)).numpy()
+
+
+PRETRAINED_DIR = Path(__file__).parent / "pretrained"
+
+
+def pretrained_path(env_id: str) -> Path:
+    """Where the shipped checkpoint of an env lives: `pretrained/<Robot>-<Skill>`."""
+    return PRETRAINED_DIR / env_id.split("/")[-1].removesuffix("-v0")
+
+
+def load_actor(path: str | os.PathLike) -> tuple[Actor, CheckpointMetadata]:
+    meta, tensors = read_checkpoint(path)
+    policy = build_policy(meta)
+    policy.load_state_dict(tensors["policy"])
+    actor = Actor(policy, tensors["obs_mean"], tensors["obs_var"], meta).eval()
+    return actor, meta

@@ -1,0 +1,231 @@
+"""Train a skill with PPO on the CPU backend (Stable-Baselines3), read top to bottom.
+
+`skillgym train ENV_ID --out DIR` trains on the batched env; every `eval_every` env steps it
+scores the policy on the privilege-free env with fixed seeds, logs to TensorBoard, and writes
+`DIR/latest` (and `DIR/best`, the best success rate so far) atomically. `--resume` continues
+from `DIR/latest`: weights, optimizer, normalization statistics, step count and curriculum stage,
+so a killed run loses nothing beyond its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import VecNormalize
+
+from skillgym.envs.sb3 import SB3VecEnv
+from skillgym.evaluation import evaluate
+from skillgym.policies.checkpoint import (
+    Actor,
+    CheckpointMetadata,
+    policy_kwargs,
+    read_checkpoint,
+    save_checkpoint,
+)
+
+EVAL_SEED = 1_000_003  # fixed and apart from training seeds
+
+
+@dataclass
+class TrainConfig:
+    """One training run. Defaults suit the humanoid and arm skills on a 2-core CPU."""
+
+    env_id: str
+    out: Path
+    total_steps: int = 20_000_000
+    num_envs: int = 64
+    num_threads: int | None = None
+    seed: int = 0
+    eval_every: int = 500_000
+    eval_episodes: int = 100
+    rollout_steps: int = 32  # per env, per PPO update
+    minibatches: int = 4  # per epoch
+    epochs: int = 5
+    learning_rate: float = 3e-4
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip_range: float = 0.2
+    ent_coef: float = 0.0
+    log_std_init: float = -0.5
+    net_arch: list[int] = field(default_factory=lambda: [256, 128])
+    activation: str = "elu"
+
+    def hyperparameters(self) -> dict[str, Any]:
+        skip = {"env_id", "out", "num_threads"}
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
+
+
+def make_training_env(config: TrainConfig) -> VecNormalize:
+    env = gym.make_vec(
+        config.env_id,
+        num_envs=config.num_envs,
+        vectorization_mode="vector_entry_point",
+        num_threads=config.num_threads,
+    )
+    return VecNormalize(SB3VecEnv(env), gamma=config.gamma, clip_obs=10.0)
+
+
+def make_model(config: TrainConfig, env: VecNormalize) -> PPO:
+    return PPO(
+        "MlpPolicy",
+        env,
+        n_steps=config.rollout_steps,
+        batch_size=config.rollout_steps * config.num_envs // config.minibatches,
+        n_epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        gamma=config.gamma,
+        gae_lambda=config.gae_lambda,
+        clip_range=config.clip_range,
+        ent_coef=config.ent_coef,
+        policy_kwargs={
+            **policy_kwargs(config.net_arch, config.activation),
+            "log_std_init": config.log_std_init,
+        },
+        tensorboard_log=str(config.out / "tensorboard"),
+        seed=config.seed,
+        device="cpu",
+        verbose=0,
+    )
+
+
+def metadata(config: TrainConfig, env: VecNormalize, **progress: Any) -> CheckpointMetadata:
+    return CheckpointMetadata(
+        env_id=config.env_id,
+        obs_size=env.observation_space.shape[0],
+        action_size=env.action_space.shape[0],
+        net_arch=list(config.net_arch),
+        activation=config.activation,
+        clip_obs=env.clip_obs,
+        seed=config.seed,
+        hyperparameters=config.hyperparameters(),
+        **progress,
+    )
+
+
+class EvaluateAndCheckpoint(BaseCallback):
+    """Every `eval_every` steps: score on the privilege-free env, log, write checkpoints."""
+
+    def __init__(self, config: TrainConfig, env: VecNormalize, wall_offset: float) -> None:
+        super().__init__()
+        self.config = config
+        self.norm = env
+        self.wall_offset = wall_offset
+        self.start = time.perf_counter()
+        self.next_eval = 0
+        self.best = -1.0
+
+    def _on_training_start(self) -> None:
+        self.next_eval = self.num_timesteps + self.config.eval_every
+        self.best = self._best_so_far()
+
+    def _best_so_far(self) -> float:
+        best = self.config.out / "best"
+        return read_checkpoint(best)[0].evaluation["success_rate"] if best.exists() else -1.0
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self.next_eval:
+            self.next_eval += self.config.eval_every
+            self.evaluate_and_save()
+        return True
+
+    def _on_training_end(self) -> None:
+        self.evaluate_and_save()
+
+    def evaluate_and_save(self) -> None:
+        rms = self.norm.obs_rms
+        meta = metadata(
+            self.config,
+            self.norm,
+            env_steps=int(self.num_timesteps),
+            wall_seconds=self.wall_offset + time.perf_counter() - self.start,
+        )
+        actor = Actor(self.model.policy, rms.mean, rms.var, meta)
+        self.model.policy.set_training_mode(False)
+        result = evaluate(
+            self.config.env_id,
+            lambda _env: actor.act,
+            self.config.eval_episodes,
+            EVAL_SEED,
+            self.config.num_threads,
+        )
+        meta.evaluation = result
+        self.logger.record("eval/success_rate", result["success_rate"])
+        for name, value in result["metrics"].items():
+            self.logger.record(f"eval/{name}", value)
+        self.logger.record("time/env_steps_per_s", meta.env_steps / max(meta.wall_seconds, 1e-9))
+        self.logger.dump(self.num_timesteps)
+        save(self.config.out / "latest", meta, self.model, self.norm)
+        if result["success_rate"] >= self.best:
+            self.best = result["success_rate"]
+            save(self.config.out / "best", meta, self.model, self.norm)
+
+
+def save(path: Path, meta: CheckpointMetadata, model: PPO, env: VecNormalize) -> None:
+    save_checkpoint(
+        path,
+        meta,
+        model.policy,
+        env.obs_rms.mean,
+        env.obs_rms.var,
+        extra_tensors={
+            "optimizer": model.policy.optimizer.state_dict(),
+            "return_var": torch.as_tensor(env.ret_rms.var),
+            "obs_count": torch.as_tensor(env.obs_rms.count),
+        },
+    )
+
+
+def restore(path: Path, model: PPO, env: VecNormalize) -> CheckpointMetadata:
+    """Load `latest` into a freshly built model and normalizer."""
+    meta, tensors = read_checkpoint(path)
+    model.policy.load_state_dict(tensors["policy"])
+    model.policy.optimizer.load_state_dict(tensors["optimizer"])
+    env.obs_rms.mean = tensors["obs_mean"].numpy()
+    env.obs_rms.var = tensors["obs_var"].numpy()
+    env.obs_rms.count = float(tensors["obs_count"])
+    env.ret_rms.var = tensors["return_var"].numpy()
+    model.num_timesteps = meta.env_steps
+    return meta
+
+
+def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
+    """Train until `total_steps` env steps; return the final checkpoint's metadata."""
+    config.out.mkdir(parents=True, exist_ok=True)
+    env = make_training_env(config)
+    model = make_model(config, env)
+    done_steps, wall_offset = 0, 0.0
+    if resume and (config.out / "latest").exists():
+        meta = restore(config.out / "latest", model, env)
+        done_steps, wall_offset = meta.env_steps, meta.wall_seconds
+    elif resume:
+        raise FileNotFoundError(f"--resume: no checkpoint at {config.out / 'latest'}")
+    callback = EvaluateAndCheckpoint(config, env, wall_offset)
+    model.learn(
+        total_timesteps=max(config.total_steps - done_steps, 0),
+        callback=callback,
+        reset_num_timesteps=not resume,
+        progress_bar=True,
+    )
+    env.close()
+    return read_checkpoint(config.out / "latest")[0]
+
+
+def success_history(out: Path) -> list[tuple[int, float]]:
+    """(env steps, eval success rate) from a run's TensorBoard log, for plots."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    points = []
+    for events in sorted((out / "tensorboard").rglob("events.out.tfevents.*")):
+        acc = EventAccumulator(str(events))
+        acc.Reload()
+        if "eval/success_rate" in acc.Tags()["scalars"]:
+            points += [(e.step, e.value) for e in acc.Scalars("eval/success_rate")]
+    return sorted(set(points))
