@@ -145,11 +145,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out or Path("runs") / args.env_id.split("/")[-1] / f"seed{args.seed}")
     overrides = {
         name: getattr(args, name)
-        for name in ("total_steps", "num_envs", "eval_every", "eval_episodes", "num_threads")
+        for name in (
+            "total_steps",
+            "num_envs",
+            "eval_every",
+            "eval_episodes",
+            "num_threads",
+            "rollout_steps",
+        )
         if getattr(args, name) is not None
     }
     config = TrainConfig(env_id=args.env_id, out=out, seed=args.seed, **overrides)
-    meta = train(config, resume=args.resume)
+    if args.backend == "mjx":
+        from skillgym.train_mjx import train_mjx
+
+        meta = train_mjx(config, resume=args.resume, impl=args.impl)
+    else:
+        meta = train(config, resume=args.resume)
     print(
         f"{args.env_id}: {meta.env_steps:,} env steps in {meta.wall_seconds / 60:.1f} min, "
         f"success {meta.evaluation['success_rate']:.0%} on {meta.evaluation['episodes']} "
@@ -210,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eval-every", type=int, help="env steps between evaluations")
     train.add_argument("--eval-episodes", type=int)
     train.add_argument("--resume", action="store_true", help="continue from <out>/latest")
+    train.add_argument("--backend", choices=["cpu", "mjx"], default="cpu")
+    train.add_argument("--impl", choices=["jax", "warp"], default="jax", help="MJX implementation")
+    train.add_argument("--rollout-steps", type=int, help="per env, per PPO update")
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("eval", help="score a checkpoint on the privilege-free env")

@@ -20,20 +20,19 @@ PolicyFn = Callable[[np.ndarray], np.ndarray]
 def run_episodes(
     env: gym.vector.VectorEnv, policy: PolicyFn, seed: int, progress: bool = False
 ) -> dict[str, np.ndarray]:
-    """One episode per env; each finished episode's record (`final_info["episode"]` plus
-    `terminated`), as arrays over envs."""
+    """One episode per env; each finished episode's record (`final_info["episode"]`), as
+    arrays over envs. Works on either backend, whatever array type the env hands out."""
     obs, _ = env.reset(seed=seed)
     n = env.num_envs
     scored = np.zeros(n, dtype=bool)
     records: dict[str, np.ndarray] = {}
     bar = tqdm(total=n, desc="episodes", unit="ep", disable=not progress, leave=False)
     while not scored.all():
-        obs, _, terminated, truncated, info = env.step(policy(obs))
-        new = (terminated | truncated) & ~scored
-        if not new.any():
+        obs, _, _, _, info = env.step(policy(obs))
+        if "final_info" not in info:
             continue
-        episode = dict(info["final_info"]["episode"], terminated=terminated)
-        for name, values in episode.items():
+        new = info["_final_info"] & ~scored
+        for name, values in info["final_info"]["episode"].items():
             column = records.setdefault(name, np.zeros(n, dtype=np.asarray(values).dtype))
             column[new] = np.asarray(values)[new]
         scored |= new
@@ -50,7 +49,7 @@ def summarize(env_id: str, task: Any, records: dict[str, np.ndarray]) -> dict[st
         abs_joint_vel=float(np.mean(records["abs_joint_vel"])),
         energy=float(np.mean(records["abs_joint_vel"]) * np.mean(records["abs_torque"])),
         base_tilt=float(np.mean(records["base_tilt"])),
-        falls=float(np.mean(records["terminated"])),
+        falls=float(np.mean(records["l"] < task.episode_steps)),  # ended early
         episode_return=float(np.mean(records["r"])),
     )
     return {
@@ -66,15 +65,16 @@ def evaluate(
     make_policy: Callable[[gym.vector.VectorEnv], PolicyFn],
     episodes: int = 100,
     seed: int = 0,
-    num_threads: int | None = None,
     progress: bool = False,
+    **env_kwargs: Any,
 ) -> dict[str, Any]:
     """Score a policy on `episodes` episodes of the privilege-free env `env_id`.
 
     `make_policy(env)` gives the policy: a learned one ignores the env, a scripted one reads it.
+    `env_kwargs` choose the backend (`backend="mjx"`, `array_type=...`) or its threads.
     """
     env = gym.make_vec(
-        env_id, num_envs=episodes, vectorization_mode="vector_entry_point", num_threads=num_threads
+        env_id, num_envs=episodes, vectorization_mode="vector_entry_point", **env_kwargs
     )
     try:
         records = run_episodes(env, make_policy(env), seed, progress)

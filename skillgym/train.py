@@ -154,7 +154,7 @@ class EvaluateAndCheckpoint(BaseCallback):
             lambda _env: actor.act,
             self.config.eval_episodes,
             EVAL_SEED,
-            self.config.num_threads,
+            num_threads=self.config.num_threads,
         )
         meta.evaluation = result
         self.logger.record("eval/success_rate", result["success_rate"])

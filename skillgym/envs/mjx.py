@@ -275,6 +275,8 @@ class MjxVectorEnv(gym.vector.VectorEnv):
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict]:
         if self._state is None:
             raise gym.error.ResetNeeded(f"{self.env_id}: call reset() before step()")
+        if self.array_type == "torch" and hasattr(actions, "__dlpack__"):
+            actions = jnp.from_dlpack(actions.detach().contiguous())  # no copy on the device
         if not isinstance(actions, jax.Array):
             actions = np.asarray(actions, dtype=np.float32)
             if actions.shape != self.action_space.shape:

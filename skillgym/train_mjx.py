@@ -1,0 +1,205 @@
+"""PPO on the device: MJX physics and a torch learner that share memory through DLPack.
+
+The rollout, the advantage estimate and the updates all stay on the accelerator: observations
+arrive from JAX as torch tensors without a copy, actions go back the same way. The network,
+checkpoint format, evaluation and TensorBoard tags are the CPU trainer's (`skillgym.train`),
+so a run can move between the two and `skillgym eval` reads either.
+"""
+
+from __future__ import annotations
+
+import time
+
+import gymnasium as gym
+import jax
+import numpy as np
+import torch
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+
+from skillgym.evaluation import evaluate
+from skillgym.policies.checkpoint import (
+    Actor,
+    CheckpointMetadata,
+    build_policy,
+    read_checkpoint,
+    save_checkpoint,
+)
+from skillgym.train import EVAL_SEED, TrainConfig
+
+
+class RunningMeanStd:
+    """Streaming mean and variance (parallel algorithm), on the device."""
+
+    def __init__(self, shape: tuple[int, ...], device: torch.device) -> None:
+        self.mean = torch.zeros(shape, dtype=torch.float64, device=device)
+        self.var = torch.ones(shape, dtype=torch.float64, device=device)
+        self.count = 1e-4
+
+    def update(self, x: torch.Tensor) -> None:
+        x = x.double().reshape(-1, *self.mean.shape)
+        batch_mean, batch_var, n = x.mean(0), x.var(0, unbiased=False), x.shape[0]
+        delta, total = batch_mean - self.mean, self.count + n
+        self.mean = self.mean + delta * n / total
+        self.var = (
+            self.var * self.count + batch_var * n + delta**2 * self.count * n / total
+        ) / total
+        self.count = total
+
+
+def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> CheckpointMetadata:
+    """Train `config.env_id` on MJX until `config.total_steps`; checkpoints like `train`."""
+    device = torch.device("cuda" if jax.default_backend() == "gpu" else "cpu")
+    torch.manual_seed(config.seed)
+    env = gym.make_vec(
+        config.env_id,
+        num_envs=config.num_envs,
+        vectorization_mode="vector_entry_point",
+        backend="mjx",
+        impl=impl,
+        array_type="torch",
+    )
+    n, obs_size = config.num_envs, env.single_observation_space.shape[0]
+    act_size = env.single_action_space.shape[0]
+    meta = CheckpointMetadata(
+        env_id=config.env_id,
+        obs_size=obs_size,
+        action_size=act_size,
+        net_arch=list(config.net_arch),
+        activation=config.activation,
+        trainer=f"torch-ppo-mjx-{impl}",
+        seed=config.seed,
+        hyperparameters=config.hyperparameters(),
+    )
+    policy = build_policy(meta, config.learning_rate).to(device)
+    torch.nn.init.constant_(policy.log_std, config.log_std_init)
+    obs_rms, return_rms = RunningMeanStd((obs_size,), device), RunningMeanStd((), device)
+    out = config.out
+    if resume:
+        meta, tensors = read_checkpoint(out / "latest")
+        policy.load_state_dict(tensors["policy"])
+        policy.optimizer.load_state_dict(tensors["optimizer"])
+        obs_rms.mean, obs_rms.var = (tensors[k].to(device) for k in ("obs_mean", "obs_var"))
+        obs_rms.count = float(tensors["obs_count"])
+        return_rms.var = tensors["return_var"].to(device)
+    writer = SummaryWriter(str(out / "tensorboard" / "mjx"))
+
+    def normalize(obs: torch.Tensor) -> torch.Tensor:
+        std = torch.sqrt(obs_rms.var + 1e-8)
+        return torch.clamp((obs - obs_rms.mean) / std, -meta.clip_obs, meta.clip_obs).float()
+
+    # Rollout storage, on the device.
+    steps = config.rollout_steps
+    obs_buf = torch.zeros((steps, n, obs_size), device=device)
+    act_buf = torch.zeros((steps, n, act_size), device=device)
+    logp_buf, rew_buf, done_buf, val_buf = (torch.zeros((steps, n), device=device) for _ in "1234")
+    discounted = torch.zeros(n, device=device, dtype=torch.float64)
+
+    obs, _ = env.reset(seed=config.seed + meta.env_steps)
+    start, wall_offset, env_steps = time.perf_counter(), meta.wall_seconds, meta.env_steps
+    next_eval = env_steps + config.eval_every
+    best = read_checkpoint(out / "best")[0].evaluation["success_rate"] if resume else -1.0
+    bar = tqdm(total=config.total_steps, initial=env_steps, unit="step", desc=config.env_id)
+    while env_steps < config.total_steps:
+        # 1. Collect a rollout with the current policy.
+        policy.set_training_mode(False)
+        for t in range(steps):
+            obs_rms.update(obs)
+            obs_buf[t] = normalize(obs)
+            with torch.no_grad():
+                action, value, logp = policy(obs_buf[t])
+            obs, reward, terminated, truncated, info = env.step(action.clamp(-1.0, 1.0))
+            reward = reward.float()
+            with torch.no_grad():  # bootstrap through time limits, not through failures
+                final = normalize(torch.from_dlpack(env.state.final_obs))
+                reward = reward + config.gamma * truncated * policy.predict_values(final)[:, 0]
+            discounted = discounted * config.gamma * ~(terminated | truncated) + reward
+            return_rms.update(discounted)
+            act_buf[t], logp_buf[t], val_buf[t] = action, logp, value[:, 0]
+            rew_buf[t] = reward / torch.sqrt(return_rms.var + 1e-8).float()
+            done_buf[t] = (terminated | truncated).float()
+            if "final_info" in info:
+                log_episodes(writer, info["final_info"]["episode"], info["_final_info"], env_steps)
+        env_steps += steps * n
+
+        # 2. Generalized advantage estimation.
+        with torch.no_grad():
+            next_value = policy.predict_values(normalize(obs))[:, 0]
+        advantages = torch.zeros_like(rew_buf)
+        gae = torch.zeros(n, device=device)
+        for t in reversed(range(steps)):
+            value_next = next_value if t == steps - 1 else val_buf[t + 1]
+            not_done = 1.0 - done_buf[t]
+            delta = rew_buf[t] + config.gamma * value_next * not_done - val_buf[t]
+            gae = delta + config.gamma * config.gae_lambda * not_done * gae
+            advantages[t] = gae
+        returns = advantages + val_buf
+
+        # 3. Clipped-surrogate updates over shuffled minibatches.
+        policy.set_training_mode(True)
+        flat = [x.reshape(steps * n, *x.shape[2:]) for x in (obs_buf, act_buf, logp_buf)]
+        flat_adv, flat_ret = advantages.reshape(-1), returns.reshape(-1)
+        minibatch = steps * n // config.minibatches
+        for _ in range(config.epochs):
+            for idx in torch.randperm(steps * n, device=device).split(minibatch):
+                values, logp, entropy = policy.evaluate_actions(flat[0][idx], flat[1][idx])
+                adv = flat_adv[idx]
+                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+                ratio = torch.exp(logp - flat[2][idx])
+                clipped = torch.clamp(ratio, 1 - config.clip_range, 1 + config.clip_range)
+                policy_loss = -torch.min(ratio * adv, clipped * adv).mean()
+                value_loss = 0.5 * ((values[:, 0] - flat_ret[idx]) ** 2).mean()
+                loss = policy_loss + 0.5 * value_loss - config.ent_coef * entropy.mean()
+                policy.optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(policy.parameters(), 0.5)
+                policy.optimizer.step()
+        wall = wall_offset + time.perf_counter() - start
+        writer.add_scalar("train/policy_loss", policy_loss.item(), env_steps)
+        writer.add_scalar("train/value_loss", value_loss.item(), env_steps)
+        writer.add_scalar("time/env_steps_per_s", (env_steps - meta.env_steps) / wall, env_steps)
+        bar.update(steps * n)
+
+        # 4. Evaluate on the privilege-free env and checkpoint.
+        if env_steps >= next_eval or env_steps >= config.total_steps:
+            next_eval += config.eval_every
+            meta.env_steps, meta.wall_seconds = env_steps, wall
+            actor = Actor(policy, obs_rms.mean, obs_rms.var, meta).to(device).eval()
+            meta.evaluation = evaluate_on_device(config, actor, impl)
+            writer.add_scalar("eval/success_rate", meta.evaluation["success_rate"], env_steps)
+            for name, value in meta.evaluation["metrics"].items():
+                writer.add_scalar(f"eval/{name}", value, env_steps)
+            tensors = {
+                "optimizer": policy.optimizer.state_dict(),
+                "return_var": return_rms.var.cpu(),
+                "obs_count": torch.tensor(obs_rms.count),
+            }
+            args = (policy, obs_rms.mean.cpu().numpy(), obs_rms.var.cpu().numpy(), tensors)
+            save_checkpoint(out / "latest", meta, *args[:3], extra_tensors=args[3])
+            if meta.evaluation["success_rate"] >= best:
+                best = meta.evaluation["success_rate"]
+                save_checkpoint(out / "best", meta, *args[:3], extra_tensors=args[3])
+    bar.close()
+    writer.close()
+    return meta
+
+
+def evaluate_on_device(config: TrainConfig, actor: Actor, impl: str) -> dict:
+    def act(obs: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return actor(obs)
+
+    return evaluate(
+        config.env_id,
+        lambda _env: act,
+        config.eval_episodes,
+        EVAL_SEED,
+        backend="mjx",
+        impl=impl,
+        array_type="torch",
+    )
+
+
+def log_episodes(writer: SummaryWriter, episode: dict, mask: np.ndarray, step: int) -> None:
+    for name in ("r", "l", "success"):
+        writer.add_scalar(f"rollout/ep_{name}_mean", float(np.mean(episode[name][mask])), step)

@@ -1,0 +1,105 @@
+"""Training writes checkpoints that load without pickles, resume where they stopped, and score."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from skillgym.cli import main
+from skillgym.policies.checkpoint import (
+    CheckpointMetadata,
+    build_policy,
+    load_actor,
+    read_checkpoint,
+    save_checkpoint,
+)
+from skillgym.train import TrainConfig, train
+
+ENV = "skillgym/Arm7-Reach-v0"
+
+
+def tiny_config(out, **kwargs):
+    defaults = dict(
+        total_steps=1024, num_envs=8, rollout_steps=64, eval_every=512, eval_episodes=4, epochs=1
+    )
+    return TrainConfig(env_id=ENV, out=out, num_threads=1, **{**defaults, **kwargs})
+
+
+def saved_policy(path, seed=0):
+    torch.manual_seed(seed)
+    meta = CheckpointMetadata(env_id=ENV, obs_size=29, action_size=8, privileged_action_size=2)
+    policy = build_policy(meta)
+    mean, var = np.linspace(-1, 1, 29), np.linspace(0.5, 2, 29)
+    save_checkpoint(path, meta, policy, mean, var)
+    return policy, mean, var
+
+
+def test_checkpoint_round_trip_gives_the_same_normalized_robot_actions(tmp_path):
+    policy, mean, var = saved_policy(tmp_path / "ckpt")
+    actor, meta = load_actor(tmp_path / "ckpt")
+    obs = np.random.default_rng(0).normal(size=(5, 29))
+    x = torch.as_tensor(np.clip((obs - mean) / np.sqrt(var + 1e-8), -10, 10), dtype=torch.float32)
+    with torch.no_grad():
+        expected = policy.get_distribution(x).distribution.mean[:, :8].clamp(-1, 1).numpy()
+    np.testing.assert_allclose(actor.act(obs), expected, atol=1e-6)
+    assert actor.act(obs).shape == (5, 8)  # privileged channels dropped
+    assert meta.policy_action_size == 10
+
+
+def test_a_failed_save_leaves_the_previous_checkpoint_readable(tmp_path, monkeypatch):
+    saved_policy(tmp_path / "ckpt", seed=0)
+    before = read_checkpoint(tmp_path / "ckpt")[1]["policy"]
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(OSError, match="disk full"):
+        saved_policy(tmp_path / "ckpt", seed=1)
+    after = read_checkpoint(tmp_path / "ckpt")[1]["policy"]
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_reading_a_folder_that_is_not_a_checkpoint_names_what_is_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="metadata.json"):
+        read_checkpoint(tmp_path)
+
+
+def test_training_evaluates_checkpoints_and_resume_continues_the_step_count(tmp_path):
+    meta = train(tiny_config(tmp_path))
+    assert meta.env_steps >= 1024
+    assert set(meta.evaluation) >= {"env_id", "episodes", "success_rate", "metrics"}
+    assert meta.evaluation["episodes"] == 4
+    first = meta.wall_seconds
+    resumed = train(tiny_config(tmp_path, total_steps=2048), resume=True)
+    assert resumed.env_steps >= 2048 and resumed.env_steps < 2048 + 1024
+    assert resumed.wall_seconds > first  # time accumulates across runs
+    assert (tmp_path / "best" / "weights.pt").exists()
+    assert list((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))
+
+
+def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        train(tiny_config(tmp_path), resume=True)
+
+
+def test_eval_command_writes_the_documented_record(tmp_path):
+    saved_policy(tmp_path / "ckpt")
+    out = tmp_path / "eval.json"
+    code = main(
+        ["eval", ENV, "--checkpoint", str(tmp_path / "ckpt"), "--episodes", "3", "--json", str(out)]
+    )
+    assert code == 0
+    record = json.loads(out.read_text())
+    assert record["env_id"] == ENV and record["episodes"] == 3
+    assert 0.0 <= record["success_rate"] <= 1.0
+    assert {"grip_error", "abs_torque", "abs_joint_vel", "energy", "base_tilt", "falls"} <= set(
+        record["metrics"]
+    )
+
+
+def test_eval_command_without_a_checkpoint_fails_clearly(tmp_path, capsys):
+    code = main(["eval", ENV, "--checkpoint", str(tmp_path / "nothing")])
+    assert code == 2
+    assert "no checkpoint" in capsys.readouterr().err
