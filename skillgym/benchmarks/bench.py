@@ -56,7 +56,11 @@ def bench(
         if unknown:
             raise ValueError(f"submission tasks {sorted(unknown)} are not in suite {suite.name!r}")
         name = checked.name
-        policy_record = {"submission": checked.name, "robot": checked.robot}
+        policy_record = {
+            "submission": checked.name,
+            "robot": checked.robot,
+            "graphs": checked.digests(),
+        }
         specs = {env_id: f"onnx:{checked.policy_path(env_id)}" for env_id in checked.tasks}
     task_jobs = [
         TaskJob(task, specs[task.env_id], backend, video_dir, threads)

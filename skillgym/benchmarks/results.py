@@ -100,19 +100,20 @@ def format_table(results: dict[str, Any]) -> str:
             (
                 task["task"],
                 str(task["episodes"]),
-                _percent(metrics["success_rate"]),
+                percent(metrics["success_rate"]),
                 f"{_number(metrics['accuracy_error'])} ({task['accuracy_metric']})",
-                _percent(metrics["fall_rate"]),
+                percent(metrics["fall_rate"]),
                 _number(metrics["energy"]),
                 _number(metrics["action_change"]),
             )
         )
     aggregate = results["aggregate"]["success_rate"]
     lines = ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join([*lines, "", f"aggregate success: {_percent(aggregate)}"])
+    return "\n".join([*lines, "", f"aggregate success: {percent(aggregate)}"])
 
 
-def _percent(value: float | None) -> str:
+def percent(value: float | None) -> str:
+    """A rate for a table cell."""
     return "n/a" if value is None else f"{value:.0%}"
 
 

@@ -13,6 +13,7 @@ graphs are checked by `onnx` and run by onnxruntime, restricted to the standard 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -70,6 +71,16 @@ class Submission:
         """The graph that acts in `env_id`: its own if it has one, else the suite's."""
         own = self.directory / TASK_POLICIES / f"{env_id.split('/')[-1]}.onnx"
         return own if own.is_file() else self.directory / SUITE_POLICY
+
+    def digests(self) -> dict[str, str]:
+        """sha256 of each graph its tasks use, so results name exactly what was scored."""
+        paths = sorted({self.policy_path(env_id) for env_id in self.tasks})
+        return {
+            path.relative_to(self.directory).as_posix(): hashlib.sha256(
+                path.read_bytes()
+            ).hexdigest()
+            for path in paths
+        }
 
 
 def task_sizes(env_id: str) -> tuple[int, int, str]:
