@@ -192,8 +192,8 @@ def _check_graph(
     if size > max_bytes:
         return [CheckFailure("oversized", f"{name} is {size:,} bytes; the limit is {max_bytes:,}")]
     try:
+        onnx.checker.check_model(str(path), full_check=True)  # by path: from its own folder
         model = onnx.load(str(path), load_external_data=False)
-        onnx.checker.check_model(model, full_check=True)
     except Exception as error:  # onnx raises several unrelated types for malformed files
         return [CheckFailure("invalid-onnx", f"{name} fails onnx.checker: {error}")]
     failures = _external_data(model, name) + _custom_operators(model, name)
