@@ -49,11 +49,11 @@ def test_leaderboard_ranks_runs_by_aggregate_success_in_markdown(results_dirs, t
     assert main(["leaderboard", *shuffled(results_dirs), "--out", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
     rows = [line for line in lines if line.startswith("| ") and "---" not in line]
-    assert rows[0] == "| rank | name | success | Arm7-Reach-v0 |"
+    assert rows[0] == "| rank | name | success | tasks | Arm7-Reach-v0 |"
     assert [row.split(" | ")[1] for row in rows[1:]] == ["scripted", "middling", "weak"]
     video = os.path.relpath(results_dirs["scripted"] / "videos" / "Arm7-Reach-v0.mp4", tmp_path)
-    assert rows[1] == f"| 1 | scripted | 100% | [100%]({video}) |"
-    assert rows[3] == "| 3 | weak | 0% | 0% |"
+    assert rows[1] == f"| 1 | scripted | 100% | 1/1 | [100%]({video}) |"
+    assert rows[3] == "| 3 | weak | 0% | 1/1 | 0% |"
 
 
 def test_results_of_another_schema_version_are_refused(results_dirs, tmp_path):
@@ -115,7 +115,7 @@ def test_leaderboard_page_renders_ranked_rows_with_video_links_in_chromium(resul
     ).stdout
     table = TableRows()
     table.feed(dom)
-    assert table.rows[0] == ["rank", "name", "success", "Arm7-Reach-v0"]
+    assert table.rows[0] == ["rank", "name", "success", "tasks", "Arm7-Reach-v0"]
     assert [row[:3] for row in table.rows[1:]] == [
         ["1", "scripted", "100%"],
         ["2", "middling", "50%"],

@@ -1,7 +1,8 @@
 """`skillgym leaderboard`: results files in, a ranked table out (Markdown and a static page).
 
 One table per suite and backend (scores of different protocols are not comparable), ranked by
-aggregate success, then by mean accuracy error, then by name. Per-task cells show the success
+aggregate success (the mean over the tasks a run scored; the "tasks" column says how many of
+the suite's), then by mean accuracy error, then by name. Per-task cells show the success
 rate and link to the task's video, relative to the output folder.
 """
 
@@ -34,6 +35,11 @@ class Entry:
         errors = [t["metrics"]["accuracy_error"] for t in self.results["tasks"]]
         finite = [e for e in errors if e is not None]
         return sum(finite) / len(finite) if finite else float("inf")
+
+    @property
+    def coverage(self) -> str:
+        """Tasks scored out of the suite's: a submission may cover only some of them."""
+        return f"{len(self.results['tasks'])}/{self.results['suite']['tasks']}"
 
     def task(self, name: str) -> dict[str, Any] | None:
         return next((t for t in self.results["tasks"] if t["task"] == name), None)
@@ -86,11 +92,11 @@ def _video_link(entry: Entry, task: dict[str, Any], out_dir: Path) -> str | None
 def render_markdown(boards: list[Board], out_dir: Path) -> str:
     lines = ["# skillgym leaderboard", ""]
     for board in boards:
-        header = ["rank", "name", "success", *board.tasks]
+        header = ["rank", "name", "success", "tasks", *board.tasks]
         lines += [f"## {board.suite} ({board.backend})", ""]
         lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
         for rank, entry in enumerate(board.entries, start=1):
-            cells = [str(rank), entry.name, percent(entry.success)]
+            cells = [str(rank), entry.name, percent(entry.success), entry.coverage]
             for name in board.tasks:
                 task = entry.task(name)
                 if task is None:
@@ -126,11 +132,12 @@ def render_html(boards: list[Board], out_dir: Path) -> str:
         board_id = e(f"{board.suite}-{board.backend}")
         parts.append(f"<h2>{e(board.suite)} ({e(board.backend)})</h2>")
         parts.append(f'<table id="{board_id}" class="leaderboard"><thead><tr>')
-        parts += [f"<th>{e(h)}</th>" for h in ("rank", "name", "success", *board.tasks)]
+        parts += [f"<th>{e(h)}</th>" for h in ("rank", "name", "success", "tasks", *board.tasks)]
         parts.append("</tr></thead><tbody>")
         for rank, entry in enumerate(board.entries, start=1):
             parts.append(f'<tr data-rank="{rank}"><td>{rank}</td><td>{e(entry.name)}</td>')
             parts.append(f'<td class="aggregate">{percent(entry.success)}</td>')
+            parts.append(f'<td class="coverage">{entry.coverage}</td>')
             for name in board.tasks:
                 task = entry.task(name)
                 if task is None:
