@@ -192,3 +192,15 @@ def test_episodes_override_reaches_every_task(tiny_suite, tmp_path):
     results = bench(tiny_suite, tmp_path, policy="zero", episodes=1, video=False)
     assert [t["episodes"] for t in results["tasks"]] == [1, 1]
     assert results["suite"]["episodes_override"] == 1
+
+
+def test_mjx_backend_scores_every_episode_of_a_task_in_one_batch(tmp_path):
+    jax = pytest.importorskip("jax")
+    if jax.default_backend() == "cpu":
+        pytest.skip("MJX compiles for minutes on a CPU device; this runs where JAX has a GPU")
+    suite = load_suite(write_suite(tmp_path / "s.json", [tiny_task(episodes=4)]))
+    results = bench(suite, tmp_path / "run", policy="random", backend="mjx")
+    task = results["tasks"][0]
+    assert results["backend"] == "mjx" and "jax" in results["software"]
+    assert task["episodes"] == 4 and task["metrics"]["episode_length"] == task["episode_steps"]
+    assert iio.imread(tmp_path / "run" / task["video"]).shape[0] >= 5

@@ -91,7 +91,11 @@ _SCHEMES: dict[str, PolicyLoader] = {
 
 
 def register_policy_scheme(scheme: str, loader: PolicyLoader) -> None:
-    """Make `scheme:ARGUMENT` (or bare `scheme`) a valid policy spec, built by `loader`."""
+    """Make `scheme:ARGUMENT` (or bare `scheme`) a valid policy spec, built by `loader`.
+
+    This process only: the workers of `bench(jobs=N)` are fresh interpreters that know the
+    schemes registered when this module is imported, so a scheme meant for them belongs in
+    `_SCHEMES` (as a trained-checkpoint loader shipped with skillgym would)."""
     _SCHEMES[scheme] = loader
 
 

@@ -366,4 +366,5 @@ def _export_graph(module: torch.nn.Module, obs_size: int, path: Path, opset: int
         opset_version=opset,
         dynamo=True,
         external_data=False,
+        verbose=False,
     )
