@@ -26,6 +26,7 @@ from skillgym.envs.task import FEASIBILITY_METRICS, EpisodeState
 BACKENDS = ("cpu", "mjx")
 VIDEO_SIZE = (320, 240)
 VIDEO_EVERY = 2  # control steps per video frame: software rendering costs more than simulating
+VIDEO_FRAMES = 125  # at most: 5 s of a 50 Hz task
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,7 +139,7 @@ def _play(
 
 
 class _Camera:
-    """Frames of env 0, drawn from its positions, so it works with any backend."""
+    """The first `VIDEO_FRAMES` frames of env 0, drawn from its positions (any backend)."""
 
     def __init__(self, env: gym.vector.VectorEnv) -> None:
         self.env = env
@@ -146,6 +147,8 @@ class _Camera:
         self.frames: list[np.ndarray] = []
 
     def capture(self) -> None:
+        if len(self.frames) >= VIDEO_FRAMES:
+            return
         frame = self.env.frame()
         data = self.renderer.data
         data.qpos[:] = frame.qpos[0]
