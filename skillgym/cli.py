@@ -1,4 +1,4 @@
-"""The `skillgym` command: list envs, run demos, measure speed."""
+"""The `skillgym` command: list envs, run demos, measure speed, benchmark and rank policies."""
 
 from __future__ import annotations
 
@@ -197,6 +197,45 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from skillgym.benchmarks import bench, format_table, load_suite
+
+    results = bench(
+        load_suite(args.suite),
+        args.out,
+        policy=args.policy,
+        submission=args.submission,
+        backend=args.backend,
+        episodes=args.episodes,
+        jobs=args.jobs,
+        video=not args.no_video,
+    )
+    print(format_table(results))
+    print(f"results: {Path(args.out) / 'results.json'}")
+    return 0
+
+
+def cmd_submit_check(args: argparse.Namespace) -> int:
+    from skillgym.benchmarks import check_submission
+
+    failures = check_submission(args.directory)
+    for failure in failures:
+        print(f"FAIL {failure}", file=sys.stderr)
+    if failures:
+        return 1
+    print(f"{args.directory}: valid submission")
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from skillgym.benchmarks import write_leaderboard
+
+    markdown, page = write_leaderboard(args.results, args.out)
+    print(markdown.read_text())
+    print(f"page: {page}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skillgym", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -246,6 +285,31 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("--backend", choices=["cpu", "mjx"], default="cpu")
     speed.add_argument("--impl", choices=["jax", "warp"], default="jax", help="MJX implementation")
     speed.set_defaults(func=cmd_speed)
+
+    bench = sub.add_parser("bench", help="score a policy or a submission on a benchmark suite")
+    bench.add_argument("--suite", default="skills", help="a built-in suite's name or a .json file")
+    who = bench.add_mutually_exclusive_group()
+    who.add_argument(
+        "--policy", default="zero", help="zero, random, scripted or onnx:PATH (default: zero)"
+    )
+    who.add_argument("--submission", help="a submission folder (see `skillgym submit check`)")
+    bench.add_argument("--backend", choices=["cpu", "mjx"], default="cpu")
+    bench.add_argument("--episodes", type=int, help="episodes per task instead of the suite's")
+    bench.add_argument("--jobs", type=int, default=1, help="tasks scored at once, in processes")
+    bench.add_argument("--no-video", action="store_true", help="skip the MP4 per task")
+    bench.add_argument("--out", required=True, help="folder for results.json and the videos")
+    bench.set_defaults(func=cmd_bench)
+
+    submit = sub.add_parser("submit", help="work with submissions (ONNX policies as data)")
+    submit_sub = submit.add_subparsers(dest="submit_command", required=True)
+    check = submit_sub.add_parser("check", help="validate a submission folder")
+    check.add_argument("directory")
+    check.set_defaults(func=cmd_submit_check)
+
+    board = sub.add_parser("leaderboard", help="rank results files in Markdown and HTML")
+    board.add_argument("results", nargs="+", help="results.json files or their folders")
+    board.add_argument("--out", required=True, help="folder for leaderboard.md and index.html")
+    board.set_defaults(func=cmd_leaderboard)
     return parser
 
 

@@ -45,7 +45,8 @@ class EpisodeState(NamedTuple):
     streak: Array  # (...,) consecutive steps with the goal reached
     success_once: Array  # (...,) bool: success at any step so far
     metric_sums: Array  # (..., n_metrics) running sums of the task's metrics
-    feasibility_sums: Array  # (..., 4) running sums of FEASIBILITY_METRICS
+    last_metrics: Array  # (..., n_metrics) the task's metrics at the latest step
+    feasibility_sums: Array  # (..., len(FEASIBILITY_METRICS)) running sums of them
 
 
 class StepResult(NamedTuple):
@@ -58,7 +59,15 @@ class StepResult(NamedTuple):
     success: Array
 
 
-FEASIBILITY_METRICS: tuple[str, ...] = ("abs_torque", "abs_joint_vel", "base_tilt", "power")
+FEASIBILITY_METRICS: tuple[str, ...] = (
+    "abs_torque",
+    "abs_joint_vel",
+    "base_tilt",
+    "power",
+    "energy",  # mean |torque| x mean |joint velocity|
+    "action_change",  # mean |a_t - a_{t-1}|, a_{-1} = 0 (the default pose)
+    "joint_limit_violation",  # fraction of actuated joints beyond their range
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,6 +134,9 @@ class Task(ABC):
         self.joint_qpos = _index(self.joint_qpos_adr)
         self.joint_dof = _index(self.joint_dof_adr)
         self.default_joint_pos = self.home_qpos[self.joint_qpos_adr]
+        limited = model.jnt_limited[joints].astype(bool)
+        self.joint_lower = np.where(limited, model.jnt_range[joints, 0], -np.inf)
+        self.joint_upper = np.where(limited, model.jnt_range[joints, 1], np.inf)
         self.dt = model.opt.timestep * self.robot.frame_skip
         self.episode_steps = round(self.config.episode_seconds / self.dt)
         self.hold_steps = max(1, round(self.config.hold_seconds / self.dt))
@@ -225,22 +237,32 @@ class Task(ABC):
             streak=xp.zeros(batch, dtype=xp.int32),
             success_once=xp.zeros(batch, dtype=xp.bool),
             metric_sums=xp.zeros(batch + (len(self.metric_names),)),
+            last_metrics=xp.zeros(batch + (len(self.metric_names),)),
             feasibility_sums=xp.zeros(batch + (len(FEASIBILITY_METRICS),)),
         )
 
-    def feasibility(self, frame: Frame) -> Array:
-        """Per-step mean |torque|, mean |joint velocity|, base tilt and mechanical power."""
+    def feasibility(self, frame: Frame, state: EpisodeState, action: Array) -> Array:
+        """Per-step FEASIBILITY_METRICS of `action` taken after `state`."""
         xp = xp_of(frame.qvel)
         torque = xp.abs(frame.actuator_force)
         joint_vel = xp.abs(self.joint_vel(frame))
         joint_torque = torque[..., self.joint_actuator_index]
         up = frame.site_xmat[..., self.base_site, 8]  # z component of the base's z axis
+        mean_torque = xp.mean(torque, axis=-1)
+        mean_joint_vel = xp.mean(joint_vel, axis=-1)
+        joint_pos = self.joint_pos(frame)
+        beyond = (joint_pos < xp.asarray(self.joint_lower)) | (
+            joint_pos > xp.asarray(self.joint_upper)
+        )
         return xp.stack(
             [
-                xp.mean(torque, axis=-1),
-                xp.mean(joint_vel, axis=-1),
+                mean_torque,
+                mean_joint_vel,
                 xp.acos(xp.clip(up, -1.0, 1.0)),
                 xp.sum(joint_torque * joint_vel, axis=-1),
+                mean_torque * mean_joint_vel,
+                xp.mean(xp.abs(action - state.last_action), axis=-1),
+                xp.mean(xp.where(beyond, 1.0, 0.0), axis=-1),
             ],
             axis=-1,
         )
@@ -253,14 +275,16 @@ class Task(ABC):
             for name, weight in self.config.reward_weights.items()
         )
         reached = self.reached(frame, state)
+        metrics = self.metrics(frame, state)
         steps = state.steps + 1
         state = state._replace(
             last_action=action,
             steps=steps,
             episode_return=state.episode_return + reward,
             streak=xp.where(reached, state.streak + 1, xp.zeros_like(state.streak)),
-            metric_sums=state.metric_sums + self.metrics(frame, state),
-            feasibility_sums=state.feasibility_sums + self.feasibility(frame),
+            metric_sums=state.metric_sums + metrics,
+            last_metrics=metrics,
+            feasibility_sums=state.feasibility_sums + self.feasibility(frame, state, action),
         )
         success = self.success(state)
         state = state._replace(success_once=state.success_once | success)
@@ -269,17 +293,24 @@ class Task(ABC):
         return StepResult(state, reward, terminated, truncated, success)
 
     def episode_summary(self, state: EpisodeState) -> dict[str, Any]:
-        """The episode so far: return `r`, length `l`, `success` at any step, and the means of
-        the accuracy and feasibility metrics. Host arrays, for info dicts and evaluation."""
+        """The episode so far: return `r`, length `l`, `success` at any step and
+        `success_at_end`, the means of the accuracy and feasibility metrics, and the accuracy
+        metrics at the latest step (`<metric>_at_end`). Host arrays, for info dicts and
+        evaluation."""
         steps = np.maximum(np.asarray(state.steps), 1)[..., None]
         metrics = np.asarray(state.metric_sums) / steps
+        last_metrics = np.asarray(state.last_metrics)
         feas = np.asarray(state.feasibility_sums) / steps
         out = {
             "r": np.asarray(state.episode_return),
             "l": np.asarray(state.steps),
             "success": np.asarray(state.success_once),
+            "success_at_end": np.asarray(self.success(state)),
         }
         out.update({name: metrics[..., i] for i, name in enumerate(self.metric_names)})
+        out.update(
+            {f"{name}_at_end": last_metrics[..., i] for i, name in enumerate(self.metric_names)}
+        )
         out.update({name: feas[..., i] for i, name in enumerate(FEASIBILITY_METRICS)})
         return out
 

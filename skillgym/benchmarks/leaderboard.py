@@ -1,0 +1,153 @@
+"""`skillgym leaderboard`: results files in, a ranked table out (Markdown and a static page).
+
+One table per suite and backend (scores of different protocols are not comparable), ranked by
+aggregate success (the mean over the tasks a run scored; the "tasks" column says how many of
+the suite's), then by mean accuracy error, then by name. Per-task cells show the success
+rate and link to the task's video, relative to the output folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import os
+from pathlib import Path
+from typing import Any
+
+from skillgym.benchmarks.results import percent, read_results
+
+MARKDOWN_FILE = "leaderboard.md"
+HTML_FILE = "index.html"
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    name: str
+    results: dict[str, Any]
+    folder: Path  # where the results file lies; videos are relative to it
+
+    @property
+    def success(self) -> float:
+        return self.results["aggregate"]["success_rate"]
+
+    @property
+    def mean_accuracy_error(self) -> float:
+        errors = [t["metrics"]["accuracy_error"] for t in self.results["tasks"]]
+        finite = [e for e in errors if e is not None]
+        return sum(finite) / len(finite) if finite else float("inf")
+
+    @property
+    def coverage(self) -> str:
+        """Tasks scored out of the suite's: a submission may cover only some of them."""
+        return f"{len(self.results['tasks'])}/{self.results['suite']['tasks']}"
+
+    def task(self, name: str) -> dict[str, Any] | None:
+        return next((t for t in self.results["tasks"] if t["task"] == name), None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Board:
+    suite: str
+    backend: str
+    tasks: tuple[str, ...]  # columns, in the order the suite ran them
+    entries: tuple[Entry, ...]  # ranked
+
+
+def build_boards(paths: list[str | Path]) -> list[Board]:
+    """Read results files and rank them, one board per (suite, backend)."""
+    if not paths:
+        raise ValueError("no results files given")
+    groups: dict[tuple[str, str], list[Entry]] = {}
+    for path in paths:
+        results = read_results(path)
+        folder = Path(path) if Path(path).is_dir() else Path(path).parent
+        key = (results["suite"]["name"], results["backend"])
+        groups.setdefault(key, []).append(Entry(results["name"], results, folder))
+    boards = []
+    for (suite, backend), entries in sorted(groups.items()):
+        tasks = tuple(dict.fromkeys(t["task"] for e in entries for t in e.results["tasks"]))
+        ranked = sorted(entries, key=lambda e: (-e.success, e.mean_accuracy_error, e.name))
+        boards.append(Board(suite, backend, tasks, tuple(ranked)))
+    return boards
+
+
+def write_leaderboard(paths: list[str | Path], out_dir: str | Path) -> tuple[Path, Path]:
+    """Write leaderboard.md and index.html into `out_dir`; return their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    boards = build_boards(paths)
+    markdown = out_dir / MARKDOWN_FILE
+    page = out_dir / HTML_FILE
+    markdown.write_text(render_markdown(boards, out_dir))
+    page.write_text(render_html(boards, out_dir))
+    return markdown, page
+
+
+def _video_link(entry: Entry, task: dict[str, Any], out_dir: Path) -> str | None:
+    if task.get("video") is None:
+        return None
+    return Path(os.path.relpath(entry.folder / task["video"], out_dir)).as_posix()
+
+
+def render_markdown(boards: list[Board], out_dir: Path) -> str:
+    lines = ["# skillgym leaderboard", ""]
+    for board in boards:
+        header = ["rank", "name", "success", "tasks", *board.tasks]
+        lines += [f"## {board.suite} ({board.backend})", ""]
+        lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+        for rank, entry in enumerate(board.entries, start=1):
+            cells = [str(rank), entry.name, percent(entry.success), entry.coverage]
+            for name in board.tasks:
+                task = entry.task(name)
+                if task is None:
+                    cells.append("—")
+                    continue
+                text = percent(task["metrics"]["success_rate"])
+                link = _video_link(entry, task, out_dir)
+                cells.append(f"[{text}]({link})" if link else text)
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em; }
+table { border-collapse: collapse; margin-bottom: 2em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
+th:nth-child(2), td:nth-child(2) { text-align: left; }
+thead { background: #f0f0f0; }
+"""
+
+
+def render_html(boards: list[Board], out_dir: Path) -> str:
+    """A self-contained static page: no scripts, no external resources."""
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8"><title>skillgym leaderboard</title>',
+        f"<style>{_STYLE}</style></head><body>",
+        "<h1>skillgym leaderboard</h1>",
+    ]
+    for board in boards:
+        board_id = e(f"{board.suite}-{board.backend}")
+        parts.append(f"<h2>{e(board.suite)} ({e(board.backend)})</h2>")
+        parts.append(f'<table id="{board_id}" class="leaderboard"><thead><tr>')
+        parts += [f"<th>{e(h)}</th>" for h in ("rank", "name", "success", "tasks", *board.tasks)]
+        parts.append("</tr></thead><tbody>")
+        for rank, entry in enumerate(board.entries, start=1):
+            parts.append(f'<tr data-rank="{rank}"><td>{rank}</td><td>{e(entry.name)}</td>')
+            parts.append(f'<td class="aggregate">{percent(entry.success)}</td>')
+            parts.append(f'<td class="coverage">{entry.coverage}</td>')
+            for name in board.tasks:
+                task = entry.task(name)
+                if task is None:
+                    parts.append(f'<td data-task="{e(name)}">—</td>')
+                    continue
+                text = percent(task["metrics"]["success_rate"])
+                link = _video_link(entry, task, out_dir)
+                cell = f'<a href="{e(link)}">{text}</a>' if link else text
+                parts.append(f'<td data-task="{e(name)}">{cell}</td>')
+            parts.append("</tr>")
+        parts.append("</tbody></table>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

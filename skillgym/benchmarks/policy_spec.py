@@ -1,0 +1,112 @@
+"""`--policy` specs: a short string names the policy a benchmark scores.
+
+`zero`, `random` and `scripted` are the reference policies of `skillgym.policies.scripted`;
+`onnx:PATH` runs an ONNX graph (observation -> action) with onnxruntime. Further kinds plug in
+with `register_policy_scheme`: a trainer's checkpoint folder (weights plus JSON metadata) becomes
+`checkpoint:PATH` by registering a loader for "checkpoint" that builds its network from the
+metadata, loads the weights and returns a callable from observations to actions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium.vector import VectorEnv
+
+from skillgym.policies.scripted import Policy, RandomPolicy, ZeroPolicy, scripted_policy
+
+
+@dataclasses.dataclass(frozen=True)
+class PolicyContext:
+    """What a loader may use to build a policy for one scored task."""
+
+    env: VectorEnv  # the scored batch: its spaces, task and (for scripted policies) its state
+    seed: int  # the task's seed, for policies that draw random numbers
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedPolicy:
+    policy: Policy
+    description: str  # what actually ran, for the results file
+
+
+PolicyLoader = Callable[[str, PolicyContext], LoadedPolicy]
+"""Builds a policy from the part of the spec after `scheme:` (empty for bare names)."""
+
+
+class OnnxPolicy:
+    """An ONNX graph from a batch of float32 observations to a batch of actions.
+
+    One intra-op thread: benchmark jobs run side by side, and the outputs stay reproducible."""
+
+    def __init__(self, path: str | Path) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+        self.input_name = self.session.get_inputs()[0].name
+
+    def __call__(self, obs: Any) -> np.ndarray:
+        feed = {self.input_name: np.asarray(obs, dtype=np.float32)}
+        return np.asarray(self.session.run(None, feed)[0], dtype=np.float64)
+
+
+def _zero(argument: str, context: PolicyContext) -> LoadedPolicy:
+    return LoadedPolicy(ZeroPolicy(context.env), "zero")
+
+
+def _random(argument: str, context: PolicyContext) -> LoadedPolicy:
+    return LoadedPolicy(
+        RandomPolicy(context.env, seed=context.seed), f"random (seed {context.seed})"
+    )
+
+
+def _scripted(argument: str, context: PolicyContext) -> LoadedPolicy:
+    controller = scripted_policy(context.env)
+    if controller is None:
+        return LoadedPolicy(ZeroPolicy(context.env), "zero (no scripted controller)")
+    return LoadedPolicy(controller, f"scripted ({type(controller).__name__})")
+
+
+def _onnx(argument: str, context: PolicyContext) -> LoadedPolicy:
+    if not Path(argument).is_file():
+        raise ValueError(f"onnx policy file {argument!r} does not exist")
+    return LoadedPolicy(OnnxPolicy(argument), f"onnx ({Path(argument).name})")
+
+
+_SCHEMES: dict[str, PolicyLoader] = {
+    "zero": _zero,
+    "random": _random,
+    "scripted": _scripted,
+    "onnx": _onnx,
+}
+
+
+def register_policy_scheme(scheme: str, loader: PolicyLoader) -> None:
+    """Make `scheme:ARGUMENT` (or bare `scheme`) a valid policy spec, built by `loader`.
+
+    This process only: the workers of `bench(jobs=N)` are fresh interpreters that know the
+    schemes registered when this module is imported, so a scheme meant for them belongs in
+    `_SCHEMES` (as a trained-checkpoint loader shipped with skillgym would)."""
+    _SCHEMES[scheme] = loader
+
+
+def make_policy(spec: str, context: PolicyContext) -> LoadedPolicy:
+    """The policy a spec names, built for the env in `context`."""
+    scheme, _, argument = spec.partition(":")
+    loader = _SCHEMES.get(scheme)
+    if loader is None:
+        raise ValueError(
+            f"unknown policy {spec!r}: known kinds are {', '.join(sorted(_SCHEMES))} "
+            "(with a path after the colon for onnx:PATH); others plug in with "
+            "skillgym.benchmarks.register_policy_scheme"
+        )
+    return loader(argument, context)

@@ -1,0 +1,126 @@
+"""The leaderboard: ranked Markdown and a static page, checked in a real headless browser."""
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import pytest
+
+from skillgym.benchmarks import bench, load_suite, write_leaderboard
+from skillgym.cli import main
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def results_dirs(tmp_path_factory):
+    """Three runs of one suite: a real one with a video, and two copies with other scores."""
+    root = tmp_path_factory.mktemp("runs")
+    suite_file = root / "suite.json"
+    task = {"env_id": "skillgym/Arm7-Reach-v0", "robot": "arm7", "episodes": 2, "seed": 0}
+    suite_file.write_text(
+        json.dumps(
+            {"schema_version": 1, "name": "tiny", "tasks": [{**task, "episode_seconds": 1.0}]}
+        )
+    )
+    real = bench(load_suite(suite_file), root / "scripted", policy="scripted")
+    assert real["aggregate"]["success_rate"] == 1.0  # inverse kinematics reaches within 1 s
+    dirs = {"scripted": root / "scripted"}
+    for name, success in (("middling", 0.5), ("weak", 0.0)):
+        variant = copy.deepcopy(real)
+        variant["name"] = name
+        variant["tasks"][0]["metrics"]["success_rate"] = success
+        variant["tasks"][0]["video"] = None
+        variant["aggregate"]["success_rate"] = success
+        (root / name).mkdir()
+        (root / name / "results.json").write_text(json.dumps(variant))
+        dirs[name] = root / name
+    return dirs
+
+
+def shuffled(dirs):
+    return [str(dirs["weak"] / "results.json"), str(dirs["scripted"]), str(dirs["middling"])]
+
+
+def test_leaderboard_ranks_runs_by_aggregate_success_in_markdown(results_dirs, tmp_path, capsys):
+    assert main(["leaderboard", *shuffled(results_dirs), "--out", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line for line in lines if line.startswith("| ") and "---" not in line]
+    assert rows[0] == "| rank | name | success | tasks | Arm7-Reach-v0 |"
+    assert [row.split(" | ")[1] for row in rows[1:]] == ["scripted", "middling", "weak"]
+    video = os.path.relpath(results_dirs["scripted"] / "videos" / "Arm7-Reach-v0.mp4", tmp_path)
+    assert rows[1] == f"| 1 | scripted | 100% | 1/1 | [100%]({video}) |"
+    assert rows[3] == "| 3 | weak | 0% | 1/1 | 0% |"
+
+
+def test_results_of_another_schema_version_are_refused(results_dirs, tmp_path):
+    data = json.loads((results_dirs["weak"] / "results.json").read_text())
+    data["schema_version"] = 99
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="schema version 99"):
+        write_leaderboard([tmp_path / "results.json"], tmp_path / "board")
+
+
+class TableRows(HTMLParser):
+    """Rows of the leaderboard table as a browser rendered them: cell texts and link targets."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self.links, self._in_cell = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+            self.links.append([])
+        elif tag in ("td", "th"):
+            self.rows[-1].append("")
+            self._in_cell = True
+        elif tag == "a":
+            self.links[-1].append(dict(attrs)["href"])
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self._in_cell = False
+
+    def handle_data(self, data):
+        if self._in_cell:
+            self.rows[-1][-1] += data.strip()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (apt-get install chromium)")
+def test_leaderboard_page_renders_ranked_rows_with_video_links_in_chromium(results_dirs, tmp_path):
+    _, page = write_leaderboard(shuffled(results_dirs), tmp_path / "board")
+    profile = tmp_path / "profile"
+    dom = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--dump-dom",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    table = TableRows()
+    table.feed(dom)
+    assert table.rows[0] == ["rank", "name", "success", "tasks", "Arm7-Reach-v0"]
+    assert [row[:3] for row in table.rows[1:]] == [
+        ["1", "scripted", "100%"],
+        ["2", "middling", "50%"],
+        ["3", "weak", "0%"],
+    ]
+    assert len(table.links[1]) == 1 and table.links[1][0].endswith("videos/Arm7-Reach-v0.mp4")
+    assert (page.parent / table.links[1][0]).resolve().is_file()
+    assert table.links[2] == table.links[3] == []
