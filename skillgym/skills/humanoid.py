@@ -79,11 +79,17 @@ class HumanoidSkill(Task):
 
     def local(self, frame: Frame, site: str) -> Array:
         """A site's position relative to the pelvis, in the pelvis heading frame, (..., 3)."""
-        xp = xp_of(frame.site_xpos)
-        base = frame.site_xpos[..., self.sites["pelvis"], :]
-        rel = frame.site_xpos[..., self.sites[site], :] - base
-        xy = heading_rotate(self.base_xmat(frame), rel[..., :2])
-        return xp.concat([xy, rel[..., 2:3]], axis=-1)
+        return self.relative(frame, frame.site_xpos[..., self.sites[site], :])
+
+    def relative(self, frame: Frame, points: Array) -> Array:
+        """World points relative to the pelvis, in the pelvis heading frame, (..., 3)."""
+        return self.heading(frame, points - frame.site_xpos[..., self.sites["pelvis"], :])
+
+    def heading(self, frame: Frame, vectors: Array) -> Array:
+        """World vectors in the pelvis heading frame: xy turned by the heading, z kept."""
+        xp = xp_of(vectors)
+        xy = heading_rotate(self.base_xmat(frame), vectors[..., :2])
+        return xp.concat([xy, vectors[..., 2:3]], axis=-1)
 
     def home_local(self, site: str) -> np.ndarray:
         """`local` of a site at the default pose."""
