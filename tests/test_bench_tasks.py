@@ -161,3 +161,44 @@ def test_walk_goal_heads_for_the_target_and_stops_at_the_stand_off():
     assert ahead[0] > 0.5 and abs(ahead[1]) < 0.05 and abs(ahead[2]) < 0.05
     assert left[1] > 0 and left[2] > 0  # sidestep left and turn left
     np.testing.assert_allclose(there[:2], 0.0, atol=1e-9)
+
+
+@pytest.mark.parametrize("env_id", TASK_IDS)
+def test_skill_goals_and_observations_under_jax_jit_match_numpy(env_id, rng):
+    jax = pytest.importorskip("jax")
+    env = make_vec(env_id, num_envs=2)
+    env.reset(seed=0)
+    env.step(rng.uniform(-0.2, 0.2, env.action_space.shape))
+    task, frame, state = env.task, env.frame(), env.episode_state
+
+    @jax.jit
+    def evaluate(frame, state):
+        return (
+            task.skill_goals(frame, state),
+            task.observe(frame, state),
+            task.metrics(frame, state),
+        )
+
+    on_jax = evaluate(*jax.tree.map(jax.numpy.asarray, (frame, state)))
+    on_numpy = (
+        task.skill_goals(frame, state),
+        task.observe(frame, state),
+        task.metrics(frame, state),
+    )
+    for jax_value, numpy_value in zip(
+        jax.tree.leaves(on_jax), jax.tree.leaves(on_numpy), strict=True
+    ):
+        np.testing.assert_allclose(jax_value, numpy_value, atol=1e-4)
+
+
+@pytest.mark.parametrize("env_id", ["skillgym/Tall19-BoxPush-v0", "skillgym/Arm7-PivotGrasp-v0"])
+def test_task_compiles_and_steps_on_mjx_like_on_the_cpu(env_id, rng):
+    pytest.importorskip("jax")
+    mjx_env = make_vec(env_id, num_envs=2, backend="mjx")
+    cpu = make_vec(env_id, num_envs=2)
+    obs, _ = mjx_env.reset(seed=0)
+    assert obs.shape == cpu.observation_space.shape
+    for _ in range(3):
+        obs, reward, terminated, _, info = mjx_env.step(rng.uniform(-0.2, 0.2, (2, cpu.model.nu)))
+        assert np.isfinite(np.asarray(obs)).all() and np.isfinite(np.asarray(reward)).all()
+    assert not np.asarray(terminated).any() and not np.asarray(info["success"]).any()

@@ -70,7 +70,9 @@ class BoxPush(HumanoidBenchTask):
     def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
         xp = xp_of(frame.qpos)
         goal = xp.concat([state.goal, xp.full(state.goal.shape[:-1] + (1,), BOX_REST_Z)], axis=-1)
-        return xp.concat([self.relative(frame, goal), self.relative(frame, self.box(frame))], -1)
+        return xp.concat(
+            [self.relative(frame, goal), self.relative(frame, self.box(frame))], axis=-1
+        )
 
     def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
         """Stand behind the box on the line from its goal; both wrists on its back face."""

@@ -63,7 +63,9 @@ class CabinetClose(HumanoidBenchTask):
 
     def handle_pos(self, frame: Frame) -> Array:
         """World positions of the left and right door handle, (..., 2, 3)."""
-        return xp_of(frame.site_xpos).stack([frame.site_xpos[..., h, :] for h in self.handles], -2)
+        return xp_of(frame.site_xpos).stack(
+            [frame.site_xpos[..., h, :] for h in self.handles], axis=-2
+        )
 
     def approach_distance(self, frame: Frame, state: EpisodeState) -> Array:
         distances = norm(self.handle_pos(frame) - self.wrists(frame))
