@@ -16,7 +16,7 @@ def test_every_robot_skill_pair_is_registered_under_the_namespace():
         for robot in ("Tall19", "Compact21", "Tall21")
         for skill in ("Walk", "Reach", "Squat", "Step")
     } | {f"skillgym/Arm7-{skill}-v0" for skill in ("Reach", "Push", "Lift")}
-    assert set(ENV_IDS) == expected
+    assert set(ENV_IDS[: len(expected)]) == expected  # skills first, benchmark tasks after
     assert expected <= set(gym.registry)
 
 

@@ -32,6 +32,8 @@ PROPS: tuple[str, ...] = (
     "wall_button",
     "cabinet",
     "goal_marker",
+    "platform",
+    "edge_wall",
 )
 """Prop names, one ``props/<name>.xml`` each, whose top-level body has the same name."""
 

@@ -77,6 +77,15 @@ def uniform(u: Array, low: Array, high: Array) -> Array:
     return low + (high - low) * u
 
 
+def free_pose(xyz: Array, yaw: Array) -> Array:
+    """Free-joint qpos (position, then w, x, y, z quaternion) of a body at `xyz` turned by `yaw`
+    about the vertical, (..., 7)."""
+    xp = xp_of(xyz)
+    half = yaw / 2.0
+    zeros = xp.zeros_like(half)
+    return xp.concat([xyz, xp.stack([xp.cos(half), zeros, zeros, xp.sin(half)], axis=-1)], axis=-1)
+
+
 def put(x: Array, index: Any, values: Array) -> Array:
     """A copy of x with the entries at positions `index` of the last axis set to `values`."""
     if type(x) is np.ndarray:

@@ -1,4 +1,5 @@
-"""The env registry: every robot x skill pair as `skillgym/<Robot>-<Skill>-v0`."""
+"""The env registry: every robot x skill and robot x benchmark task pair, as
+`skillgym/<Robot>-<Skill>-v0` and `skillgym/<Robot>-<Task>-v0`."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ import gymnasium as gym
 
 from skillgym.envs.robots import ROBOT_NAMES, robot_config
 from skillgym.envs.task import Task, TaskConfig
+from skillgym.envs.tasks import TASKS
 from skillgym.envs.vector import SkillEnv, SkillVectorEnv
 from skillgym.skills import SKILLS, skill_class
+
+# Skills and tasks share one namespace of names, so an env id names either.
+SKILLS_AND_TASKS: tuple[type[Task], ...] = SKILLS + TASKS
 
 
 def env_id(robot: str, skill: str) -> str:
@@ -17,9 +22,10 @@ def env_id(robot: str, skill: str) -> str:
 
 
 def make_task(robot: str, skill: str, config: TaskConfig | None = None) -> Task:
-    """The task object behind an env id's robot and skill names."""
+    """The task object behind an env id's robot and skill (or benchmark task) names."""
     robot_cfg = robot_config(robot)
-    return skill_class(robot_cfg.kind, skill)(robot_cfg, config)
+    cls = skill_class(robot_cfg.kind, skill, SKILLS_AND_TASKS, "skills and tasks")
+    return cls(robot_cfg, config)
 
 
 def make_env(robot: str, skill: str, config: TaskConfig | None = None, **kwargs: Any) -> SkillEnv:
@@ -51,13 +57,14 @@ def make_vector_env(
 
 
 def registered() -> dict[str, tuple[str, str]]:
-    """Env id -> (robot, skill) for every robot x skill of matching kinds."""
+    """Env id -> (robot, skill or task) for every robot x skill and robot x task of matching
+    kinds, skills first."""
     return {
-        env_id(robot, skill): (robot, skill)
+        env_id(robot, cls.name): (robot, cls.name)
+        for group in (SKILLS, TASKS)
         for robot in ROBOT_NAMES
-        for cls in SKILLS
+        for cls in group
         if cls.robot_kind == robot_config(robot).kind
-        for skill in [cls.name]
     }
 
 

@@ -12,10 +12,12 @@ from skillgym.skills.walk import Walk
 SKILLS: tuple[type[Task], ...] = (Walk, Reach, Squat, Step, ArmReach, Push, Lift)
 
 
-def skill_class(kind: str, name: str) -> type[Task]:
-    """The skill called `name` for robots of `kind`."""
-    for cls in SKILLS:
+def skill_class(
+    kind: str, name: str, classes: tuple[type[Task], ...] = SKILLS, what: str = "skills"
+) -> type[Task]:
+    """The skill (or, given other `classes`, the task) called `name` for robots of `kind`."""
+    for cls in classes:
         if cls.robot_kind == kind and cls.name == name:
             return cls
-    names = sorted({cls.name for cls in SKILLS if cls.robot_kind == kind})
-    raise ValueError(f"unknown {kind} skill {name!r}; {kind} skills: {', '.join(names)}")
+    names = sorted({cls.name for cls in classes if cls.robot_kind == kind})
+    raise ValueError(f"unknown {kind} {what[:-1]} {name!r}; {kind} {what}: {', '.join(names)}")

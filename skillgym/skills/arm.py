@@ -8,7 +8,7 @@ from typing import ClassVar
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, put, uniform, xp_of
+from skillgym.envs.frame import Array, Frame, free_pose, put, uniform, xp_of
 from skillgym.envs.robots import ArmConfig
 from skillgym.envs.task import EpisodeState, Task, TaskConfig
 
@@ -60,14 +60,8 @@ class ArmSkill(Task):
 
     def place_object(self, qpos: Array, index: int, xyz: Array, yaw: Array) -> Array:
         """qpos with object `index` at position `xyz`, turned by `yaw` about the vertical."""
-        xp = xp_of(qpos)
-        half = yaw / 2.0
-        zeros = xp.zeros_like(half)
-        pose = xp.concat(
-            [xyz, xp.stack([xp.cos(half), zeros, zeros, xp.sin(half)], axis=-1)], axis=-1
-        )
         adr = self.object_qpos[index]
-        return put(qpos, np.arange(adr, adr + 7), pose)
+        return put(qpos, np.arange(adr, adr + 7), free_pose(xyz, yaw))
 
     def table_xy(self, u: Array) -> Array:
         xp = xp_of(u)

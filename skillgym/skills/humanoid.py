@@ -79,11 +79,18 @@ class HumanoidSkill(Task):
 
     def local(self, frame: Frame, site: str) -> Array:
         """A site's position relative to the pelvis, in the pelvis heading frame, (..., 3)."""
-        xp = xp_of(frame.site_xpos)
-        base = frame.site_xpos[..., self.sites["pelvis"], :]
-        rel = frame.site_xpos[..., self.sites[site], :] - base
-        xy = heading_rotate(self.base_xmat(frame), rel[..., :2])
-        return xp.concat([xy, rel[..., 2:3]], axis=-1)
+        return self.relative(frame, frame.site_xpos[..., self.sites[site], :])
+
+    def relative(self, frame: Frame, points: Array) -> Array:
+        """World points relative to the pelvis, in the pelvis heading frame, (..., [k,] 3)."""
+        pelvis = _like(points, frame.site_xpos[..., self.sites["pelvis"], :])
+        return self.heading(frame, points - pelvis)
+
+    def heading(self, frame: Frame, vectors: Array) -> Array:
+        """World vectors (..., [k,] 3) in the pelvis heading frame: xy turned, z kept."""
+        xp = xp_of(vectors)
+        xy = heading_rotate(_like(vectors, self.base_xmat(frame)), vectors[..., :2])
+        return xp.concat([xy, vectors[..., 2:3]], axis=-1)
 
     def home_local(self, site: str) -> np.ndarray:
         """`local` of a site at the default pose."""
@@ -158,6 +165,12 @@ class HumanoidSkill(Task):
         xmat = data.site_xmat[pelvis]
         xy = heading_unrotate(xmat, local[..., :2])
         return data.site_xpos[pelvis] + np.concatenate([xy, local[..., 2:3]], axis=-1)
+
+
+def _like(points: Array, per_env: Array) -> Array:
+    """A per-env row (..., n) with axes added so it broadcasts against `points` (..., [k,] m)."""
+    extra = points.ndim - per_env.ndim
+    return xp_of(per_env).reshape(per_env, per_env.shape[:-1] + (1,) * extra + per_env.shape[-1:])
 
 
 # ---- reward terms shared by the humanoid skills ----------------------------------------------

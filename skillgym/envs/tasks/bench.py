@@ -1,0 +1,189 @@
+"""What the humanoid benchmark tasks share: props around the robot, placement at reset, one
+accuracy error per task, and the goals of the primitive skills a high-level controller blends.
+
+Static props (walls, tables, cabinets) cannot move between episodes, so a reset varies the layout
+by where it puts the robot (its root free joint) and the free objects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import abstractmethod
+from typing import ClassVar
+
+import mujoco
+import numpy as np
+
+from skillgym.envs.frame import Array, Frame, free_pose, norm, put, xp_of
+from skillgym.envs.task import EpisodeState
+from skillgym.skills.arm import distance_reward, goal_reached
+from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid_weights
+from skillgym.skills.reach import Reach
+from skillgym.skills.step import Step
+from skillgym.skills.walk import Walk
+
+Prop = tuple[str, str, tuple[float, float, float]]  # instance name, prop, position
+
+WALK_GAIN = 1.0  # command per metre (or radian) of remaining distance (or bearing)
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchConfig(HumanoidTaskConfig):
+    tolerance: float = 0.05  # accuracy error (m or rad) that counts as the goal met
+    error_scale: float = 0.3  # the accuracy reward halves (about) at this error
+    approach_scale: float = 0.5  # the approach reward halves (about) at this distance
+
+
+class HumanoidBenchTask(HumanoidSkill):
+    """A long-horizon humanoid task: `error` is its accuracy, `skill_goals` its decomposition."""
+
+    props: ClassVar[tuple[Prop, ...]] = ()
+    config: BenchConfig
+
+    def build_spec(self) -> mujoco.MjSpec:
+        from skillgym.assets import add_prop
+
+        spec = super().build_spec()
+        for name, prop, pos in self.props:
+            add_prop(spec, prop, name, pos=pos)
+        return spec
+
+    def bind(self, model: mujoco.MjModel) -> None:
+        super().bind(model)
+        if model.jnt_type[0] != mujoco.mjtJoint.mjJNT_FREE:
+            raise ValueError(f"{self.robot.name}: the first joint must be the root free joint")
+        self.prop_body = {name: model.body(f"{name}/{prop}").id for name, prop, _ in self.props}
+        self.prop_qpos = {
+            name: int(model.jnt_qposadr[model.body(body).jntadr[0]])
+            for name, body in self.prop_body.items()
+            if model.body_jntnum[body] > 0
+        }
+        walk = Walk.default_config()
+        self.walk_low, self.walk_high = np.array(walk.command_low), np.array(walk.command_high)
+        self.reach_half = Reach.default_config().target_radius / np.sqrt(3)
+        self.step_half = Step.default_config().target_radius / np.sqrt(2)
+
+    # ---- placement at reset --------------------------------------------------------------------
+
+    def place_robot(self, qpos: Array, y: Array) -> Array:
+        """qpos with the robot moved sideways to `y`, still at x = 0 and facing +x."""
+        return put(qpos, 1, y)
+
+    def place_prop(self, qpos: Array, name: str, xyz: Array, yaw: Array | None = None) -> Array:
+        """qpos with the free prop `name` at `xyz`, turned by `yaw` (none: unturned)."""
+        xp = xp_of(xyz)
+        yaw = xp.zeros(xyz.shape[:-1]) if yaw is None else yaw
+        adr = self.prop_qpos[name]
+        return put(qpos, np.arange(adr, adr + 7), free_pose(xyz, yaw))
+
+    # ---- quantities ----------------------------------------------------------------------------
+
+    def prop_pos(self, frame: Frame, name: str) -> Array:
+        return frame.xpos[..., self.prop_body[name], :]
+
+    def wrists(self, frame: Frame) -> Array:
+        """World positions of the left and right wrist, (..., 2, 3)."""
+        xp = xp_of(frame.site_xpos)
+        sites = [self.sites["left_wrist"], self.sites["right_wrist"]]
+        return xp.stack([frame.site_xpos[..., s, :] for s in sites], axis=-2)
+
+    def hands_to(self, frame: Frame, point: Array) -> Array:
+        """Mean distance of the two wrists to a world point."""
+        xp = xp_of(point)
+        return xp.mean(norm(self.wrists(frame) - point[..., None, :]), axis=-1)
+
+    def side_points(self, frame: Frame, center: Array, half_width: float, raise_by: Array) -> Array:
+        """Left and right grasp points on an object's sides, across the robot's heading, raised by
+        `raise_by`, (..., 2, 3): where two wrists squeeze an object held in front."""
+        xp = xp_of(center)
+        xmat = self.base_xmat(frame)
+        lateral = xp.stack([-xmat[..., 3], xmat[..., 0]], axis=-1)  # heading's left, (..., 2)
+        lateral = lateral / (norm(lateral)[..., None] + 1e-9)
+        offset = xp.concat([half_width * lateral, raise_by[..., None]], axis=-1)
+        return xp.stack([center + offset, center - offset * xp.asarray([1.0, 1.0, -1.0])], axis=-2)
+
+    # ---- the task ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def error(self, frame: Frame, state: EpisodeState) -> Array:
+        """The headline accuracy error, 0 when the task is done exactly."""
+
+    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.error(frame, state)[..., None]
+
+    def reached(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.error(frame, state) <= self.config.tolerance
+
+    def dropped(self, frame: Frame, state: EpisodeState) -> Array:
+        """True where an object is lost for good; nothing can be lost by default."""
+        xp = xp_of(frame.qpos)
+        return xp.zeros(frame.qpos.shape[:-1], dtype=xp.bool)
+
+    def terminated(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.fallen(frame) | self.dropped(frame, state)
+
+    @abstractmethod
+    def approach_distance(self, frame: Frame, state: EpisodeState) -> Array:
+        """How far the robot is from where it acts (a wrist from a button, the hands from a box):
+        the dense shaping that gets it there before the error can move."""
+
+    def skill_reward_terms(self) -> dict:
+        return {"accuracy": accuracy, "approach": approach, "goal_reached": goal_reached}
+
+    @abstractmethod
+    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
+        """Skill name -> a goal in that primitive skill's own goal layout, for a high-level
+        controller that blends the skills (or a scripted one that switches between them)."""
+
+    # ---- goals in the primitive skills' layouts ------------------------------------------------
+
+    def walk_goal(self, frame: Frame, target: Array, stand_off: float) -> Array:
+        """Walk's (vx, vy, yaw rate): towards a world point until `stand_off` from it, turning
+        to face it; clipped to the commands Walk is trained on."""
+        xp = xp_of(target)
+        rel = self.relative(frame, target)[..., :2]
+        distance = norm(rel)
+        speed = WALK_GAIN * xp.clip(distance - stand_off, 0.0, None)
+        velocity = speed[..., None] * rel / (distance[..., None] + 1e-9)
+        yaw_rate = WALK_GAIN * xp.atan2(rel[..., 1], rel[..., 0])
+        command = xp.concat([velocity, yaw_rate[..., None]], axis=-1)
+        return xp.clip(command, xp.asarray(self.walk_low), xp.asarray(self.walk_high))
+
+    def reach_goal(self, frame: Frame, targets: Array) -> Array:
+        """Reach's goal: world targets (..., 2, 3) of the left and right wrist, as offsets from the
+        pelvis in its heading frame, kept within the region Reach is trained on."""
+        home = np.stack([self.home_local("left_wrist"), self.home_local("right_wrist")])
+        return self._within(self.relative(frame, targets), home, self.reach_half)
+
+    def step_goal(self, frame: Frame, targets: Array) -> Array:
+        """Step's goal: world floor points (..., 2, 2+) for the left and right foot."""
+        xp = xp_of(targets)
+        points = xp.concat([targets[..., :2], xp.zeros_like(targets[..., :1])], axis=-1)
+        home = np.stack([self.home_local("left_foot")[:2], self.home_local("right_foot")[:2]])
+        return self._within(self.relative(frame, points)[..., :2], home, self.step_half)
+
+    def squat_goal(self, height: Array) -> Array:
+        """Squat's goal: a pelvis height within the range Squat is trained on, (..., 1)."""
+        low, high = self.robot.squat_height_range
+        return xp_of(height).clip(height, low, high)[..., None]
+
+    @staticmethod
+    def _within(local: Array, home: np.ndarray, half: float) -> Array:
+        """Local targets (..., 2, d) clipped to a cube of half-size `half` around `home`,
+        flattened to the skill's (..., 2 d) goal."""
+        xp = xp_of(local)
+        clipped = xp.asarray(home) + xp.clip(local - xp.asarray(home), -half, half)
+        return xp.reshape(clipped, clipped.shape[:-2] + (clipped.shape[-2] * clipped.shape[-1],))
+
+
+def bench_weights(**task_terms: float) -> dict[str, float]:
+    """Posture and effort weights, the shared task terms, and a task's own terms."""
+    return humanoid_weights(**{"accuracy": 3.0, "approach": 1.0, "goal_reached": 2.0, **task_terms})
+
+
+def accuracy(task: HumanoidBenchTask, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    return distance_reward(task.error(frame, state), task.config.error_scale)
+
+
+def approach(task: HumanoidBenchTask, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    return distance_reward(task.approach_distance(frame, state), task.config.approach_scale)

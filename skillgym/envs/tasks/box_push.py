@@ -1,0 +1,92 @@
+"""BoxPush: push a box across a table to a goal on the table (walk + reach)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import mujoco
+import numpy as np
+
+from skillgym.envs.frame import Array, Frame, norm, uniform, xp_of
+from skillgym.envs.task import EpisodeState
+from skillgym.envs.tasks.bench import BenchConfig, HumanoidBenchTask, bench_weights
+
+TABLE_X = 0.75  # m ahead of the robot's start; the 0.8 m deep top begins 0.35 m ahead
+TABLE_TOP = 0.75  # m
+BOX_HALF = 0.15  # m, half the edge of the box_large prop
+BOX_REST_Z = TABLE_TOP + BOX_HALF + 1e-3
+
+
+@dataclasses.dataclass(frozen=True)
+class BoxOnTableConfig(BenchConfig):
+    box_low: tuple[float, float] = (0.5, -0.15)  # m, xy where the box starts, near table edge
+    box_high: tuple[float, float] = (0.6, 0.15)
+
+
+def box_start(config: BoxOnTableConfig, u: Array) -> Array:
+    """The box's starting centre on the front table from two uniforms, (..., 3)."""
+    xp = xp_of(u)
+    xy = uniform(u, xp.asarray(config.box_low), xp.asarray(config.box_high))
+    return xp.concat([xy, xp.full(xy.shape[:-1] + (1,), BOX_REST_Z)], axis=-1)
+
+
+@dataclasses.dataclass(frozen=True)
+class BoxPushConfig(BoxOnTableConfig):
+    goal_low: tuple[float, float] = (0.75, -0.35)  # m, xy of the goal on the table top
+    goal_high: tuple[float, float] = (0.95, 0.35)
+
+
+class BoxPush(HumanoidBenchTask):
+    name = "BoxPush"
+    props = (("table", "table", (TABLE_X, 0.0, 0.0)), ("box", "box_large", (0.55, 0.0, BOX_REST_Z)))
+    goal_size = 2  # world xy of the box's goal
+    goal_uniforms = 4
+    metric_names = ("box_goal_error",)
+    success_rule = "box on the table within 5 cm of its goal for 0.5 s, no fall"
+    config: BoxPushConfig
+
+    @classmethod
+    def default_config(cls) -> BoxPushConfig:
+        return BoxPushConfig(episode_seconds=10.0, reward_weights=bench_weights())
+
+    def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+        xp = xp_of(u)
+        qpos = self.place_prop(qpos, "box", box_start(self.config, u[..., 0:2]))
+        low, high = xp.asarray(self.config.goal_low), xp.asarray(self.config.goal_high)
+        return qpos, uniform(u[..., 2:4], low, high)
+
+    def box(self, frame: Frame) -> Array:
+        return self.prop_pos(frame, "box")
+
+    def error(self, frame: Frame, state: EpisodeState) -> Array:
+        return norm(self.box(frame)[..., :2] - state.goal)
+
+    def dropped(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.box(frame)[..., 2] < TABLE_TOP
+
+    def approach_distance(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.hands_to(frame, self.box(frame))
+
+    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
+        xp = xp_of(frame.qpos)
+        goal = xp.concat([state.goal, xp.full(state.goal.shape[:-1] + (1,), BOX_REST_Z)], axis=-1)
+        return xp.concat(
+            [self.relative(frame, goal), self.relative(frame, self.box(frame))], axis=-1
+        )
+
+    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
+        """Stand behind the box on the line from its goal; both wrists on its back face."""
+        xp = xp_of(frame.qpos)
+        box = self.box(frame)
+        to_goal = state.goal - box[..., :2]
+        direction = to_goal / (norm(to_goal)[..., None] + 1e-9)
+        push_dir = xp.concat([direction, xp.zeros_like(direction[..., :1])], axis=-1)
+        back_face = box - (BOX_HALF + 0.03) * push_dir
+        hands = self.side_points(frame, back_face, 0.1, xp.zeros_like(box[..., 0]))
+        return {
+            "Walk": self.walk_goal(frame, box - 0.5 * push_dir, 0.0),
+            "Reach": self.reach_goal(frame, hands),
+        }
+
+    def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
+        return np.array([[*np.asarray(state.goal), TABLE_TOP + 0.005]])

@@ -1,0 +1,90 @@
+"""BoxTransfer: lift a box off a table in front and set it down on a table behind
+(walk + reach)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import mujoco
+import numpy as np
+
+from skillgym.envs.frame import Array, Frame, norm, uniform, xp_of
+from skillgym.envs.task import EpisodeState
+from skillgym.envs.tasks.bench import HumanoidBenchTask, bench_weights
+from skillgym.envs.tasks.box_push import (
+    BOX_HALF,
+    BOX_REST_Z,
+    TABLE_X,
+    BoxOnTableConfig,
+    box_start,
+)
+
+LIFTED = BOX_REST_Z + 0.05  # m, a box centre above this is off the table, in the hands
+
+
+@dataclasses.dataclass(frozen=True)
+class BoxTransferConfig(BoxOnTableConfig):
+    tolerance: float = 0.1  # m, box centre from its goal
+    goal_low: tuple[float, float] = (-0.8, -0.3)  # m, xy of the goal on the back table
+    goal_high: tuple[float, float] = (-0.5, 0.3)
+    approach_scale: float = 1.0
+
+
+class BoxTransfer(HumanoidBenchTask):
+    name = "BoxTransfer"
+    props = (
+        ("front", "table", (TABLE_X, 0.0, 0.0)),
+        ("back", "table", (-TABLE_X, 0.0, 0.0)),
+        ("box", "box_large", (0.55, 0.0, BOX_REST_Z)),
+    )
+    goal_size = 3  # world xyz of the box centre resting at its goal on the back table
+    goal_uniforms = 4
+    metric_names = ("box_goal_error",)
+    success_rule = "box on the back table within 10 cm of its goal for 0.5 s, no fall"
+    config: BoxTransferConfig
+
+    @classmethod
+    def default_config(cls) -> BoxTransferConfig:
+        return BoxTransferConfig(episode_seconds=15.0, reward_weights=bench_weights())
+
+    def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+        xp = xp_of(u)
+        qpos = self.place_prop(qpos, "box", box_start(self.config, u[..., 0:2]))
+        low, high = xp.asarray(self.config.goal_low), xp.asarray(self.config.goal_high)
+        xy = uniform(u[..., 2:4], low, high)
+        return qpos, xp.concat([xy, xp.full(xy.shape[:-1] + (1,), BOX_REST_Z)], axis=-1)
+
+    def box(self, frame: Frame) -> Array:
+        return self.prop_pos(frame, "box")
+
+    def error(self, frame: Frame, state: EpisodeState) -> Array:
+        return norm(self.box(frame) - state.goal)
+
+    def dropped(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.box(frame)[..., 2] < BOX_REST_Z - 0.3  # on the floor
+
+    def approach_distance(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.hands_to(frame, self.box(frame))
+
+    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
+        xp = xp_of(frame.qpos)
+        box = self.relative(frame, self.box(frame))
+        return xp.concat([self.relative(frame, state.goal), box], axis=-1)
+
+    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
+        """Walk to the box, squeeze it between the wrists and raise it; once it is off the table,
+        walk to the goal and lower it there."""
+        xp = xp_of(frame.qpos)
+        box = self.box(frame)
+        carrying = box[..., 2] > LIFTED
+        destination = xp.where(carrying[..., None], state.goal, box)
+        lift_off = xp.full_like(box[..., 2], 0.1)
+        raise_by = xp.where(carrying, state.goal[..., 2] - box[..., 2], lift_off)
+        hands = self.side_points(frame, box, BOX_HALF + 0.02, raise_by)
+        return {
+            "Walk": self.walk_goal(frame, destination, BOX_HALF + 0.3),
+            "Reach": self.reach_goal(frame, hands),
+        }
+
+    def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
+        return np.asarray(state.goal)[None]

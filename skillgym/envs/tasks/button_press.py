@@ -1,0 +1,96 @@
+"""ButtonPress: walk up to a wall and press its button with the left wrist (walk + reach)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import mujoco
+import numpy as np
+
+from skillgym.envs.frame import Array, Frame, norm, uniform, xp_of
+from skillgym.envs.task import EpisodeState
+from skillgym.envs.tasks.bench import BenchConfig, HumanoidBenchTask, bench_weights
+
+WALL_DISTANCE = 1.5  # m from the robot's start to the wall
+BUTTON_TRAVEL = 0.03  # m, the press joint's range
+
+
+@dataclasses.dataclass(frozen=True)
+class ButtonPressConfig(BenchConfig):
+    lateral_range: tuple[float, float] = (-0.5, 0.5)  # m, the button's y relative to the robot
+    press_depth: float = 0.02  # m, for success
+
+
+class ButtonPress(HumanoidBenchTask):
+    """The wall is static, so the robot starts shifted sideways; the button stays 1.1 m high."""
+
+    name = "ButtonPress"
+    props = (("wall", "wall_button", (WALL_DISTANCE, 0.0, 0.0)),)
+    goal_size = 3  # world position of the button face at rest
+    goal_uniforms = 1
+    metric_names = ("wrist_error", "press_depth")
+    success_rule = "button on a wall 1.5 m ahead pressed 2 cm deep for 0.2 s, no fall"
+    config: ButtonPressConfig
+
+    @classmethod
+    def default_config(cls) -> ButtonPressConfig:
+        return ButtonPressConfig(
+            episode_seconds=8.0, hold_seconds=0.2, reward_weights=bench_weights(press=3.0)
+        )
+
+    def bind(self, model: mujoco.MjModel) -> None:
+        super().bind(model)
+        self.button = model.site("wall/button").id
+        self.press_qpos = int(model.jnt_qposadr[model.joint("wall/press").id])
+        data = mujoco.MjData(model)
+        mujoco.mj_forward(model, data)
+        self.button_rest = data.site_xpos[self.button].copy()
+
+    def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+        xp = xp_of(u)
+        lateral = uniform(u[..., 0], *self.config.lateral_range)
+        qpos = self.place_robot(qpos, xp.asarray(self.button_rest[1]) - lateral)
+        return qpos, xp.asarray(self.button_rest) + xp.zeros(u.shape[:-1] + (3,))
+
+    def press_depth(self, frame: Frame) -> Array:
+        return frame.qpos[..., self.press_qpos]
+
+    def error(self, frame: Frame, state: EpisodeState) -> Array:
+        return norm(state.goal - frame.site_xpos[..., self.sites["left_wrist"], :])
+
+    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
+        xp = xp_of(frame.qpos)
+        return xp.stack([self.error(frame, state), self.press_depth(frame)], axis=-1)
+
+    def reached(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.press_depth(frame) >= self.config.press_depth
+
+    def approach_distance(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.error(frame, state)
+
+    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
+        xp = xp_of(frame.qpos)
+        to_button = state.goal - frame.site_xpos[..., self.sites["left_wrist"], :]
+        depth = self.press_depth(frame)[..., None] / BUTTON_TRAVEL
+        return xp.concat([self.heading(frame, to_button), depth], axis=-1)
+
+    def skill_reward_terms(self) -> dict:
+        return {**super().skill_reward_terms(), "press": press}
+
+    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
+        xp = xp_of(frame.qpos)
+        pushed_in = state.goal + xp.asarray([self.config.press_depth + 0.01, 0.0, 0.0])
+        right_wrist = frame.site_xpos[..., self.sites["right_wrist"], :]
+        arm_length = float(self.home_local("left_wrist")[0]) + 0.35
+        return {
+            "Walk": self.walk_goal(frame, state.goal, arm_length),
+            "Reach": self.reach_goal(frame, xp.stack([pushed_in, right_wrist], axis=-2)),
+        }
+
+    def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
+        return np.asarray(state.goal)[None]
+
+
+def press(task: ButtonPress, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    """How far the button is in, as a fraction of the depth that counts."""
+    return xp_of(frame.qpos).clip(task.press_depth(frame) / task.config.press_depth, 0.0, 1.0)

@@ -1,0 +1,89 @@
+"""CabinetClose: walk to a cabinet with both doors open and push them shut (walk + reach)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import mujoco
+import numpy as np
+
+from skillgym.envs.frame import Array, Frame, norm, put, uniform, xp_of
+from skillgym.envs.task import EpisodeState
+from skillgym.envs.tasks.bench import BenchConfig, HumanoidBenchTask, bench_weights
+
+CABINET_X = 1.3  # m ahead of the robot's start; the closed doors' front is 0.22 m nearer
+DOORS = ("left", "right")
+
+
+@dataclasses.dataclass(frozen=True)
+class CabinetCloseConfig(BenchConfig):
+    tolerance: float = 0.1  # rad, for each door
+    open_range: tuple[float, float] = (0.5, 1.5)  # rad, initial door angles (1.57 fully open)
+    lateral_range: tuple[float, float] = (-0.2, 0.2)  # m, the cabinet's y relative to the robot
+
+
+class CabinetClose(HumanoidBenchTask):
+    name = "CabinetClose"
+    props = (("cabinet", "cabinet", (CABINET_X, 0.0, 0.0)),)
+    goal_size = 2  # target angles of the left and right door (closed: 0)
+    goal_uniforms = 3
+    metric_names = ("door_angle_error",)
+    success_rule = "both cabinet doors within 0.1 rad of closed for 0.5 s, no fall"
+    config: CabinetCloseConfig
+
+    @classmethod
+    def default_config(cls) -> CabinetCloseConfig:
+        return CabinetCloseConfig(
+            episode_seconds=10.0, error_scale=0.5, reward_weights=bench_weights()
+        )
+
+    def bind(self, model: mujoco.MjModel) -> None:
+        super().bind(model)
+        self.hinge_qpos = np.array(
+            [model.jnt_qposadr[model.joint(f"cabinet/{door}_hinge").id] for door in DOORS]
+        )
+        self.handles = [model.site(f"cabinet/{door}_handle").id for door in DOORS]
+        self.front = np.array([CABINET_X - 0.22, 0.0, 0.5])
+
+    def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+        xp = xp_of(u)
+        qpos = put(qpos, self.hinge_qpos, uniform(u[..., 0:2], *self.config.open_range))
+        qpos = self.place_robot(qpos, -uniform(u[..., 2], *self.config.lateral_range))
+        return qpos, xp.zeros(u.shape[:-1] + (2,))
+
+    def angle_errors(self, frame: Frame, state: EpisodeState) -> Array:
+        return xp_of(frame.qpos).abs(frame.qpos[..., self.hinge_qpos] - state.goal)
+
+    def error(self, frame: Frame, state: EpisodeState) -> Array:
+        return xp_of(frame.qpos).mean(self.angle_errors(frame, state), axis=-1)
+
+    def reached(self, frame: Frame, state: EpisodeState) -> Array:
+        errors = self.angle_errors(frame, state)
+        return xp_of(errors).all(errors <= self.config.tolerance, axis=-1)
+
+    def handle_pos(self, frame: Frame) -> Array:
+        """World positions of the left and right door handle, (..., 2, 3)."""
+        return xp_of(frame.site_xpos).stack(
+            [frame.site_xpos[..., h, :] for h in self.handles], axis=-2
+        )
+
+    def approach_distance(self, frame: Frame, state: EpisodeState) -> Array:
+        distances = norm(self.handle_pos(frame) - self.wrists(frame))
+        return xp_of(distances).mean(distances, axis=-1)
+
+    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
+        xp = xp_of(frame.qpos)
+        handles = self.relative(frame, self.handle_pos(frame))
+        door_errors = frame.qpos[..., self.hinge_qpos] - state.goal
+        return xp.concat([door_errors, xp.reshape(handles, handles.shape[:-2] + (6,))], axis=-1)
+
+    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
+        xp = xp_of(frame.qpos)
+        front = xp.asarray(self.front) + xp.zeros(frame.qpos.shape[:-1] + (3,))
+        return {
+            "Walk": self.walk_goal(frame, front, 0.55),
+            "Reach": self.reach_goal(frame, self.handle_pos(frame)),
+        }
+
+    def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
+        return self.front[None]

@@ -1,0 +1,86 @@
+"""FarReach: walk, then put both wrists on targets up to 2 m away (walk + reach)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import mujoco
+import numpy as np
+
+from skillgym.envs.frame import Array, Frame, norm, uniform, xp_of
+from skillgym.envs.task import EpisodeState
+from skillgym.envs.tasks.bench import BenchConfig, HumanoidBenchTask, bench_weights
+
+
+@dataclasses.dataclass(frozen=True)
+class FarReachConfig(BenchConfig):
+    distance_range: tuple[float, float] = (0.3, 2.0)  # m the wrist targets move from home
+    bearing_range: tuple[float, float] = (-np.pi / 2, np.pi / 2)  # rad, 0 straight ahead
+    height_range: tuple[float, float] = (-0.2, 0.2)  # m, relative to the home wrist height
+
+
+class FarReach(HumanoidBenchTask):
+    """The default wrist pair, carried `distance` along `bearing` and turned to face it: the
+    targets a robot that walked there and faces that way reaches at its natural pose."""
+
+    name = "FarReach"
+    goal_size = 6  # world xyz of the left, then the right wrist target
+    goal_uniforms = 3
+    metric_names = ("wrist_error",)
+    success_rule = "both wrists within 5 cm of their targets (up to 2 m away) for 0.5 s"
+    config: FarReachConfig
+
+    @classmethod
+    def default_config(cls) -> FarReachConfig:
+        return FarReachConfig(episode_seconds=10.0, reward_weights=bench_weights())
+
+    def bind(self, model: mujoco.MjModel) -> None:
+        super().bind(model)
+        wrists = [self.sites["left_wrist"], self.sites["right_wrist"]]
+        self.home_wrists = self.home_site_xpos[wrists]
+
+    def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+        xp = xp_of(u)
+        distance = uniform(u[..., 0], *self.config.distance_range)[..., None]
+        bearing = uniform(u[..., 1], *self.config.bearing_range)[..., None]
+        height = uniform(u[..., 2], *self.config.height_range)[..., None]
+        c, s = xp.cos(bearing), xp.sin(bearing)
+        targets = []
+        for x, y, z in self.home_wrists:
+            targets += [c * x - s * y + distance * c, s * x + c * y + distance * s, z + height]
+        return qpos, xp.concat(targets, axis=-1)
+
+    def targets(self, state: EpisodeState) -> Array:
+        goal = state.goal
+        return xp_of(goal).reshape(goal, goal.shape[:-1] + (2, 3))
+
+    def wrist_distances(self, frame: Frame, state: EpisodeState) -> Array:
+        return norm(self.targets(state) - self.wrists(frame))
+
+    def error(self, frame: Frame, state: EpisodeState) -> Array:
+        return xp_of(frame.qpos).mean(self.wrist_distances(frame, state), axis=-1)
+
+    def reached(self, frame: Frame, state: EpisodeState) -> Array:
+        distances = self.wrist_distances(frame, state)
+        return xp_of(distances).all(distances <= self.config.tolerance, axis=-1)
+
+    def approach_distance(self, frame: Frame, state: EpisodeState) -> Array:
+        xp = xp_of(frame.qpos)
+        midpoint = xp.mean(self.targets(state), axis=-2)
+        return norm(self.relative(frame, midpoint)[..., :2])
+
+    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
+        errors = self.heading(frame, self.targets(state) - self.wrists(frame))
+        return xp_of(errors).reshape(errors, errors.shape[:-2] + (6,))
+
+    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
+        xp = xp_of(frame.qpos)
+        targets = self.targets(state)
+        stand_off = float(np.mean(self.home_wrists[:, 0]))  # how far ahead the wrists hang
+        return {
+            "Walk": self.walk_goal(frame, xp.mean(targets, axis=-2), stand_off),
+            "Reach": self.reach_goal(frame, targets),
+        }
+
+    def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
+        return np.asarray(state.goal).reshape(2, 3)

@@ -1,0 +1,55 @@
+"""PivotGrasp (arm): the flat box starts near a wall on the table edge, which stops it being
+pushed off; it has to be pivoted up against the wall onto its side, then grasped and lifted to
+a goal in the air."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import mujoco
+
+from skillgym.envs.frame import Array, Frame, xp_of
+from skillgym.envs.task import EpisodeState
+from skillgym.envs.tasks.push_grasp_lift import (
+    FLAT_HALF_HEIGHT,
+    TABLE_HALF_WIDTH,
+    FlatBoxConfig,
+    PushGraspLift,
+    flat_box_weights,
+)
+
+WALL_HALF_THICKNESS = 0.01
+
+
+@dataclasses.dataclass(frozen=True)
+class PivotGraspConfig(FlatBoxConfig):
+    box_low: tuple[float, float] = (-0.15, -0.45)  # m, near the wall along y = -0.6
+    box_high: tuple[float, float] = (0.1, -0.3)
+
+
+class PivotGrasp(PushGraspLift):
+    name = "PivotGrasp"
+    success_rule = (
+        "flat box, against a wall that stops pushing it off, within 3 cm of a goal in the air "
+        "for 0.5 s"
+    )
+    config: PivotGraspConfig
+
+    @classmethod
+    def default_config(cls) -> PivotGraspConfig:
+        return PivotGraspConfig(episode_seconds=12.0, reward_weights=flat_box_weights())
+
+    def build_spec(self) -> mujoco.MjSpec:
+        from skillgym.assets import add_prop
+
+        spec = super().build_spec()
+        wall_y = -(TABLE_HALF_WIDTH + WALL_HALF_THICKNESS)
+        add_prop(spec, "edge_wall", "wall", pos=(0.0, wall_y, self.robot.table_height))
+        return spec
+
+    def push_target(self, frame: Frame, state: EpisodeState) -> Array:
+        """Against the wall, where pushing further tips the box up onto its side."""
+        xp = xp_of(frame.xpos)
+        box = self.object_pos(frame)
+        against = xp.full_like(box[..., 1], -TABLE_HALF_WIDTH + FLAT_HALF_HEIGHT + 0.05)
+        return xp.stack([box[..., 0], against], axis=-1)

@@ -1,0 +1,120 @@
+"""PushGraspLift (arm): bring the flat 15 x 10 x 6 cm box to a goal in the air above the table.
+
+Lying flat the box is wider than the gripper opens (8 cm), so a top grasp fails: the box has to
+be pushed until it overhangs a table edge, grasped from the side, then lifted to the goal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import mujoco
+import numpy as np
+
+from skillgym.envs.frame import Array, Frame, norm, uniform, xp_of
+from skillgym.envs.task import EpisodeState
+from skillgym.skills.arm import ArmSkill, ArmTaskConfig, arm_weights, distance_reward, goal_reached
+from skillgym.skills.lift import HALF_HEIGHTS, Lift
+from skillgym.skills.push import reach_object
+
+TABLE_HALF_WIDTH = 0.6  # m, the arm's table edges are at y = +-0.6
+FLAT_HALF_HEIGHT = HALF_HEIGHTS["box_flat"]
+
+
+@dataclasses.dataclass(frozen=True)
+class FlatBoxConfig(ArmTaskConfig):
+    box_low: tuple[float, float] = (-0.1, -0.2)  # m, xy where the box starts
+    box_high: tuple[float, float] = (0.2, 0.2)
+    lift_range: tuple[float, float] = (0.1, 0.2)  # m, goal height above the box's resting height
+    tolerance: float = 0.03  # m, box centre from its goal
+
+
+def flat_box_weights() -> dict[str, float]:
+    """Reward weights of the flat-box tasks: reach, lift, then bring the box to its goal."""
+    return arm_weights(reach_object=1.0, lift_box=2.0, box_to_goal=3.0, goal_reached=2.0)
+
+
+class PushGraspLift(ArmSkill):
+    name = "PushGraspLift"
+    objects = (("box", "box_flat"),)
+    goal_size = 3  # world xyz of the box centre's goal
+    goal_uniforms = 6
+    metric_names = ("box_goal_error",)
+    success_rule = "flat box (not graspable lying flat) within 3 cm of a goal in the air for 0.5 s"
+    config: FlatBoxConfig
+
+    @classmethod
+    def default_config(cls) -> FlatBoxConfig:
+        return FlatBoxConfig(episode_seconds=12.0, reward_weights=flat_box_weights())
+
+    def bind(self, model: mujoco.MjModel) -> None:
+        super().bind(model)
+        self.center = model.site("box/center").id
+        self.rest_z = self.robot.table_height + FLAT_HALF_HEIGHT
+
+    def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+        xp = xp_of(u)
+        low, high = xp.asarray(self.config.box_low), xp.asarray(self.config.box_high)
+        box_xy = uniform(u[..., 0:2], low, high)
+        z = xp.full(box_xy.shape[:-1] + (1,), self.rest_z + 1e-3)
+        qpos = self.place_object(qpos, 0, xp.concat([box_xy, z], axis=-1), 2 * np.pi * u[..., 2])
+        goal_z = self.rest_z + uniform(u[..., 5:6], *self.config.lift_range)
+        return qpos, xp.concat([self.table_xy(u[..., 3:5]), goal_z], axis=-1)
+
+    def error(self, frame: Frame, state: EpisodeState) -> Array:
+        return norm(state.goal - self.object_pos(frame))
+
+    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
+        return state.goal - self.object_pos(frame)
+
+    def object_observation(self, frame: Frame, state: EpisodeState) -> Array:
+        xp = xp_of(frame.xpos)
+        to_box = self.object_pos(frame) - self.grip_pos(frame)
+        return xp.concat([to_box, frame.site_xmat[..., self.center, :]], axis=-1)
+
+    def skill_reward_terms(self) -> dict:
+        return {
+            "reach_object": reach_object,
+            "lift_box": lift_box,
+            "box_to_goal": box_to_goal,
+            "goal_reached": goal_reached,
+        }
+
+    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.error(frame, state)[..., None]
+
+    def reached(self, frame: Frame, state: EpisodeState) -> Array:
+        return self.error(frame, state) <= self.config.tolerance
+
+    def push_target(self, frame: Frame, state: EpisodeState) -> Array:
+        """Where to push the box: over the nearer side edge far enough to grasp, (..., 2)."""
+        xp = xp_of(frame.xpos)
+        box = self.object_pos(frame)
+        side = xp.where(box[..., 1] < 0.0, -1.0, 1.0)
+        return xp.stack([box[..., 0], side * (TABLE_HALF_WIDTH - 0.02)], axis=-1)
+
+    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
+        """Arm skills' goals: Reach the box, Push it to `push_target`, Lift it (the flat box) to
+        the goal height."""
+        xp = xp_of(frame.xpos)
+        lift_height = state.goal[..., 2:3] - self.rest_z
+        flat = xp.asarray([float(prop == "box_flat") for _, prop in Lift.objects])
+        return {
+            "Reach": self.object_pos(frame),
+            "Push": self.push_target(frame, state),
+            "Lift": xp.concat([lift_height, flat + xp.zeros_like(lift_height)], axis=-1),
+        }
+
+    def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
+        return np.asarray(state.goal)[None]
+
+
+def lift_box(task: PushGraspLift, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    """How far the box is off the table, as a fraction of the goal's height above it."""
+    xp = xp_of(frame.xpos)
+    height = task.object_pos(frame)[..., 2] - task.rest_z
+    return xp.clip(height / (state.goal[..., 2] - task.rest_z), 0.0, 1.0)
+
+
+def box_to_goal(task: PushGraspLift, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    return distance_reward(task.error(frame, state), 0.1)
