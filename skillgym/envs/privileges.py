@@ -123,7 +123,7 @@ class ObjectForce(Privilege):
     name: ClassVar[str] = "object_force"
     action_size: ClassVar[int] = 2
     schedule: Schedule = Schedule(initial=0.85, factor=0.9, floor=0.06)
-    max_force: float = 5.0  # N per unit action
+    max_force: float = 1.5  # the object's weights per unit action: slides a box, won't tip it
     gate_distance: float = 0.15  # m, grip site to object centre, at scale 1
     gate_speed: float = 0.5  # m/s, grip velocity relative to the object's, at scale 1
 
@@ -144,6 +144,7 @@ class ObjectForce(Privilege):
             {
                 "grip_velocity": task.sensor_slice(model, GRIP_VELOCITY_SENSOR),
                 "object_velocity": dofs[:, None] + np.arange(3),
+                "weights": model.body_mass[bodies] * np.linalg.norm(model.opt.gravity),
             },
         )
 
@@ -157,7 +158,8 @@ class ObjectForce(Privilege):
         near = (norm(objects - grip) < scale * self.gate_distance) & (
             norm(velocities - grip_velocity) < scale * self.gate_speed
         )
-        push = self.max_force * action[..., None, :]
+        weights = xp.asarray(bound.constants["weights"], dtype=frame.qpos.dtype)[:, None]
+        push = self.max_force * weights * action[..., None, :]
         zeros = xp.zeros(push.shape[:-1] + (4,), dtype=push.dtype)
         force = xp.concat([push, zeros], axis=-1)
         return xp.where(near[..., None], force, xp.zeros_like(force))
