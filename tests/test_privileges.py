@@ -152,3 +152,41 @@ def test_new_scales_wait_for_an_env_s_next_episode_unless_it_is_just_starting():
 def test_plain_env_refuses_privilege_scales():
     with pytest.raises(ValueError, match="privileged=True"):
         make_vec("skillgym/Arm7-Push-v0", 2).set_privilege_scales({"table_offset": 0.0})
+
+
+def test_privileged_walk_traces_on_mjx_with_the_same_spaces_as_on_cpu():
+    import jax
+
+    env = make_vec("skillgym/Tall19-Walk-v0", 2, privileged=True, backend="mjx")
+    keys = jax.random.split(jax.random.PRNGKey(0), 2)
+    scales = np.tile(env.core.initial_privilege_scale, (2, 1))
+    state = jax.eval_shape(jax.vmap(env.core.reset), keys, scales)
+    action = jax.ShapeDtypeStruct(env.action_space.shape, np.float32)
+    stepped = jax.eval_shape(jax.vmap(env.core.step), state, action)
+    assert stepped.obs.shape == make_vec("skillgym/Tall19-Walk-v0", 2).observation_space.shape
+    assert stepped.privilege_scale.shape == (2, 3)
+
+
+def test_privileged_push_on_mjx_matches_the_cpu_backend():
+    import jax
+
+    cpu = make_vec("skillgym/Arm7-Push-v0", 2, privileged=True)
+    mjx_env = make_vec("skillgym/Arm7-Push-v0", 2, privileged=True, backend="mjx")
+    scales = {"object_force": 0.85, "table_offset": np.array([0.0, 0.3])}
+    cpu.set_privilege_scales(scales)
+    mjx_env.set_privilege_scales(scales)
+    cpu.reset(seed=0)
+    frame, goal = cpu.frame(), np.asarray(cpu.episode_state.goal)
+    keys = jax.random.split(jax.random.PRNGKey(0), 2)
+    start = np.stack([cpu.privilege_scales[name] for name in cpu.privileges.names], axis=-1)
+    reset_to = jax.jit(jax.vmap(mjx_env.core.reset_to))
+    mjx_env._state = reset_to(frame.qpos.copy(), frame.qvel.copy(), goal, keys, start)
+    np.testing.assert_allclose(mjx_env.privilege_scales["table_offset"], [0.0, 0.3])
+    action = np.zeros((2, 10))
+    action[:, :8] = REACH_UNDER_THE_TABLE
+    action[:, 8] = 1.0
+    for _ in range(10):
+        obs_cpu, reward_cpu, *_ = cpu.step(action)
+        obs_mjx, reward_mjx, *_ = mjx_env.step(action)
+        np.testing.assert_allclose(obs_mjx, obs_cpu, atol=1e-4)
+        np.testing.assert_allclose(reward_mjx, reward_cpu, atol=1e-5)
