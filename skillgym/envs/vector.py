@@ -71,12 +71,10 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         self._rng = np.random.default_rng()
         self._state: EpisodeState | None = None
         # Privilege scales per env: those acting now, and those each env takes at its next reset.
-        self._privilege_scale = self._next_privilege_scale = np.zeros((num_envs, 0))
-        action_size = self.model.nu
-        if self.privileges is not None:
-            self._next_privilege_scale = np.tile(self.privileges.scales_at(0), (num_envs, 1))
-            self._privilege_scale = self._next_privilege_scale.copy()
-            action_size += self.privileges.action_size
+        start = self.privileges.scales_at(0) if self.privileges is not None else np.zeros(0)
+        self._next_privilege_scale = np.tile(start, (num_envs, 1))
+        self._privilege_scale = self._next_privilege_scale.copy()
+        action_size = self.model.nu + (self.privileges.action_size if self.privileges else 0)
 
         self.single_action_space = gym.spaces.Box(-1.0, 1.0, (action_size,), np.float32)
         self.action_space = gym.vector.utils.batch_space(self.single_action_space, num_envs)
