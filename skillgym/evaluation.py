@@ -77,7 +77,13 @@ def evaluate(
         env_id, num_envs=episodes, vectorization_mode="vector_entry_point", **env_kwargs
     )
     try:
-        records = run_episodes(env, make_policy(env), seed, progress)
+        return score(env, make_policy(env), seed, progress)
     finally:
         env.close()
-    return summarize(env_id, env.task, records)
+
+
+def score(
+    env: gym.vector.VectorEnv, policy: PolicyFn, seed: int, progress: bool = False
+) -> dict[str, Any]:
+    """`evaluate` on an env that already exists (a trainer keeps its evaluation env)."""
+    return summarize(env.env_id, env.task, run_episodes(env, policy, seed, progress))

@@ -17,7 +17,7 @@ import torch
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
-from skillgym.evaluation import evaluate
+from skillgym.evaluation import score
 from skillgym.policies.checkpoint import (
     Actor,
     CheckpointMetadata,
@@ -83,6 +83,14 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
         obs_rms.count = float(tensors["obs_count"])
         return_rms.var = tensors["return_var"].to(device)
     writer = SummaryWriter(str(out / "tensorboard" / "mjx"))
+    eval_env = gym.make_vec(  # kept, so that it compiles once
+        config.env_id,
+        num_envs=config.eval_episodes,
+        vectorization_mode="vector_entry_point",
+        backend="mjx",
+        impl=impl,
+        array_type="torch",
+    )
 
     def normalize(obs: torch.Tensor) -> torch.Tensor:
         std = torch.sqrt(obs_rms.var + 1e-8)
@@ -165,7 +173,7 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
             next_eval += config.eval_every
             meta.env_steps, meta.wall_seconds = env_steps, wall
             actor = Actor(policy, obs_rms.mean, obs_rms.var, meta).to(device).eval()
-            meta.evaluation = evaluate_on_device(config, actor, impl)
+            meta.evaluation = score(eval_env, torch.no_grad()(actor), EVAL_SEED)
             writer.add_scalar("eval/success_rate", meta.evaluation["success_rate"], env_steps)
             for name, value in meta.evaluation["metrics"].items():
                 writer.add_scalar(f"eval/{name}", value, env_steps)
@@ -182,22 +190,6 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
     bar.close()
     writer.close()
     return meta
-
-
-def evaluate_on_device(config: TrainConfig, actor: Actor, impl: str) -> dict:
-    def act(obs: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            return actor(obs)
-
-    return evaluate(
-        config.env_id,
-        lambda _env: act,
-        config.eval_episodes,
-        EVAL_SEED,
-        backend="mjx",
-        impl=impl,
-        array_type="torch",
-    )
 
 
 def log_episodes(writer: SummaryWriter, episode: dict, mask: np.ndarray, step: int) -> None:

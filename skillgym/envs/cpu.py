@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 import mujoco
 import numpy as np
@@ -51,9 +52,17 @@ class CpuPhysics:
         self._ctrl[ids] = ctrl
         self.batch.forward(ids)
 
-    def step(self, ctrl: np.ndarray) -> np.ndarray:
-        """Hold `ctrl` for `frame_skip` physics steps; return which envs blew up."""
+    def set_model_fields(self, ids: np.ndarray, fields: Mapping[str, np.ndarray]) -> None:
+        """Give envs `ids` their own values of model fields (name -> (len(ids), *shape))."""
+        for name, value in fields.items():
+            self.batch.expand(name)[ids] = value
+
+    def step(self, ctrl: np.ndarray, xfrc_applied: np.ndarray | None = None) -> np.ndarray:
+        """Hold `ctrl` (and body wrenches, where given) for `frame_skip` physics steps; return
+        which envs blew up."""
         self._ctrl[:] = ctrl
+        if xfrc_applied is not None:
+            self.batch.bind("xfrc_applied")[:] = xfrc_applied
         failed = np.zeros(self.num_envs, dtype=bool)
         try:
             self.batch.step(nstep=self.frame_skip, stage=mujoco.mjtStage.mjSTAGE_VEL)

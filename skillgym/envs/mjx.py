@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -24,6 +25,7 @@ from gymnasium.vector import AutoresetMode
 from mujoco import mjx
 
 from skillgym.envs.frame import Frame
+from skillgym.envs.privileges import compile_task
 from skillgym.envs.task import EpisodeState, Task
 from skillgym.envs.vector import object_rows
 
@@ -58,6 +60,8 @@ class State(NamedTuple):
     physics_error: jax.Array
     final_obs: jax.Array  # the finished episode's last observation, where it just ended
     final_episode: EpisodeState  # the finished episode's bookkeeping, likewise
+    privilege_scale: jax.Array  # (n_privileges,) acting in this episode; empty without them
+    next_privilege_scale: jax.Array  # what the next episode takes
 
 
 def put_model(model: mujoco.MjModel, impl: str) -> mjx.Model:
@@ -93,14 +97,21 @@ def frame_of(data: mjx.Data) -> Frame:
 
 
 class MjxCore:
-    """Pure reset and step of one env of a task on MJX."""
+    """Pure reset and step of one env of a task on MJX; with `privileged=True`, of its training
+    variant, whose action carries the privileges' channels after the robot's."""
 
-    def __init__(self, task: Task, impl: str = "jax", num_envs: int = 1) -> None:
+    def __init__(
+        self, task: Task, impl: str = "jax", num_envs: int = 1, privileged: bool = False
+    ) -> None:
         self.task = task
-        self.model = task.build_spec().compile()
-        task.bind(self.model)
+        self.model, self.privileges = compile_task(task, privileged)
+        if impl == "warp" and self.privileges is not None and self.privileges.model_values:
+            raise NotImplementedError("per-env model fields (a table offset) need impl='jax'")
         self.impl = impl
         self.mx = put_model(self.model, impl)
+        self.initial_privilege_scale = (
+            np.zeros(0) if self.privileges is None else self.privileges.scales_at(0)
+        )
         self.frame_skip = task.robot.frame_skip
         if impl == "warp":
             # MuJoCo Warp allocates contacts for all envs together and constraint rows per env.
@@ -117,59 +128,104 @@ class MjxCore:
     def _cast(self, x: Any) -> jax.Array:
         return jnp.asarray(x, dtype=self.dtype)
 
-    def reset_to(self, qpos: jax.Array, qvel: jax.Array, goal: jax.Array, key: jax.Array) -> State:
-        """A state at the given initial condition (also what `reset` samples)."""
+    def reset_to(
+        self,
+        qpos: jax.Array,
+        qvel: jax.Array,
+        goal: jax.Array,
+        key: jax.Array,
+        privilege_scale: jax.Array | None = None,
+    ) -> State:
+        """A state at the given initial condition (also what `reset` samples); privileges, if
+        any, at `privilege_scale`, by default at curriculum level 0."""
+        if privilege_scale is None:
+            privilege_scale = self.initial_privilege_scale
+        privilege_scale = self._cast(privilege_scale)
         data = self.blank.replace(
             qpos=self._cast(qpos), qvel=self._cast(qvel), ctrl=self._cast(self.task.default_ctrl)
         )
-        data = mjx.forward(self.mx, data)
+        data = mjx.forward(self.model_at(privilege_scale), data)
         episode = self.task.initial_state(self._cast(goal))
         obs = self.task.observe(frame_of(data), episode)
         zero, false = jnp.zeros((), self.dtype), jnp.zeros((), bool)
         return State(
-            data, episode, key, obs, zero, false, false, false, false, jnp.zeros_like(obs), episode
+            data,
+            episode,
+            key,
+            obs,
+            zero,
+            false,
+            false,
+            false,
+            false,
+            jnp.zeros_like(obs),
+            episode,
+            privilege_scale,
+            privilege_scale,
         )
 
-    def reset(self, key: jax.Array) -> State:
+    def reset(self, key: jax.Array, privilege_scale: jax.Array | None = None) -> State:
         key, draw = jax.random.split(key)
         u = jax.random.uniform(draw, (self.task.reset_uniforms,), dtype=self.dtype)
         sample = self.task.sample_reset(u)
-        return self.reset_to(sample.qpos, sample.qvel, sample.goal, key)
+        if privilege_scale is None:
+            privilege_scale = self.initial_privilege_scale
+        privilege_scale = self._cast(privilege_scale)
+        goal = sample.goal
+        if self.privileges is not None:
+            goal = self.privileges.goal(goal, privilege_scale)
+        return self.reset_to(sample.qpos, sample.qvel, goal, key, privilege_scale)
 
-    def physics(self, data: mjx.Data, ctrl: jax.Array) -> mjx.Data:
-        """`frame_skip` physics steps holding `ctrl`."""
+    def model_at(self, privilege_scale: jax.Array) -> mjx.Model:
+        """The model with the model fields the privileges change at these scales."""
+        if self.privileges is None or not self.privileges.model_values:
+            return self.mx
+        fields = self.privileges.model_fields(privilege_scale)
+        return self.mx.replace(**{name: self._cast(value) for name, value in fields.items()})
+
+    def physics(self, data: mjx.Data, ctrl: jax.Array, model: mjx.Model | None = None) -> mjx.Data:
+        """`frame_skip` physics steps holding `ctrl`, on `model` (by default the task's)."""
+        model = self.mx if model is None else model
         data = data.replace(ctrl=ctrl)
 
         def substep(d: mjx.Data, _: None) -> tuple[mjx.Data, None]:
-            return mjx.step(self.mx, d), None
+            return mjx.step(model, d), None
 
         data = jax.lax.scan(substep, data, None, length=self.frame_skip)[0]
-        return self.refresh(data)
+        return self.refresh(data, model)
 
-    def refresh(self, data: mjx.Data) -> mjx.Data:
+    def refresh(self, data: mjx.Data, model: mjx.Model | None = None) -> mjx.Data:
         """Positions, velocities and their sensors at the new state, as the CPU backend computes
         them after a step (`mj_step` leaves derived quantities one substep behind)."""
+        model = self.mx if model is None else model
         if self.impl == "warp":
-            return mjx.forward(self.mx, data)
-        data = mjx.fwd_position(self.mx, data)
-        data = mjx.sensor_pos(self.mx, data)
-        data = mjx.fwd_velocity(self.mx, data)
-        return mjx.sensor_vel(self.mx, data)
+            return mjx.forward(model, data)
+        data = mjx.fwd_position(model, data)
+        data = mjx.sensor_pos(model, data)
+        data = mjx.fwd_velocity(model, data)
+        return mjx.sensor_vel(model, data)
 
     def step(self, state: State, action: jax.Array) -> State:
         """One control step; an episode that ends is replaced by a fresh one in the same step."""
         task = self.task
         action = jnp.clip(self._cast(action), -1.0, 1.0)
-        data = self.physics(state.data, task.ctrl_from_action(action))
+        robot_action = action[..., : self.model.nu]
+        data, model = state.data, self.mx
+        if self.privileges is not None:
+            channels = action[..., self.model.nu :]
+            wrench = self.privileges.wrench(frame_of(data), channels, state.privilege_scale)
+            data = data.replace(xfrc_applied=self._cast(wrench))
+            model = self.model_at(state.privilege_scale)
+        data = self.physics(data, task.ctrl_from_action(robot_action), model)
         qpos_qvel = jnp.concatenate([data.qpos, data.qvel])
         physics_error = ~jnp.all(jnp.abs(qpos_qvel) < _STATE_LIMIT)
         frame = frame_of(data)
-        result = task.advance(frame, state.episode, action)
+        result = task.advance(frame, state.episode, robot_action)
         terminated = result.terminated & ~physics_error
         truncated = result.truncated | physics_error
         obs = jnp.where(physics_error, 0.0, task.observe(frame, result.state))
         done = terminated | truncated
-        fresh = self.reset(state.key)
+        fresh = self.reset(state.key, state.next_privilege_scale)
         stepped = State(
             data=data,
             episode=result.state,
@@ -182,12 +238,15 @@ class MjxCore:
             physics_error=physics_error,
             final_obs=obs,
             final_episode=result.state,
+            privilege_scale=state.privilege_scale,
+            next_privilege_scale=state.next_privilege_scale,
         )
         # Keep the step's outcome; swap in the fresh episode's state where this one ended.
         return stepped._replace(
             data=data.where(done, fresh.data),
             episode=_select(done, fresh.episode, result.state),
             obs=jnp.where(done, fresh.obs, obs),
+            privilege_scale=jnp.where(done, fresh.privilege_scale, state.privilege_scale),
         )
 
 
@@ -199,7 +258,8 @@ class MjxVectorEnv(gym.vector.VectorEnv):
     """N envs of one task as one vmapped MJX computation.
 
     Arrays come back as NumPy by default; `array_type="jax"` keeps them on the device and
-    `array_type="torch"` hands them to torch through DLPack, without a copy.
+    `array_type="torch"` hands them to torch through DLPack, without a copy. `privileged=True`
+    makes the training variant, as `SkillVectorEnv` does.
     """
 
     metadata: dict[str, Any] = {"render_modes": [], "autoreset_mode": AutoresetMode.SAME_STEP}
@@ -211,10 +271,12 @@ class MjxVectorEnv(gym.vector.VectorEnv):
         impl: str = "jax",
         array_type: str = "numpy",
         env_id: str | None = None,
+        privileged: bool = False,
     ) -> None:
         if array_type not in ("numpy", "jax", "torch"):
             raise ValueError(f"array_type must be numpy, jax or torch, not {array_type!r}")
-        self.core = MjxCore(task, impl, num_envs)
+        self.core = MjxCore(task, impl, num_envs, privileged)
+        self.privileges = self.core.privileges
         self.task = task
         self.env_id = env_id or f"{task.robot.name}-{task.name}"
         self.model = self.core.model
@@ -226,7 +288,10 @@ class MjxVectorEnv(gym.vector.VectorEnv):
         self._step = jax.jit(jax.vmap(self.core.step))
         self._state: State | None = None
         self.compile_seconds: float | None = None
-        self.single_action_space = gym.spaces.Box(-1.0, 1.0, (self.model.nu,), np.float32)
+        # The privilege scales each env takes at its next reset (see `set_privilege_scales`).
+        self._next_privilege_scale = np.tile(self.core.initial_privilege_scale, (num_envs, 1))
+        action_size = self.model.nu + (self.privileges.action_size if self.privileges else 0)
+        self.single_action_space = gym.spaces.Box(-1.0, 1.0, (action_size,), np.float32)
         self.action_space = gym.vector.utils.batch_space(self.single_action_space, num_envs)
         obs_size = jax.eval_shape(self.core.reset, jax.random.PRNGKey(0)).obs.shape[-1]
         self.single_observation_space = gym.spaces.Box(-np.inf, np.inf, (obs_size,), np.float32)
@@ -246,6 +311,32 @@ class MjxVectorEnv(gym.vector.VectorEnv):
     def frame(self) -> Frame:
         return Frame(*map(np.asarray, frame_of(self._state.data)))
 
+    @property
+    def privilege_scales(self) -> dict[str, np.ndarray]:
+        """The scale of every privilege acting in each env, name -> (num_envs,)."""
+        if self.privileges is None:
+            return {}
+        if self._state is None:
+            scales = self._next_privilege_scale
+        else:
+            scales = np.asarray(self._state.privilege_scale)
+        return {name: scales[:, i].copy() for i, name in enumerate(self.privileges.names)}
+
+    def set_privilege_scales(self, scales: Mapping[str, Any]) -> None:
+        """Set privileges' scales (name -> a scalar or one per env). Envs at the start of an
+        episode take them now, the others at their next reset, as on the CPU backend."""
+        if self.privileges is None:
+            raise ValueError(f"{self.env_id} has no privileges; make it with privileged=True")
+        self._next_privilege_scale = self.privileges.merged(scales, self._next_privilege_scale)
+        if self._state is not None:
+            state = self._state
+            target = jnp.asarray(self._next_privilege_scale, state.privilege_scale.dtype)
+            starting = (state.episode.steps == 0)[:, None]
+            self._state = state._replace(
+                privilege_scale=jnp.where(starting, target, state.privilege_scale),
+                next_privilege_scale=target,
+            )
+
     def _out(self, x: jax.Array) -> Any:
         if self.array_type == "jax":
             return x
@@ -260,14 +351,14 @@ class MjxVectorEnv(gym.vector.VectorEnv):
     ) -> tuple[Any, dict[str, Any]]:
         super().reset(seed=seed)
         keys = jax.random.split(jax.random.PRNGKey(0 if seed is None else seed), self.num_envs)
-        self._state = self._reset(keys)
+        self._state = self._reset(keys, self._next_privilege_scale)
         return self._out(self._state.obs), {}
 
     def compile(self) -> float:
         """Compile reset and step ahead of time; return the seconds it took."""
         start = time.perf_counter()
         keys = jax.random.split(jax.random.PRNGKey(0), self.num_envs)
-        state = self._reset(keys)
+        state = self._reset(keys, self._next_privilege_scale)
         self._step(state, jnp.zeros(self.action_space.shape)).obs.block_until_ready()
         self.compile_seconds = time.perf_counter() - start
         return self.compile_seconds

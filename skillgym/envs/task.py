@@ -16,13 +16,16 @@ from __future__ import annotations
 import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import mujoco
 import numpy as np
 
 from skillgym.envs.frame import Array, Frame, put, xp_of
 from skillgym.envs.robots import RobotConfig, action_scales
+
+if TYPE_CHECKING:
+    from skillgym.envs.privileges import Privilege
 
 RewardTerm = Callable[["Task", Frame, "EpisodeState", Array], Array]
 
@@ -78,6 +81,8 @@ class TaskConfig:
     hold_seconds: float = 0.5  # the goal must be held this long to count as success
     reward_weights: Mapping[str, float] = dataclasses.field(default_factory=dict)
     reset_joint_noise: float = 0.05  # rad, uniform, around the default pose
+    # What a privileged (training) env adds; see skillgym.envs.privileges.
+    privileges: tuple[Privilege, ...] = ()
 
 
 class Task(ABC):

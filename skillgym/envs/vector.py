@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -11,6 +12,7 @@ from gymnasium.vector import AutoresetMode
 
 from skillgym.envs.cpu import CpuPhysics
 from skillgym.envs.frame import Frame
+from skillgym.envs.privileges import compile_task
 from skillgym.envs.render import Renderer
 from skillgym.envs.task import EpisodeState, StepResult, Task
 
@@ -27,6 +29,10 @@ class SkillVectorEnv(gym.vector.VectorEnv):
     Episodes that end are reset in the same step (Gymnasium's SAME_STEP autoreset): the
     returned observation is the new episode's first, and `info["final_obs"]`/`info["final_info"]`
     hold the finished episode's last, masked by `info["_final_obs"]`.
+
+    With `privileged=True` it is the training variant: the task's privileges act, and the
+    action is wider, the robot's `model.nu` entries first, then the privileges' channels (see
+    `skillgym.envs.privileges`). Their scales start at curriculum level 0.
     """
 
     metadata: dict[str, Any] = {
@@ -44,6 +50,7 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         width: int = 320,
         height: int = 240,
         env_id: str | None = None,
+        privileged: bool = False,
     ) -> None:
         if obs_mode not in OBS_MODES:
             raise ValueError(f"obs_mode must be one of {OBS_MODES}, not {obs_mode!r}")
@@ -53,8 +60,7 @@ class SkillVectorEnv(gym.vector.VectorEnv):
             raise ValueError(f"num_envs must be at least 1, not {num_envs}")
         self.task = task
         self.env_id = env_id or f"{task.robot.name}-{task.name}"
-        self.model = task.build_spec().compile()
-        task.bind(self.model)
+        self.model, self.privileges = compile_task(task, privileged)
         self.num_envs = num_envs
         self.frame_skip = task.robot.frame_skip
         self.dt = self.model.opt.timestep * self.frame_skip
@@ -64,8 +70,13 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         self._renderer = Renderer(self.model, width, height, render_mode, task)
         self._rng = np.random.default_rng()
         self._state: EpisodeState | None = None
+        # Privilege scales per env: those acting now, and those each env takes at its next reset.
+        start = self.privileges.scales_at(0) if self.privileges is not None else np.zeros(0)
+        self._next_privilege_scale = np.tile(start, (num_envs, 1))
+        self._privilege_scale = self._next_privilege_scale.copy()
+        action_size = self.model.nu + (self.privileges.action_size if self.privileges else 0)
 
-        self.single_action_space = gym.spaces.Box(-1.0, 1.0, (self.model.nu,), np.float32)
+        self.single_action_space = gym.spaces.Box(-1.0, 1.0, (action_size,), np.float32)
         self.action_space = gym.vector.utils.batch_space(self.single_action_space, num_envs)
         self.single_observation_space = self._observation_space()
         self.observation_space = gym.vector.utils.batch_space(
@@ -125,8 +136,12 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         """Reset envs `ids` with fresh samples; return the whole batch's episode state."""
         u = self._rng.random((len(ids), self.task.reset_uniforms))
         sample = self.task.sample_reset(u)
+        goal = sample.goal
+        if self.privileges is not None:
+            self._take_privilege_scales(ids)
+            goal = self.privileges.goal(goal, self._privilege_scale[ids])
         self.physics.reset(ids, sample.qpos, sample.qvel, self.task.default_ctrl)
-        fresh = self.task.initial_state(np.asarray(sample.goal))
+        fresh = self.task.initial_state(np.asarray(goal))
         if state is None:
             return fresh
         return EpisodeState(*(_put(old, ids, new) for old, new in zip(state, fresh, strict=True)))
@@ -150,8 +165,13 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         if self._state is None:
             raise gym.error.ResetNeeded(f"{self.env_id}: call reset() before step()")
         action = self._checked_action(actions)
-        physics_error = self.physics.step(self.task.ctrl_from_action(action))
-        result = self.task.advance(self.physics.frame(), self._state, action)
+        robot_action = action[:, : self.model.nu]
+        wrench = None
+        if self.privileges is not None:
+            channels = action[:, self.model.nu :]
+            wrench = self.privileges.wrench(self.physics.frame(), channels, self._privilege_scale)
+        physics_error = self.physics.step(self.task.ctrl_from_action(robot_action), wrench)
+        result = self.task.advance(self.physics.frame(), self._state, robot_action)
         result = StepResult(
             _stack_state(result.state),
             np.asarray(result.reward, dtype=np.float64),
@@ -184,6 +204,29 @@ class SkillVectorEnv(gym.vector.VectorEnv):
     def episode_state(self) -> EpisodeState | None:
         return self._state
 
+    # ---- privileges --------------------------------------------------------------------------
+
+    @property
+    def privilege_scales(self) -> dict[str, np.ndarray]:
+        """The scale of every privilege acting in each env, name -> (num_envs,)."""
+        names = self.privileges.names if self.privileges is not None else ()
+        return {name: self._privilege_scale[:, i].copy() for i, name in enumerate(names)}
+
+    def set_privilege_scales(self, scales: Mapping[str, Any]) -> None:
+        """Set privileges' scales (name -> a scalar or one per env). Envs at the start of an
+        episode take them now, the others at their next reset: moving the robot's table under
+        a robot in mid-episode could trap it."""
+        if self.privileges is None:
+            raise ValueError(f"{self.env_id} has no privileges; make it with privileged=True")
+        self._next_privilege_scale = self.privileges.merged(scales, self._next_privilege_scale)
+        state = self._state
+        starting = np.ones(self.num_envs, bool) if state is None else state.steps == 0
+        self._take_privilege_scales(np.flatnonzero(starting))
+
+    def _take_privilege_scales(self, ids: np.ndarray) -> None:
+        self._privilege_scale[ids] = self._next_privilege_scale[ids]
+        self.physics.set_model_fields(ids, self.privileges.model_fields(self._privilege_scale[ids]))
+
     def frame(self) -> Frame:
         """The simulator quantities the task functions see, for every env."""
         return self.physics.frame()
@@ -215,6 +258,7 @@ class SkillEnv(gym.Env):
         )
         self.task = task
         self.model = self._vec.model
+        self.privileges = self._vec.privileges
         self.frame_skip = self._vec.frame_skip
         self.dt = self._vec.dt
         self.render_mode = render_mode
@@ -226,6 +270,13 @@ class SkillEnv(gym.Env):
     def data(self) -> mujoco.MjData:
         """The simulation's full MjData (a copy)."""
         return self._vec.physics.data(0)
+
+    @property
+    def privilege_scales(self) -> dict[str, np.ndarray]:
+        return self._vec.privilege_scales
+
+    def set_privilege_scales(self, scales: Mapping[str, Any]) -> None:
+        self._vec.set_privilege_scales(scales)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None

@@ -9,10 +9,15 @@ import mujoco
 import numpy as np
 
 from skillgym.envs.frame import Array, Frame, free_pose, put, uniform, xp_of
+from skillgym.envs.privileges import ObjectForce, Privilege, TableOffset
 from skillgym.envs.robots import ArmConfig
 from skillgym.envs.task import EpisodeState, Task, TaskConfig
 
 JOINT_VEL_SCALE = 0.1
+
+# Training help for skills that move objects: a gated push on the object, and a robot table
+# below the real one.
+OBJECT_PRIVILEGES: tuple[Privilege, ...] = (ObjectForce(), TableOffset())
 
 
 @dataclasses.dataclass(frozen=True)

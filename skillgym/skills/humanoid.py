@@ -20,6 +20,7 @@ from skillgym.envs.frame import (
     heading_unrotate,
     xp_of,
 )
+from skillgym.envs.privileges import PelvisHarness, Privilege, ReducedGravity
 from skillgym.envs.robots import HumanoidConfig
 from skillgym.envs.task import EpisodeState, Task, TaskConfig
 
@@ -47,6 +48,8 @@ def humanoid_weights(**task_terms: float) -> dict[str, float]:
 @dataclasses.dataclass(frozen=True)
 class HumanoidTaskConfig(TaskConfig):
     max_tilt: float = 1.0  # rad; a larger tilt of the pelvis is a fall
+    # Training help: a harness that catches falls, and weaker gravity for the robot.
+    privileges: tuple[Privilege, ...] = (PelvisHarness(), ReducedGravity())
 
 
 class HumanoidSkill(Task):

@@ -13,8 +13,16 @@ import mujoco
 import numpy as np
 
 from skillgym.envs.frame import Array, Frame, norm, xp_of
+from skillgym.envs.privileges import Privilege
 from skillgym.envs.task import EpisodeState
-from skillgym.skills.arm import ArmSkill, ArmTaskConfig, arm_weights, distance_reward, goal_reached
+from skillgym.skills.arm import (
+    OBJECT_PRIVILEGES,
+    ArmSkill,
+    ArmTaskConfig,
+    arm_weights,
+    distance_reward,
+    goal_reached,
+)
 
 # Resting heights of the object centres above the table top.
 HALF_HEIGHTS = {"box_small": 0.025, "box_flat": 0.03}
@@ -24,6 +32,7 @@ HALF_HEIGHTS = {"box_small": 0.025, "box_flat": 0.03}
 class LiftConfig(ArmTaskConfig):
     lift_height: float = 0.10  # m above the resting height, for success
     flat_box_probability: float = 0.5
+    privileges: tuple[Privilege, ...] = OBJECT_PRIVILEGES
 
 
 class Lift(ArmSkill):

@@ -8,8 +8,10 @@ import mujoco
 import numpy as np
 
 from skillgym.envs.frame import Array, Frame, norm, xp_of
+from skillgym.envs.privileges import Privilege
 from skillgym.envs.task import EpisodeState
 from skillgym.skills.arm import (
+    OBJECT_PRIVILEGES,
     ArmSkill,
     ArmTaskConfig,
     arm_weights,
@@ -24,6 +26,7 @@ BOX_HALF_HEIGHT = 0.025
 class PushConfig(ArmTaskConfig):
     goal_distance: tuple[float, float] = (0.1, 0.2)  # m from the box's start
     tolerance: float = 0.03  # m, for success
+    privileges: tuple[Privilege, ...] = OBJECT_PRIVILEGES
 
 
 class Push(ArmSkill):

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 
 from skillgym.envs.frame import Array, Frame, uniform, xp_of
+from skillgym.envs.privileges import NarrowCommands, PelvisHarness, Privilege, ReducedGravity
 from skillgym.envs.task import EpisodeState
 from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid_weights, tracking
 
@@ -16,6 +17,8 @@ class WalkConfig(HumanoidTaskConfig):
     command_low: tuple[float, float, float] = (-0.5, -0.3, -0.5)  # vx, vy (m/s), yaw rate (rad/s)
     command_high: tuple[float, float, float] = (1.0, 0.3, 0.5)
     max_mean_velocity_error: float = 0.25  # m/s, for success
+    # The humanoid help, plus commands nearer to standing still while tracking is poor.
+    privileges: tuple[Privilege, ...] = (PelvisHarness(), ReducedGravity(), NarrowCommands())
 
 
 class Walk(HumanoidSkill):

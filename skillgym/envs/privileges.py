@@ -1,0 +1,357 @@
+"""Privileges: help that only a training env gives, taken away step by step by a curriculum.
+
+Plain RL on contact-rich or balance-critical skills gets stuck early (a gripper hovering over an
+object it cannot grasp, a humanoid that falls before it learns anything). A privileged env
+(`privileged=True`) makes exploration easier through the privileges its task declares in
+`TaskConfig.privileges`. Each has a scale per env, driven towards 0 by a curriculum; at 0 a
+privilege does nothing at all, so an env whose scales are all 0 is the evaluation env, number
+for number.
+
+* `ObjectForce`: action channels that push the task's objects horizontally, only while the
+  gripper is near one in position and velocity (the scale, alpha, scales both thresholds).
+* `TableOffset`: the table top the robot collides with lies `scale` metres below the real one,
+  on which objects still rest.
+* `PelvisHarness`: a spring-damper on the pelvis that catches falls and keeps the trunk upright.
+* `ReducedGravity`: the robot's bodies are lifted by a fraction (the scale) of their weight.
+* `NarrowCommands`: commands are drawn nearer to zero, shrunk by a factor (1 - scale).
+
+Everything here is a pure array function of a `Frame`, the privileged action channels and the
+scales, so NumPy evaluates it on the CPU batch and jax.numpy under jit on MJX: the backends only
+write the results into `xfrc_applied`, model fields and goals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+import mujoco
+import numpy as np
+
+from skillgym.envs.frame import Array, Frame, norm, xp_of
+
+if TYPE_CHECKING:
+    from skillgym.envs.task import Task
+
+GRIP_VELOCITY_SENSOR = "privileged/grip_linvel"
+
+
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    """A privilege's scale at each curriculum level.
+
+    From `initial`, each level multiplies by `factor` and subtracts `decrement`; the first level
+    that reaches `floor` holds it (when the floor is above 0), and every later level is 0.
+    """
+
+    initial: float
+    decrement: float = 0.0
+    factor: float = 1.0
+    floor: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (self.factor < 1.0 or self.decrement > 0.0) or self.initial <= self.floor:
+            raise ValueError(f"{self} never reaches its floor")
+
+    def _unclamped(self, level: Array) -> Array:
+        return self.initial * self.factor**level - self.decrement * level
+
+    @property
+    def floor_level(self) -> int:
+        """The first level at which the scale is at (or below) the floor."""
+        level = 0
+        while self._unclamped(level) > self.floor + 1e-9:
+            level += 1
+        return level
+
+    @property
+    def off_level(self) -> int:
+        """The first level at which the scale is 0."""
+        return self.floor_level + (self.floor > 0.0)
+
+    def scale(self, level: Array) -> Array:
+        """The scale at `level` (an int or an array of per-env levels)."""
+        xp = np if np.isscalar(level) else xp_of(level)
+        level = xp.asarray(level)
+        floor = xp.where(level < self.off_level, self.floor, 0.0)
+        return xp.where(level < self.floor_level, self._unclamped(level), floor)
+
+
+class Bound(NamedTuple):
+    """What a privilege reads from the compiled model: body indices and per-body constants."""
+
+    bodies: np.ndarray  # (k,) the bodies the privilege pushes, for its (..., k, 6) wrench
+    constants: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Privilege:
+    """Base of the privileges; every hook defaults to doing nothing."""
+
+    name: ClassVar[str]
+    action_size: ClassVar[int] = 0  # extra action channels, appended after the robot's
+    model_fields: ClassVar[tuple[str, ...]] = ()  # the model fields `model_changes` returns
+    schedule: Schedule
+
+    def edit_spec(self, spec: mujoco.MjSpec) -> None:
+        """Add what the privilege reads (sensors); nothing that changes the physics."""
+
+    def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
+        return Bound(np.zeros(0, dtype=int), {})
+
+    def wrench(self, bound: Bound, task: Task, frame: Frame, action: Array, scale: Array) -> Array:
+        """Force and torque (world frame, at the centre of mass) on `bound.bodies`, (..., k, 6)."""
+        xp = xp_of(frame.qpos)
+        return xp.zeros(frame.qpos.shape[:-1] + (0, 6))
+
+    def model_changes(self, bound: Bound, scale: Array) -> dict[str, Array]:
+        """Per-env changes to model fields, added to the model's values: name -> (..., *shape)."""
+        return {}
+
+    def goal(self, goal: Array, scale: Array) -> Array:
+        """The goal an episode gets, from the one the task sampled."""
+        return goal
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ObjectForce(Privilege):
+    """Two action channels push the task's objects in x and y (never up), each object only while
+    the gripper is within `scale * gate_distance` of it and moves with it within
+    `scale * gate_speed`: the help comes only once the policy has found the object."""
+
+    name: ClassVar[str] = "object_force"
+    action_size: ClassVar[int] = 2
+    schedule: Schedule = Schedule(initial=0.85, factor=0.9, floor=0.06)
+    max_force: float = 1.5  # the object's weights per unit action: slides a box, won't tip it
+    gate_distance: float = 0.15  # m, grip site to object centre, at scale 1
+    gate_speed: float = 0.5  # m/s, grip velocity relative to the object's, at scale 1
+
+    def edit_spec(self, spec: mujoco.MjSpec) -> None:
+        spec.add_sensor(
+            name=GRIP_VELOCITY_SENSOR,
+            type=mujoco.mjtSensor.mjSENS_FRAMELINVEL,
+            objtype=mujoco.mjtObj.mjOBJ_SITE,
+            objname="grip",
+        )
+
+    def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
+        bodies = np.array(task.object_body, dtype=int)
+        # A free joint's first three velocities are its body's linear velocity, world frame.
+        dofs = model.jnt_dofadr[model.body_jntadr[bodies]]
+        return Bound(
+            bodies,
+            {
+                "grip_velocity": task.sensor_slice(model, GRIP_VELOCITY_SENSOR),
+                "object_velocity": dofs[:, None] + np.arange(3),
+                "weights": model.body_mass[bodies] * np.linalg.norm(model.opt.gravity),
+            },
+        )
+
+    def wrench(self, bound: Bound, task: Task, frame: Frame, action: Array, scale: Array) -> Array:
+        xp = xp_of(frame.qpos)
+        grip = task.grip_pos(frame)[..., None, :]
+        grip_velocity = frame.sensordata[..., bound.constants["grip_velocity"]][..., None, :]
+        objects = frame.xpos[..., bound.bodies, :]
+        velocities = frame.qvel[..., bound.constants["object_velocity"]]
+        scale = scale[..., None]
+        near = (norm(objects - grip) < scale * self.gate_distance) & (
+            norm(velocities - grip_velocity) < scale * self.gate_speed
+        )
+        weights = xp.asarray(bound.constants["weights"], dtype=frame.qpos.dtype)[:, None]
+        push = self.max_force * weights * action[..., None, :]
+        zeros = xp.zeros(push.shape[:-1] + (4,), dtype=push.dtype)
+        force = xp.concat([push, zeros], axis=-1)
+        return xp.where(near[..., None], force, xp.zeros_like(force))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TableOffset(Privilege):
+    """The robot's table top (a copy of the real one that only the robot collides with) lies
+    `scale` metres lower, so the gripper can get under an object's edge while objects rest on
+    the real top."""
+
+    name: ClassVar[str] = "table_offset"
+    model_fields: ClassVar[tuple[str, ...]] = ("geom_pos",)
+    schedule: Schedule = Schedule(initial=0.3, decrement=0.1)
+    geom: str = "table_top_robot"
+
+    def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
+        down = np.zeros_like(model.geom_pos)
+        down[model.geom(self.geom).id, 2] = -1.0
+        return Bound(np.zeros(0, dtype=int), {"down": down})
+
+    def model_changes(self, bound: Bound, scale: Array) -> dict[str, Array]:
+        xp = xp_of(scale)
+        return {"geom_pos": scale[..., None, None] * xp.asarray(bound.constants["down"])}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PelvisHarness(Privilege):
+    """A virtual harness on the pelvis: a spring-damper lifts it back towards standing height
+    (never pulling down) and turns it back upright; the scale multiplies its strength."""
+
+    name: ClassVar[str] = "pelvis_harness"
+    schedule: Schedule = Schedule(initial=1.0, decrement=0.25)
+    lift_stiffness: float = 10.0  # body weights per metre below standing height
+    lift_damping: float = 1.0  # body weights per m/s of sinking
+    max_lift: float = 1.0  # body weights
+    upright_stiffness: float = 2.0  # body weight x standing height, per rad of tilt
+    upright_damping: float = 0.3  # body weight x standing height, per rad/s
+
+    def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
+        pelvis = task.sites["pelvis"]
+        body = model.site_bodyid[pelvis]
+        root_dof = model.jnt_dofadr[model.body_jntadr[body]]  # the free joint of the pelvis
+        weight = float(model.body_subtreemass[body]) * float(np.linalg.norm(model.opt.gravity))
+        return Bound(
+            np.array([body]),
+            {
+                "site": pelvis,
+                "velocity": root_dof + np.arange(3),
+                "angular_velocity": root_dof + np.arange(3, 6),  # in the pelvis frame
+                "weight": weight,
+                "height": task.robot.standing_height,
+            },
+        )
+
+    def wrench(self, bound: Bound, task: Task, frame: Frame, action: Array, scale: Array) -> Array:
+        xp = xp_of(frame.qpos)
+        c = bound.constants
+        weight, height = c["weight"], c["height"]
+        sink = height - frame.site_xpos[..., c["site"], 2]
+        sink_rate = -frame.qvel[..., c["velocity"][2]]
+        lift = self.lift_stiffness * sink + self.lift_damping * sink_rate
+        lift = weight * xp.clip(lift, 0.0, self.max_lift)
+        xmat = xp.reshape(frame.site_xmat[..., c["site"], :], frame.qpos.shape[:-1] + (3, 3))
+        spin = xp.sum(xmat * frame.qvel[..., None, c["angular_velocity"]], axis=-1)  # world
+        up = xmat[..., :, 2]  # the pelvis z axis in the world
+        # up x (0, 0, 1) turns the pelvis back upright; its size is sin(tilt).
+        torque_x = self.upright_stiffness * up[..., 1] - self.upright_damping * spin[..., 0]
+        torque_y = -self.upright_stiffness * up[..., 0] - self.upright_damping * spin[..., 1]
+        zeros = xp.zeros_like(lift)
+        wrench = xp.stack(
+            [zeros, zeros, lift, weight * height * torque_x, weight * height * torque_y, zeros],
+            axis=-1,
+        )
+        return (scale[..., None] * wrench)[..., None, :]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ReducedGravity(Privilege):
+    """Every body of the robot is lifted by `scale` times its weight, as if gravity were weaker
+    for the robot alone; through `xfrc_applied`, so each env can have its own."""
+
+    name: ClassVar[str] = "reduced_gravity"
+    schedule: Schedule = Schedule(initial=0.3, decrement=0.1)
+
+    def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
+        root = model.body_rootid[model.site_bodyid[task.base_site]]
+        bodies = np.flatnonzero(model.body_rootid == root)
+        weights = np.zeros((len(bodies), 6))
+        weights[:, 2] = model.body_mass[bodies] * np.linalg.norm(model.opt.gravity)
+        return Bound(bodies, {"weights": weights})
+
+    def wrench(self, bound: Bound, task: Task, frame: Frame, action: Array, scale: Array) -> Array:
+        xp = xp_of(frame.qpos)
+        weights = xp.asarray(bound.constants["weights"], dtype=frame.qpos.dtype)
+        return scale[..., None, None] * weights
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class NarrowCommands(Privilege):
+    """Commands nearer to zero: the sampled goal times (1 - scale). A curriculum widens the
+    range as tracking improves."""
+
+    name: ClassVar[str] = "narrow_commands"
+    schedule: Schedule = Schedule(initial=0.7, decrement=0.1)
+
+    def goal(self, goal: Array, scale: Array) -> Array:
+        return goal * (1.0 - scale[..., None])
+
+
+class Privileges:
+    """A task's privileges bound to its compiled model: their sizes and scales, and the pure
+    functions the backends call. Scales are arrays (..., len(names)) in declaration order;
+    action channels follow the robot's, privilege by privilege in the same order."""
+
+    def __init__(self, task: Task, configs: tuple[Privilege, ...]) -> None:
+        self.task = task
+        self.configs = configs
+        self.names = tuple(p.name for p in configs)
+        if len(set(self.names)) != len(self.names):
+            raise ValueError(f"{task.name}: a privilege is declared twice in {self.names}")
+        self.action_size = sum(p.action_size for p in configs)
+        ends = np.cumsum([0] + [p.action_size for p in configs]).tolist()
+        self.action_slices = [slice(a, b) for a, b in zip(ends[:-1], ends[1:], strict=True)]
+
+    def edit_spec(self, spec: mujoco.MjSpec) -> None:
+        for privilege in self.configs:
+            privilege.edit_spec(spec)
+
+    def bind(self, model: mujoco.MjModel) -> None:
+        self.bound = [p.bind(self.task, model) for p in self.configs]
+        self.nbody = model.nbody
+        # One-hot (k, nbody, 1) maps that spread each privilege's (..., k, 6) wrench onto bodies.
+        self.onto = []
+        for bound in self.bound:
+            onto = np.zeros((len(bound.bodies), model.nbody, 1))
+            onto[np.arange(len(bound.bodies)), bound.bodies] = 1.0
+            self.onto.append(onto)
+        self.model_values = {
+            name: getattr(model, name).copy() for p in self.configs for name in p.model_fields
+        }
+
+    def scales_at(self, level: int) -> np.ndarray:
+        """Every privilege's scale at curriculum level `level`, (len(names),)."""
+        return np.array([float(p.schedule.scale(level)) for p in self.configs])
+
+    def merged(self, scales: Mapping[str, Any], current: np.ndarray) -> np.ndarray:
+        """`current` (num_envs, len(names)) with the named scales (scalars or per env) set."""
+        unknown = set(scales) - set(self.names)
+        if unknown:
+            raise ValueError(f"unknown privileges {sorted(unknown)}; this env has {self.names}")
+        out = np.array(current, dtype=np.float64, copy=True)
+        for name, value in scales.items():
+            out[:, self.names.index(name)] = value
+        return out
+
+    def wrench(self, frame: Frame, action: Array, scales: Array) -> Array:
+        """`xfrc_applied` of every body, (..., nbody, 6), from the privileged action channels."""
+        xp = xp_of(frame.qpos)
+        total = xp.zeros(frame.qpos.shape[:-1] + (self.nbody, 6), dtype=frame.qpos.dtype)
+        for i, (privilege, bound) in enumerate(zip(self.configs, self.bound, strict=True)):
+            if not len(bound.bodies):
+                continue
+            channels = action[..., self.action_slices[i]]
+            wrench = privilege.wrench(bound, self.task, frame, channels, scales[..., i])
+            onto = xp.asarray(self.onto[i], dtype=frame.qpos.dtype)
+            total = total + xp.sum(wrench[..., :, None, :] * onto, axis=-3)
+        return total
+
+    def model_fields(self, scales: Array) -> dict[str, Array]:
+        """Per-env values of the model fields the privileges change, (..., *field shape)."""
+        xp = xp_of(scales)
+        fields = {name: xp.asarray(value) for name, value in self.model_values.items()}
+        for i, (privilege, bound) in enumerate(zip(self.configs, self.bound, strict=True)):
+            for name, change in privilege.model_changes(bound, scales[..., i]).items():
+                fields[name] = fields[name] + change
+        return fields
+
+    def goal(self, goal: Array, scales: Array) -> Array:
+        for i, privilege in enumerate(self.configs):
+            goal = privilege.goal(goal, scales[..., i])
+        return goal
+
+
+def compile_task(task: Task, privileged: bool) -> tuple[mujoco.MjModel, Privileges | None]:
+    """The task's model, bound, and its privileges where the env is a privileged one."""
+    spec = task.build_spec()
+    privileges = Privileges(task, task.config.privileges) if privileged else None
+    if privileges is not None:
+        privileges.edit_spec(spec)
+    model = spec.compile()
+    task.bind(model)
+    if privileges is not None:
+        privileges.bind(model)
+    return model, privileges
