@@ -155,7 +155,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         if getattr(args, name) is not None
     }
-    config = TrainConfig(env_id=args.env_id, out=out, seed=args.seed, **overrides)
+    config = TrainConfig(
+        env_id=args.env_id,
+        out=out,
+        seed=args.seed,
+        privileged=not args.no_privileged,
+        **overrides,
+    )
     if args.backend == "mjx":
         from skillgym.train_mjx import train_mjx
 
@@ -261,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eval-every", type=int, help="env steps between evaluations")
     train.add_argument("--eval-episodes", type=int)
     train.add_argument("--resume", action="store_true", help="continue from <out>/latest")
+    train.add_argument(
+        "--no-privileged", action="store_true", help="train on the plain env (the ablation)"
+    )
     train.add_argument("--backend", choices=["cpu", "mjx"], default="cpu")
     train.add_argument("--impl", choices=["jax", "warp"], default="jax", help="MJX implementation")
     train.add_argument("--rollout-steps", type=int, help="per env, per PPO update")

@@ -1,6 +1,8 @@
 """Train a skill with PPO on the CPU backend (Stable-Baselines3), read top to bottom.
 
-`skillgym train ENV_ID --out DIR` trains on the batched env; every `eval_every` env steps it
+`skillgym train ENV_ID --out DIR` trains on the batched env in its training variant, where the
+skill's privileges (virtual forces, relaxed constraints) act and a success-gated curriculum takes
+them away (`--no-privileged` trains on the plain env instead); every `eval_every` env steps it
 scores the policy on the privilege-free env with fixed seeds, logs to TensorBoard, and writes
 `DIR/latest` (and `DIR/best`, the best success rate so far) atomically. `--resume` continues
 from `DIR/latest`: weights, optimizer, normalization statistics, step count and curriculum stage,
@@ -21,6 +23,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecNormalize
 
+from skillgym.curricula import Curriculum, make_curriculum
 from skillgym.envs.sb3 import SB3VecEnv
 from skillgym.evaluation import evaluate
 from skillgym.policies.checkpoint import (
@@ -44,6 +47,7 @@ class TrainConfig:
     num_envs: int = 64
     num_threads: int | None = None
     seed: int = 0
+    privileged: bool = True  # train with the skill's privileges and their curriculum
     eval_every: int = 500_000
     eval_episodes: int = 100
     rollout_steps: int = 32  # per env, per PPO update
@@ -63,14 +67,17 @@ class TrainConfig:
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
 
 
-def make_training_env(config: TrainConfig) -> VecNormalize:
+def make_training_env(config: TrainConfig) -> tuple[VecNormalize, Curriculum | None]:
+    """The batched env (privileged if asked and the skill has privileges) and its curriculum."""
     env = gym.make_vec(
         config.env_id,
         num_envs=config.num_envs,
         vectorization_mode="vector_entry_point",
         num_threads=config.num_threads,
+        privileged=config.privileged,
     )
-    return VecNormalize(SB3VecEnv(env), gamma=config.gamma, clip_obs=10.0)
+    curriculum = make_curriculum(env) if env.privileges is not None else None
+    return VecNormalize(SB3VecEnv(env), gamma=config.gamma, clip_obs=10.0), curriculum
 
 
 def make_model(config: TrainConfig, env: VecNormalize) -> PPO:
@@ -100,7 +107,8 @@ def metadata(config: TrainConfig, env: VecNormalize, **progress: Any) -> Checkpo
     return CheckpointMetadata(
         env_id=config.env_id,
         obs_size=env.observation_space.shape[0],
-        action_size=env.action_space.shape[0],
+        action_size=env.get_attr("model")[0].nu,
+        privileged_action_size=env.action_space.shape[0] - env.get_attr("model")[0].nu,
         net_arch=list(config.net_arch),
         activation=config.activation,
         clip_obs=env.clip_obs,
@@ -111,12 +119,20 @@ def metadata(config: TrainConfig, env: VecNormalize, **progress: Any) -> Checkpo
 
 
 class EvaluateAndCheckpoint(BaseCallback):
-    """Every `eval_every` steps: score on the privilege-free env, log, write checkpoints."""
+    """Every step: the curriculum sees finished episodes. Every `eval_every` steps: score on the
+    privilege-free env, log, write checkpoints."""
 
-    def __init__(self, config: TrainConfig, env: VecNormalize, wall_offset: float) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        env: VecNormalize,
+        curriculum: Curriculum | None,
+        wall_offset: float,
+    ) -> None:
         super().__init__()
         self.config = config
         self.norm = env
+        self.curriculum = curriculum
         self.wall_offset = wall_offset
         self.start = time.perf_counter()
         self.next_eval = 0
@@ -131,10 +147,16 @@ class EvaluateAndCheckpoint(BaseCallback):
         return read_checkpoint(best)[0].evaluation["success_rate"] if best.exists() else -1.0
 
     def _on_step(self) -> bool:
+        if self.curriculum is not None:
+            self.curriculum.update(self.norm.venv.last_info)
         if self.num_timesteps >= self.next_eval:
             self.next_eval += self.config.eval_every
             self.evaluate_and_save()
         return True
+
+    def _on_rollout_end(self) -> None:
+        for name, value in self.curriculum.log().items() if self.curriculum else ():
+            self.logger.record(name, value)
 
     def _on_training_end(self) -> None:
         self.evaluate_and_save()
@@ -146,6 +168,7 @@ class EvaluateAndCheckpoint(BaseCallback):
             self.norm,
             env_steps=int(self.num_timesteps),
             wall_seconds=self.wall_offset + time.perf_counter() - self.start,
+            curriculum=self.curriculum.state_dict() if self.curriculum else {},
         )
         actor = Actor(self.model.policy, rms.mean, rms.var, meta)
         self.model.policy.set_training_mode(False)
@@ -183,8 +206,10 @@ def save(path: Path, meta: CheckpointMetadata, model: PPO, env: VecNormalize) ->
     )
 
 
-def restore(path: Path, model: PPO, env: VecNormalize) -> CheckpointMetadata:
-    """Load `latest` into a freshly built model and normalizer."""
+def restore(
+    path: Path, model: PPO, env: VecNormalize, curriculum: Curriculum | None
+) -> CheckpointMetadata:
+    """Load `latest` into a freshly built model, normalizer and curriculum."""
     meta, tensors = read_checkpoint(path)
     model.policy.load_state_dict(tensors["policy"])
     model.policy.optimizer.load_state_dict(tensors["optimizer"])
@@ -193,21 +218,23 @@ def restore(path: Path, model: PPO, env: VecNormalize) -> CheckpointMetadata:
     env.obs_rms.count = float(tensors["obs_count"])
     env.ret_rms.var = tensors["return_var"].numpy()
     model.num_timesteps = meta.env_steps
+    if curriculum is not None and meta.curriculum:
+        curriculum.load_state_dict(meta.curriculum)
     return meta
 
 
 def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
     """Train until `total_steps` env steps; return the final checkpoint's metadata."""
     config.out.mkdir(parents=True, exist_ok=True)
-    env = make_training_env(config)
+    env, curriculum = make_training_env(config)
     model = make_model(config, env)
     done_steps, wall_offset = 0, 0.0
     if resume and (config.out / "latest").exists():
-        meta = restore(config.out / "latest", model, env)
+        meta = restore(config.out / "latest", model, env, curriculum)
         done_steps, wall_offset = meta.env_steps, meta.wall_seconds
     elif resume:
         raise FileNotFoundError(f"--resume: no checkpoint at {config.out / 'latest'}")
-    callback = EvaluateAndCheckpoint(config, env, wall_offset)
+    callback = EvaluateAndCheckpoint(config, env, curriculum, wall_offset)
     model.learn(
         total_timesteps=max(config.total_steps - done_steps, 0),
         callback=callback,

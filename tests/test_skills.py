@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from conftest import HUMANOIDS, make_vec
 
+from skillgym.evaluation import evaluate
 from skillgym.policies.scripted import ArmReachIK, HumanoidSquat, RandomPolicy, ZeroPolicy
 
 
@@ -31,11 +32,13 @@ def test_inverse_kinematics_solves_arm_reach_and_earns_more_than_standing_still(
 
 @pytest.mark.parametrize("robot", HUMANOIDS)
 def test_pose_interpolation_solves_squat_on_every_humanoid(robot):
-    env = make_vec(f"skillgym/{robot.capitalize()}-Squat-v0", num_envs=8)
-    records = run_episodes(env, HumanoidSquat(env), 8)
-    assert np.mean([r["success"] for r in records]) >= 0.75
-    idle = run_episodes(env, ZeroPolicy(env), 8)
-    assert np.mean([r["r"] for r in records]) > np.mean([r["r"] for r in idle])
+    env_id = f"skillgym/{robot.capitalize()}-Squat-v0"
+    scripted = evaluate(env_id, HumanoidSquat, episodes=16)
+    # A fall after reaching the height is a failure; pose interpolation loses its balance in
+    # some of tall19's deepest squats (about 1 in 4 over 32 episodes).
+    assert scripted["success_rate"] >= 0.6
+    idle = evaluate(env_id, ZeroPolicy, episodes=16)
+    assert scripted["metrics"]["episode_return"] > idle["metrics"]["episode_return"]
 
 
 def test_walk_success_needs_the_full_ten_seconds():

@@ -22,6 +22,7 @@ class SB3VecEnv(VecEnv):
         self.env = env
         super().__init__(env.num_envs, env.single_observation_space, env.single_action_space)
         self._actions: np.ndarray | None = None
+        self.last_info: dict[str, Any] = {}  # the vector env's own info, for curricula
 
     def reset(self) -> Any:
         seed = self._seeds[0] if self._seeds and self._seeds[0] is not None else None
@@ -34,6 +35,7 @@ class SB3VecEnv(VecEnv):
 
     def step_wait(self) -> tuple[Any, np.ndarray, np.ndarray, list[dict]]:
         obs, reward, terminated, truncated, info = self.env.step(self._actions)
+        self.last_info = info
         dones = terminated | truncated
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         final = info.get("final_info", {})

@@ -292,8 +292,10 @@ class Task(ABC):
             feasibility_sums=state.feasibility_sums + self.feasibility(frame, state, action),
         )
         success = self.success(state)
-        state = state._replace(success_once=state.success_once | success)
         terminated = self.terminated(frame, state)
+        # An episode that ends in failure (a fall, a dropped object) is no success, whatever
+        # it reached before.
+        state = state._replace(success_once=(state.success_once | success) & ~terminated)
         truncated = (steps >= self.episode_steps) & ~terminated
         return StepResult(state, reward, terminated, truncated, success)
 

@@ -37,6 +37,7 @@ _POSTURE_REWARDS = {
     "torque": -2e-5,
     "joint_vel": -1e-3,
     "action_rate": -0.05,
+    "fall": -100.0,  # once, when the episode ends in a fall: about 2 s of `alive`
 }
 
 
@@ -156,6 +157,7 @@ class HumanoidSkill(Task):
             "torque": torque,
             "joint_vel": joint_vel,
             "action_rate": action_rate,
+            "fall": fall,
             **self.skill_reward_terms(),
         }
 
@@ -208,6 +210,10 @@ def joint_vel(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Ar
 def action_rate(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
     xp = xp_of(action)
     return xp.sum((action - state.last_action) ** 2, axis=-1)
+
+
+def fall(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    return xp_of(frame.qpos).astype(task.fallen(frame), frame.qpos.dtype)
 
 
 def tracking(error_sq: Array, sigma: float) -> Array:
