@@ -103,3 +103,18 @@ def test_eval_command_without_a_checkpoint_fails_clearly(tmp_path, capsys):
     code = main(["eval", ENV, "--checkpoint", str(tmp_path / "nothing")])
     assert code == 2
     assert "no checkpoint" in capsys.readouterr().err
+
+
+def test_bench_scores_a_trained_checkpoint_and_refuses_one_for_another_env(tmp_path):
+    from skillgym.benchmarks import bench, load_suite
+
+    saved_policy(tmp_path / "ckpt")
+    suite = tmp_path / "suite.json"
+    task = {"env_id": ENV, "robot": "arm7", "episodes": 2, "seed": 0, "episode_seconds": 0.3}
+    suite.write_text(json.dumps({"schema_version": 1, "name": "one", "tasks": [task]}))
+    results = bench(load_suite(suite), tmp_path / "out", policy=f"checkpoint:{tmp_path / 'ckpt'}")
+    assert results["tasks"][0]["policy"].startswith(f"checkpoint ({ENV}")
+    task["env_id"], task["robot"] = "skillgym/Tall19-Squat-v0", "tall19"
+    suite.write_text(json.dumps({"schema_version": 1, "name": "one", "tasks": [task]}))
+    with pytest.raises(ValueError, match="29 observations to 8 actions"):
+        bench(load_suite(suite), tmp_path / "out2", policy=f"checkpoint:{tmp_path / 'ckpt'}")

@@ -1,10 +1,9 @@
 """`--policy` specs: a short string names the policy a benchmark scores.
 
 `zero`, `random` and `scripted` are the reference policies of `skillgym.policies.scripted`;
-`onnx:PATH` runs an ONNX graph (observation -> action) with onnxruntime. Further kinds plug in
-with `register_policy_scheme`: a trainer's checkpoint folder (weights plus JSON metadata) becomes
-`checkpoint:PATH` by registering a loader for "checkpoint" that builds its network from the
-metadata, loads the weights and returns a callable from observations to actions.
+`onnx:PATH` runs an ONNX graph (observation -> action) with onnxruntime; `checkpoint:PATH` runs a
+trained checkpoint folder (weights plus JSON metadata), and `pretrained` the checkpoint shipped
+for the scored env. Further kinds plug in with `register_policy_scheme`.
 """
 
 from __future__ import annotations
@@ -82,11 +81,35 @@ def _onnx(argument: str, context: PolicyContext) -> LoadedPolicy:
     return LoadedPolicy(OnnxPolicy(argument), f"onnx ({Path(argument).name})")
 
 
+def _checkpoint(argument: str, context: PolicyContext) -> LoadedPolicy:
+    from skillgym.policies.checkpoint import load_actor
+
+    actor, meta = load_actor(argument)
+    expected = (context.env.single_observation_space.shape[0], context.env.model.nu)
+    if (meta.obs_size, meta.action_size) != expected:
+        raise ValueError(
+            f"checkpoint {argument} maps {meta.obs_size} observations to {meta.action_size} "
+            f"actions; {context.env.env_id} has {expected[0]} and {expected[1]}"
+        )
+    return LoadedPolicy(actor.act, f"checkpoint ({meta.env_id}, {meta.env_steps:,} steps)")
+
+
+def _pretrained(argument: str, context: PolicyContext) -> LoadedPolicy:
+    from skillgym.policies.checkpoint import pretrained_path
+
+    path = pretrained_path(context.env.env_id)
+    if not path.exists():
+        raise ValueError(f"skillgym ships no checkpoint for {context.env.env_id}")
+    return _checkpoint(str(path), context)
+
+
 _SCHEMES: dict[str, PolicyLoader] = {
     "zero": _zero,
     "random": _random,
     "scripted": _scripted,
     "onnx": _onnx,
+    "checkpoint": _checkpoint,
+    "pretrained": _pretrained,
 }
 
 
