@@ -14,42 +14,60 @@ import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 
+from skillgym.envs.task import FEASIBILITY_METRICS
+
 PolicyFn = Callable[[np.ndarray], np.ndarray]
 
 
 def run_episodes(
-    env: gym.vector.VectorEnv, policy: PolicyFn, seed: int, progress: bool = False
+    env: gym.vector.VectorEnv,
+    policy: PolicyFn,
+    seed: int,
+    progress: bool = False,
+    on_step: Callable[[int, np.ndarray], None] | None = None,
 ) -> dict[str, np.ndarray]:
-    """One episode per env; each finished episode's record (`final_info["episode"]`), as
-    arrays over envs. Works on either backend, whatever array type the env hands out."""
+    """One episode per env; each env's first episode record (`final_info["episode"]`, plus
+    `fell` and `physics_error`), as arrays over envs. Works on either backend, whatever array
+    type the env hands out. `on_step(step, scored)` sees which envs' episodes have ended."""
     obs, _ = env.reset(seed=seed)
     n = env.num_envs
     scored = np.zeros(n, dtype=bool)
     records: dict[str, np.ndarray] = {}
     bar = tqdm(total=n, desc="episodes", unit="ep", disable=not progress, leave=False)
-    while not scored.all():
-        obs, _, _, _, info = env.step(policy(obs))
-        if "final_info" not in info:
-            continue
-        new = info["_final_info"] & ~scored
-        for name, values in info["final_info"]["episode"].items():
-            column = records.setdefault(name, np.zeros(n, dtype=np.asarray(values).dtype))
-            column[new] = np.asarray(values)[new]
-        scored |= new
-        bar.update(int(new.sum()))
+    for step in range(env.task.episode_steps):  # every first episode has ended by then
+        obs, _, terminated, _, info = env.step(policy(obs))
+        if "final_info" in info:
+            new = info["_final_info"] & ~scored
+            episode = {
+                **info["final_info"]["episode"],
+                "fell": host(terminated),
+                "physics_error": host(info["physics_error"]),
+            }
+            for name, values in episode.items():
+                column = records.setdefault(name, np.zeros(n, dtype=np.asarray(values).dtype))
+                column[new] = np.asarray(values)[new]
+            scored |= new
+            bar.update(int(new.sum()))
+        if on_step is not None:
+            on_step(step, scored)
+        if scored.all():
+            break
     bar.close()
     return records
 
 
+def host(x: Any) -> np.ndarray:
+    """A NumPy copy of a NumPy, JAX or torch array."""
+    return x.cpu().numpy() if hasattr(x, "cpu") else np.asarray(x)
+
+
 def summarize(env_id: str, task: Any, records: dict[str, np.ndarray]) -> dict[str, Any]:
-    """The evaluation record: success rate, accuracy and feasibility metrics (means)."""
-    metrics = {name: float(np.mean(records[name])) for name in task.metric_names}
+    """The evaluation record: success rate, accuracy and feasibility metrics (means over
+    episodes of each episode's mean), falls and return."""
+    names = (*task.metric_names, *FEASIBILITY_METRICS)
+    metrics = {name: float(np.mean(records[name])) for name in names}
     metrics.update(
-        abs_torque=float(np.mean(records["abs_torque"])),
-        abs_joint_vel=float(np.mean(records["abs_joint_vel"])),
-        energy=float(np.mean(records["abs_joint_vel"]) * np.mean(records["abs_torque"])),
-        base_tilt=float(np.mean(records["base_tilt"])),
-        falls=float(np.mean(records["l"] < task.episode_steps)),  # ended early
+        falls=float(np.mean(records["fell"])),
         episode_return=float(np.mean(records["r"])),
     )
     return {

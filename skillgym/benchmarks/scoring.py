@@ -22,6 +22,7 @@ from skillgym.benchmarks.policy_spec import PolicyContext, make_policy
 from skillgym.benchmarks.suite import SuiteTask
 from skillgym.envs.render import Renderer, write_video
 from skillgym.envs.task import FEASIBILITY_METRICS, EpisodeState
+from skillgym.evaluation import run_episodes
 
 BACKENDS = ("cpu", "mjx")
 VIDEO_SIZE = (320, 240)
@@ -103,39 +104,17 @@ def _make_env(job: TaskJob) -> gym.vector.VectorEnv:
 def _play(
     env: gym.vector.VectorEnv, policy: Any, job: TaskJob
 ) -> tuple[dict[str, np.ndarray], str | None]:
-    """Each env's first episode record (plus `fell` and `physics_error`), and env 0's video."""
-    n = env.num_envs
-    camera = _Camera(env) if job.video_dir is not None else None
-    obs, _ = env.reset(seed=job.task.seed)
-    if camera:
-        camera.capture()
-    scored = np.zeros(n, dtype=bool)
-    records: dict[str, np.ndarray] = {}
-    for step in range(env.task.episode_steps):
-        obs, _, terminated, truncated, info = env.step(policy(obs))
-        ended = np.asarray(terminated) | np.asarray(truncated)
-        first = ended & ~scored
-        if first.any():
-            episode = {
-                **info["final_info"]["episode"],
-                "fell": np.asarray(terminated),
-                "physics_error": np.asarray(info["physics_error"]),
-            }
-            for key, values in episode.items():
-                if key.startswith("_"):
-                    continue
-                records.setdefault(key, np.zeros(n, dtype=np.asarray(values).dtype))
-                records[key][first] = np.asarray(values)[first]
-        if camera and not (ended[0] or scored[0]) and step % VIDEO_EVERY == 0:
+    """Each env's first episode record, and env 0's video."""
+    if job.video_dir is None:
+        return run_episodes(env, policy, job.task.seed), None
+    camera = _Camera(env)
+
+    def film(step: int, scored: np.ndarray) -> None:
+        if step == 0 or (not scored[0] and step % VIDEO_EVERY == 0):
             camera.capture()
-        scored |= ended
-        if scored.all():
-            break
-    video = None
-    if camera:
-        path = Path(job.video_dir) / f"{job.task.name}.mp4"
-        video = str(camera.write(path))
-    return records, video
+
+    episodes = run_episodes(env, policy, job.task.seed, on_step=film)
+    return episodes, str(camera.write(Path(job.video_dir) / f"{job.task.name}.mp4"))
 
 
 class _Camera:
