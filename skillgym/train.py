@@ -31,6 +31,7 @@ from skillgym.policies.checkpoint import (
     CheckpointMetadata,
     policy_kwargs,
     read_checkpoint,
+    read_training_state,
     save_checkpoint,
 )
 
@@ -198,7 +199,7 @@ def save(path: Path, meta: CheckpointMetadata, model: PPO, env: VecNormalize) ->
         model.policy,
         env.obs_rms.mean,
         env.obs_rms.var,
-        extra_tensors={
+        training_state={
             "optimizer": model.policy.optimizer.state_dict(),
             "return_var": torch.as_tensor(env.ret_rms.var),
             "obs_count": torch.as_tensor(env.obs_rms.count),
@@ -211,12 +212,13 @@ def restore(
 ) -> CheckpointMetadata:
     """Load `latest` into a freshly built model, normalizer and curriculum."""
     meta, tensors = read_checkpoint(path)
+    training = read_training_state(path)
     model.policy.load_state_dict(tensors["policy"])
-    model.policy.optimizer.load_state_dict(tensors["optimizer"])
+    model.policy.optimizer.load_state_dict(training["optimizer"])
     env.obs_rms.mean = tensors["obs_mean"].numpy()
     env.obs_rms.var = tensors["obs_var"].numpy()
-    env.obs_rms.count = float(tensors["obs_count"])
-    env.ret_rms.var = tensors["return_var"].numpy()
+    env.obs_rms.count = float(training["obs_count"])
+    env.ret_rms.var = training["return_var"].numpy()
     model.num_timesteps = meta.env_steps
     if curriculum is not None and meta.curriculum:
         curriculum.load_state_dict(meta.curriculum)

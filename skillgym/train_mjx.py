@@ -17,12 +17,14 @@ import torch
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from skillgym.curricula import make_curriculum
 from skillgym.evaluation import score
 from skillgym.policies.checkpoint import (
     Actor,
     CheckpointMetadata,
     build_policy,
     read_checkpoint,
+    read_training_state,
     save_checkpoint,
 )
 from skillgym.train import EVAL_SEED, TrainConfig
@@ -58,13 +60,16 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
         backend="mjx",
         impl=impl,
         array_type="torch",
+        privileged=config.privileged,
     )
+    curriculum = make_curriculum(env) if env.privileges is not None else None
     n, obs_size = config.num_envs, env.single_observation_space.shape[0]
     act_size = env.single_action_space.shape[0]
     meta = CheckpointMetadata(
         env_id=config.env_id,
         obs_size=obs_size,
-        action_size=act_size,
+        action_size=env.model.nu,
+        privileged_action_size=act_size - env.model.nu,
         net_arch=list(config.net_arch),
         activation=config.activation,
         trainer=f"torch-ppo-mjx-{impl}",
@@ -77,11 +82,14 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
     out = config.out
     if resume:
         meta, tensors = read_checkpoint(out / "latest")
+        training = read_training_state(out / "latest")
         policy.load_state_dict(tensors["policy"])
-        policy.optimizer.load_state_dict(tensors["optimizer"])
+        policy.optimizer.load_state_dict(training["optimizer"])
         obs_rms.mean, obs_rms.var = (tensors[k].to(device) for k in ("obs_mean", "obs_var"))
-        obs_rms.count = float(tensors["obs_count"])
-        return_rms.var = tensors["return_var"].to(device)
+        obs_rms.count = float(training["obs_count"])
+        return_rms.var = training["return_var"].to(device)
+        if curriculum is not None and meta.curriculum:
+            curriculum.load_state_dict(meta.curriculum)
     writer = SummaryWriter(str(out / "tensorboard" / "mjx"))
     eval_env = gym.make_vec(  # kept, so that it compiles once
         config.env_id,
@@ -128,6 +136,8 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
             done_buf[t] = (terminated | truncated).float()
             if "final_info" in info:
                 log_episodes(writer, info["final_info"]["episode"], info["_final_info"], env_steps)
+                if curriculum is not None:
+                    curriculum.update(info)
         env_steps += steps * n
 
         # 2. Generalized advantage estimation.
@@ -166,27 +176,30 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
         writer.add_scalar("train/policy_loss", policy_loss.item(), env_steps)
         writer.add_scalar("train/value_loss", value_loss.item(), env_steps)
         writer.add_scalar("time/env_steps_per_s", (env_steps - meta.env_steps) / wall, env_steps)
+        for name, value in curriculum.log().items() if curriculum else ():
+            writer.add_scalar(name, value, env_steps)
         bar.update(steps * n)
 
         # 4. Evaluate on the privilege-free env and checkpoint.
         if env_steps >= next_eval or env_steps >= config.total_steps:
             next_eval += config.eval_every
             meta.env_steps, meta.wall_seconds = env_steps, wall
+            meta.curriculum = curriculum.state_dict() if curriculum else {}
             actor = Actor(policy, obs_rms.mean, obs_rms.var, meta).to(device).eval()
             meta.evaluation = score(eval_env, torch.no_grad()(actor), EVAL_SEED)
             writer.add_scalar("eval/success_rate", meta.evaluation["success_rate"], env_steps)
             for name, value in meta.evaluation["metrics"].items():
                 writer.add_scalar(f"eval/{name}", value, env_steps)
-            tensors = {
+            training = {
                 "optimizer": policy.optimizer.state_dict(),
                 "return_var": return_rms.var.cpu(),
                 "obs_count": torch.tensor(obs_rms.count),
             }
-            args = (policy, obs_rms.mean.cpu().numpy(), obs_rms.var.cpu().numpy(), tensors)
-            save_checkpoint(out / "latest", meta, *args[:3], extra_tensors=args[3])
-            if meta.evaluation["success_rate"] >= best:
-                best = meta.evaluation["success_rate"]
-                save_checkpoint(out / "best", meta, *args[:3], extra_tensors=args[3])
+            stats = (obs_rms.mean.cpu().numpy(), obs_rms.var.cpu().numpy())
+            names = ["latest"] + (["best"] if meta.evaluation["success_rate"] >= best else [])
+            best = max(best, meta.evaluation["success_rate"])
+            for name in names:
+                save_checkpoint(out / name, meta, policy, *stats, training_state=training)
     bar.close()
     writer.close()
     return meta

@@ -105,3 +105,31 @@ def test_compilation_cache_location_is_configurable(tmp_path):
         assert jax.config.jax_compilation_cache_dir == str(path)
     finally:
         enable_compilation_cache()
+
+
+def test_device_trainer_checkpoints_resumes_and_its_policy_runs_on_the_cpu_backend(tmp_path):
+    from skillgym.evaluation import evaluate
+    from skillgym.policies.checkpoint import load_actor
+    from skillgym.train import TrainConfig
+    from skillgym.train_mjx import train_mjx
+
+    def config(total_steps):
+        return TrainConfig(
+            env_id="skillgym/Arm7-Reach-v0",
+            out=tmp_path,
+            total_steps=total_steps,
+            num_envs=4,  # the batch the tests above compiled: the cache serves it
+            rollout_steps=8,
+            eval_every=32,
+            eval_episodes=4,
+            epochs=1,
+        )
+
+    meta = train_mjx(config(64))
+    assert meta.trainer == "torch-ppo-mjx-jax" and meta.env_steps == 64
+    assert meta.evaluation["episodes"] == 4
+    resumed = train_mjx(config(96), resume=True)
+    assert resumed.env_steps == 96 and resumed.wall_seconds > meta.wall_seconds
+    actor, _ = load_actor(tmp_path / "latest")
+    result = evaluate("skillgym/Arm7-Reach-v0", lambda _env: actor.act, episodes=2)
+    assert result["episodes"] == 2 and np.isfinite(result["metrics"]["grip_error"])

@@ -1,6 +1,8 @@
 """Trained policies on disk: tensors in `weights.pt`, everything else in `metadata.json`.
 
-A checkpoint is a folder. Loading it never unpickles an object: tensors load with
+A checkpoint is a folder: `weights.pt` (the network and observation statistics, all a policy
+needs), `metadata.json`, and in a training run's checkpoints `training.pt` (optimizer and
+normalizer state for `--resume`). Loading it never unpickles an object: tensors load with
 `torch.load(weights_only=True)` and the rest is JSON. The network is Stable-Baselines3's
 `ActorCriticPolicy`, rebuilt from the metadata, so the CPU trainer (SB3's PPO) and the on-device
 trainer write the same format and every consumer (evaluation, demos, export) reads one format.
@@ -25,6 +27,7 @@ from torch import nn
 FORMAT_VERSION = 1
 WEIGHTS = "weights.pt"
 METADATA = "metadata.json"
+TRAINING = "training.pt"
 ACTIVATIONS = {"elu": nn.ELU, "tanh": nn.Tanh, "relu": nn.ReLU}
 
 
@@ -75,19 +78,20 @@ def save_checkpoint(
     policy: ActorCriticPolicy,
     obs_mean: np.ndarray,
     obs_var: np.ndarray,
-    extra_tensors: dict[str, Any] | None = None,
+    training_state: dict[str, Any] | None = None,
 ) -> Path:
     """Write the folder atomically: a crash leaves the previous checkpoint intact."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {
-        "policy": policy.state_dict(),
+        "policy": {name: value.cpu() for name, value in policy.state_dict().items()},
         "obs_mean": torch.as_tensor(np.asarray(obs_mean, dtype=np.float64)),
         "obs_var": torch.as_tensor(np.asarray(obs_var, dtype=np.float64)),
-        **(extra_tensors or {}),
     }
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
     torch.save(tensors, staging / WEIGHTS)
+    if training_state is not None:
+        torch.save(training_state, staging / TRAINING)
     (staging / METADATA).write_text(json.dumps(asdict(meta), indent=2) + "\n")
     old = path.with_name(f".{path.name}-old")
     if path.exists():
@@ -111,6 +115,21 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[CheckpointMetadata, dict[s
     meta = CheckpointMetadata(**raw)
     tensors = torch.load(path / WEIGHTS, map_location="cpu", weights_only=True)
     return meta, tensors
+
+
+def read_training_state(path: str | os.PathLike) -> dict[str, Any]:
+    """The optimizer and normalizer state a run's checkpoint keeps for `--resume`."""
+    if not (Path(path) / TRAINING).is_file():
+        raise FileNotFoundError(f"{path} has no {TRAINING}: it cannot resume a run")
+    return torch.load(Path(path) / TRAINING, map_location="cpu", weights_only=True)
+
+
+def publish_checkpoint(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """Copy a run's checkpoint without its training state: what a policy needs, and small."""
+    meta, tensors = read_checkpoint(src)
+    policy = build_policy(meta)
+    policy.load_state_dict(tensors["policy"])
+    return save_checkpoint(dst, meta, policy, tensors["obs_mean"], tensors["obs_var"])
 
 
 class Actor(nn.Module):
