@@ -21,24 +21,12 @@ from skillgym.benchmarks import (
 )
 from skillgym.cli import main
 from skillgym.envs.task import FEASIBILITY_METRICS
+from skillgym.envs.tasks import TASKS
 from skillgym.policies.scripted import RandomPolicy, ZeroPolicy
 
 LOCO_MANIPULATION = {
-    *(
-        f"skillgym/Tall19-{task}-v0"
-        for task in (
-            "FarReach",
-            "ButtonPress",
-            "CabinetClose",
-            "FootballShoot",
-            "BoxPush",
-            "PackageLift",
-            "BoxTransfer",
-            "PackageCarry",
-        )
-    ),
-    "skillgym/Arm7-PushGraspLift-v0",
-    "skillgym/Arm7-PivotGrasp-v0",
+    f"skillgym/{'Tall19' if cls.robot_kind == 'humanoid' else 'Arm7'}-{cls.name}-v0"
+    for cls in TASKS
 }
 
 

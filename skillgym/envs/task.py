@@ -163,6 +163,11 @@ class Task(ABC):
         """Joint positions relative to the default pose."""
         return self.joint_pos(frame) - self.default_joint_pos
 
+    def joint_observation(self, frame: Frame, state: EpisodeState, vel_scale: float) -> list:
+        """The proprioception every observation starts with, after the goal: joint offsets,
+        scaled joint velocities and the last action."""
+        return [self.joint_offset(frame), vel_scale * self.joint_vel(frame), state.last_action]
+
     # ---- sizes -----------------------------------------------------------------------------
 
     @property

@@ -88,9 +88,7 @@ class ArmSkill(Task):
         return xp.concat(
             [
                 self.goal_observation(frame, state),
-                self.joint_offset(frame),
-                JOINT_VEL_SCALE * self.joint_vel(frame),
-                state.last_action,
+                *self.joint_observation(frame, state, JOINT_VEL_SCALE),
                 frame.sensordata[..., self.finger] / 0.04,
                 self.grip_pos(frame) - xp.asarray(self.workspace_center),
                 self.object_observation(frame, state),

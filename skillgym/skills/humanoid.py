@@ -120,9 +120,7 @@ class HumanoidSkill(Task):
         return xp.concat(
             [
                 self.goal_observation(frame, state),
-                self.joint_offset(frame),
-                JOINT_VEL_SCALE * self.joint_vel(frame),
-                state.last_action,
+                *self.joint_observation(frame, state, JOINT_VEL_SCALE),
                 GYRO_SCALE * self.base_ang_vel(frame),
                 self.gravity(frame),
             ],

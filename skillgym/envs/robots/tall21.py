@@ -1,14 +1,7 @@
 """tall21: a 1.8 m humanoid with 21 actuated joints (6 per leg, torso yaw, 4 per arm)."""
 
-from skillgym.envs.robots import HUMANOID_ACTION_SCALE, HumanoidConfig
+import dataclasses
 
-CONFIG = HumanoidConfig(
-    name="tall21",
-    kind="humanoid",
-    frame_skip=4,
-    action_scale=HUMANOID_ACTION_SCALE,
-    base_site="pelvis",
-    standing_height=1.0,
-    fall_height=0.45,
-    squat_height_range=(0.65, 1.0),
-)
+from skillgym.envs.robots.tall19 import CONFIG as TALL19
+
+CONFIG = dataclasses.replace(TALL19, name="tall21")  # the same heights and gains
