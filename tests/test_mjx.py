@@ -123,6 +123,7 @@ def test_device_trainer_checkpoints_resumes_and_its_policy_runs_on_the_cpu_backe
             eval_every=32,
             eval_episodes=4,
             epochs=1,
+            privileged=False,  # the env of the tests above, so no new compile
         )
 
     meta = train_mjx(config(64))
