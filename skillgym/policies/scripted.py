@@ -41,7 +41,8 @@ class RandomPolicy:
 
 
 class ArmReachIK:
-    """Arm Reach by damped least-squares inverse kinematics on the gripper's tool point."""
+    """Arm Reach by damped least-squares inverse kinematics on the gripper's tool point.
+    Kinematics from the env's joint positions alone, so it works on either backend."""
 
     def __init__(self, env: SkillVectorEnv, damping: float = 0.05, max_step: float = 0.05) -> None:
         self.env, self.damping, self.max_step = env, damping, max_step
@@ -56,9 +57,13 @@ class ArmReachIK:
 
     def __call__(self, obs: Any) -> np.ndarray:
         task, goals = self.env.task, np.asarray(self.env.episode_state.goal)
+        qpos = np.asarray(self.env.frame().qpos)
         actions = np.zeros(self.env.action_space.shape)
+        data = self.data
         for i in range(self.env.num_envs):
-            data = self.env.physics.data(i, self.data)
+            data.qpos[:] = qpos[i]
+            mujoco.mj_kinematics(self.model, data)
+            mujoco.mj_comPos(self.model, data)  # what the site Jacobian reads
             error = goals[i, :3] - data.site_xpos[self.grip]
             step = error * min(1.0, self.max_step / (np.linalg.norm(error) + 1e-9))
             mujoco.mj_jacSite(self.model, data, self.jac, None, self.grip)
