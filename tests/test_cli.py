@@ -15,10 +15,10 @@ def test_list_shows_every_env_with_sizes_and_success_rule(capsys):
     assert "within 2 cm" in out and "tall19" in out
 
 
-def test_demo_writes_a_video_and_prints_a_summary(tmp_path, capsys):
+def test_demo_plays_the_shipped_checkpoint_writes_a_video_and_prints_a_summary(tmp_path, capsys):
     assert main(["demo", "skillgym/Arm7-Reach-v0", "--episodes", "1", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "ArmReachIK" in out and "success 100%" in out
+    assert "pretrained/Arm7-Reach" in out and "success 100%" in out
     frames = iio.imread(tmp_path / "Arm7-Reach-v0.mp4")
     assert frames.shape[0] >= 60 and frames.shape[-1] == 3
 
