@@ -1,5 +1,7 @@
 """The MJX backend runs the very same task functions as the CPU backend (JAX on the CPU here)."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -107,30 +109,25 @@ def test_compilation_cache_location_is_configurable(tmp_path):
         enable_compilation_cache()
 
 
-def test_device_trainer_checkpoints_resumes_and_its_policy_runs_on_the_cpu_backend(tmp_path):
+def test_device_trainer_writes_a_checkpoint_whose_policy_runs_on_the_cpu_backend(tmp_path):
     from skillgym.evaluation import evaluate
     from skillgym.policies.checkpoint import load_actor
     from skillgym.train import TrainConfig
     from skillgym.train_mjx import train_mjx
 
-    def config(total_steps):
-        return TrainConfig(
-            env_id="skillgym/Arm7-Reach-v0",
-            out=tmp_path,
-            total_steps=total_steps,
-            num_envs=4,  # the batch the tests above compiled: the cache serves it
-            rollout_steps=8,
-            eval_every=32,
-            eval_episodes=4,
-            epochs=1,
-            privileged=False,  # the env of the tests above, so no new compile
-        )
-
-    meta = train_mjx(config(64))
-    assert meta.trainer == "torch-ppo-mjx-jax" and meta.env_steps == 64
-    assert meta.evaluation["episodes"] == 4
-    resumed = train_mjx(config(96), resume=True)
-    assert resumed.env_steps == 96 and resumed.wall_seconds > meta.wall_seconds
+    config = TrainConfig(
+        env_id="skillgym/Arm7-Reach-v0",
+        out=tmp_path,
+        total_steps=32,  # one update, then the final evaluation
+        num_envs=4,
+        rollout_steps=8,
+        eval_episodes=4,
+        epochs=1,
+        privileged=False,
+    )
+    meta = train_mjx(config)
+    assert meta.trainer == "torch-ppo-mjx-jax" and meta.env_steps == 32
+    assert meta.evaluation["episodes"] == 4 and (tmp_path / "latest" / "training.pt").exists()
     actor, _ = load_actor(tmp_path / "latest")
     result = evaluate("skillgym/Arm7-Reach-v0", lambda _env: actor.act, episodes=2)
     assert result["episodes"] == 2 and np.isfinite(result["metrics"]["grip_error"])
@@ -141,13 +138,15 @@ def test_scripted_reach_scores_alike_on_both_backends_over_256_episodes():
     generators), so the means agree within sampling error, not exactly."""
     from skillgym.evaluation import run_episodes
     from skillgym.policies.scripted import ArmReachIK
+    from skillgym.skills.arm_reach import ArmReach
 
-    env_id, episodes = "skillgym/Arm7-Reach-v0", 256
-    cpu = make_vec(env_id, episodes)
+    env_id, episodes, batch = "skillgym/Arm7-Reach-v0", 256, 16
+    config = dataclasses.replace(ArmReach.default_config(), episode_seconds=1.5)
+    cpu = make_vec(env_id, episodes, config=config)
     on_cpu = run_episodes(cpu, ArmReachIK(cpu), seed=0)
-    mjx_env = make_mjx(env_id, 4)  # the compiled batch of the tests above, 64 times
+    mjx_env = make_mjx(env_id, batch, config=config)
     policy = ArmReachIK(mjx_env)
-    rounds = [run_episodes(mjx_env, policy, seed=s) for s in range(episodes // 4)]
+    rounds = [run_episodes(mjx_env, policy, seed=s) for s in range(episodes // batch)]
     on_mjx = {k: np.concatenate([r[k] for r in rounds]) for k in ("r", "success")}
     assert on_cpu["success"].mean() > 0.8  # the comparison is not between two failures
     assert abs(on_mjx["success"].mean() - on_cpu["success"].mean()) <= 0.05
