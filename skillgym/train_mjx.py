@@ -53,15 +53,19 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
     """Train `config.env_id` on MJX until `config.total_steps`; checkpoints like `train`."""
     device = torch.device("cuda" if jax.default_backend() == "gpu" else "cpu")
     torch.manual_seed(config.seed)
-    env = gym.make_vec(
-        config.env_id,
-        num_envs=config.num_envs,
-        vectorization_mode="vector_entry_point",
-        backend="mjx",
-        impl=impl,
-        array_type="torch",
-        privileged=config.privileged,
-    )
+
+    def make_env(num_envs: int, privileged: bool) -> gym.vector.VectorEnv:
+        return gym.make_vec(
+            config.env_id,
+            num_envs=num_envs,
+            vectorization_mode="vector_entry_point",
+            backend="mjx",
+            impl=impl,
+            array_type="torch",
+            privileged=privileged,
+        )
+
+    env = make_env(config.num_envs, config.privileged)
     curriculum = make_curriculum(env) if env.privileges is not None else None
     n, obs_size = config.num_envs, env.single_observation_space.shape[0]
     act_size = env.single_action_space.shape[0]
@@ -91,14 +95,7 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
         if curriculum is not None and meta.curriculum:
             curriculum.load_state_dict(meta.curriculum)
     writer = SummaryWriter(str(out / "tensorboard" / "mjx"))
-    eval_env = gym.make_vec(  # kept, so that it compiles once
-        config.env_id,
-        num_envs=config.eval_episodes,
-        vectorization_mode="vector_entry_point",
-        backend="mjx",
-        impl=impl,
-        array_type="torch",
-    )
+    eval_env = make_env(config.eval_episodes, privileged=False)  # kept: it compiles once
 
     def normalize(obs: torch.Tensor) -> torch.Tensor:
         std = torch.sqrt(obs_rms.var + 1e-8)
