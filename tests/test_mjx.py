@@ -129,3 +129,43 @@ def test_device_trainer_writes_a_checkpoint_whose_policy_runs_on_the_cpu_backend
     actor, _ = load_actor(tmp_path / "latest")
     result = evaluate("skillgym/Arm7-Reach-v0", lambda _env: actor.act, episodes=2)
     assert result["episodes"] == 2 and np.isfinite(result["metrics"]["grip_error"])
+
+
+def test_initial_states_are_drawn_alike_on_both_backends_over_256_episodes():
+    """The backends draw episodes with different generators (NumPy's and JAX's), so their
+    initial states agree in distribution, not value for value: over 256 episodes the mean of
+    every observation entry and goal coordinate agrees within 4 standard errors."""
+    env_id, episodes = "skillgym/Arm7-Push-v0", 256
+    cpu, mjx_env = make_vec(env_id, episodes), make_mjx(env_id, episodes)
+    obs_cpu, _ = cpu.reset(seed=0)
+    obs_mjx, _ = mjx_env.reset(seed=0)
+    for on_cpu, on_mjx in (
+        (obs_cpu, obs_mjx),
+        (cpu.episode_state.goal, mjx_env.episode_state.goal),
+    ):
+        sem = np.hypot(on_cpu.std(axis=0), on_mjx.std(axis=0)) / np.sqrt(episodes)
+        assert on_cpu.std(axis=0).max() > 0  # the episodes do differ
+        np.testing.assert_array_less(
+            np.abs(on_cpu.mean(axis=0) - on_mjx.mean(axis=0)), 4 * sem + 1e-4
+        )
+
+
+@pytest.mark.skipif(
+    jax.default_backend() == "cpu",
+    reason="256 arm episodes are ~190k MJX physics steps: hours on a CPU device, seconds on a GPU",
+)
+def test_scripted_reach_scores_alike_on_both_backends_over_256_episodes():
+    """Statistical parity of whole episodes: success rates within 0.05, mean returns within
+    4 standard errors of their difference."""
+    from skillgym.evaluation import run_episodes
+    from skillgym.policies.scripted import ArmReachIK
+
+    env_id, episodes = "skillgym/Arm7-Reach-v0", 256
+    results = []
+    for env in (make_vec(env_id, episodes), make_mjx(env_id, episodes)):
+        results.append(run_episodes(env, ArmReachIK(env), seed=0))
+    on_cpu, on_mjx = results
+    assert on_cpu["success"].mean() > 0.8  # the comparison is not between two failures
+    assert abs(on_mjx["success"].mean() - on_cpu["success"].mean()) <= 0.05
+    sem = np.hypot(on_cpu["r"].std(), on_mjx["r"].std()) / np.sqrt(episodes)
+    assert abs(on_mjx["r"].mean() - on_cpu["r"].mean()) <= 4 * sem + 1e-3
