@@ -176,6 +176,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ablation(args: argparse.Namespace) -> int:
+    from skillgym.curricula.ablation import report
+
+    figure, table = report(args.runs, args.out)
+    print(table.read_text(), end="")
+    print(f"plot: {figure}")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
@@ -275,6 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--rollout-steps", type=int, help="per env, per PPO update")
     train.set_defaults(func=cmd_train)
 
+    ablation = sub.add_parser(
+        "ablation", help="compare runs trained with and without privileges (plot and table)"
+    )
+    ablation.add_argument("runs", nargs="+", help="run folders written by `skillgym train`")
+    ablation.add_argument("--out", required=True, help="folder for privileges.png and .md")
+    ablation.set_defaults(func=cmd_ablation)
+
     evaluate = sub.add_parser("eval", help="score a checkpoint on the privilege-free env")
     evaluate.add_argument("env_id")
     evaluate.add_argument("--checkpoint", help="default: the shipped checkpoint")
@@ -326,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, gym.error.Error) as error:
+    except (ValueError, FileNotFoundError, gym.error.Error) as error:
         print(f"skillgym {args.command}: {error}", file=sys.stderr)
         return 2
 

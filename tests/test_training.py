@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from skillgym.cli import main
+from skillgym.curricula.ablation import read_run
 from skillgym.policies.checkpoint import (
     CheckpointMetadata,
     build_policy,
@@ -77,6 +78,9 @@ def test_training_evaluates_checkpoints_and_resume_continues_the_step_count(tmp_
     assert resumed.wall_seconds > first  # time accumulates across runs
     assert (tmp_path / "best" / "weights.pt").exists()
     assert list((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))
+    run = read_run(tmp_path)  # what `skillgym ablation` reads
+    assert run.env_id == ENV and run.privileged and run.steps[-1] <= resumed.env_steps
+    assert len(run.steps) >= 2 and np.all((run.success >= 0) & (run.success <= 1))
 
 
 def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):

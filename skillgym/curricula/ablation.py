@@ -1,0 +1,134 @@
+"""Evidence that the privileged-action curriculum matters: the privilege-free success rate
+against env steps of runs trained with and without privileges, as a plot and a Markdown table.
+
+Train the runs with `skillgym train` (several seeds each, the same `--total-steps`, with and
+without `--no-privileged`; on a GPU they run side by side), then compare them with
+`skillgym ablation RUN... --out DIR`. Each run folder says what it is in its checkpoint's
+metadata, so the folders can be named and arranged freely.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from skillgym.policies.checkpoint import read_checkpoint
+
+SUCCESS_MARK = 0.5  # the table reports when a run's evaluation first reaches this success rate
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run's identity and evaluation history."""
+
+    path: Path
+    env_id: str
+    privileged: bool
+    seed: int
+    steps: np.ndarray  # env steps at each evaluation
+    success: np.ndarray  # privilege-free success rate at each evaluation
+
+    @property
+    def variant(self) -> str:
+        return "privileged" if self.privileged else "plain"
+
+
+def read_run(path: str | os.PathLike) -> Run:
+    """A run folder written by `skillgym train` (its `latest` checkpoint and TensorBoard log)."""
+    from skillgym.train import success_history
+
+    path = Path(path)
+    meta, _ = read_checkpoint(path / "latest")
+    history = success_history(path)
+    if not history:
+        raise ValueError(f"{path}: no evaluation in its TensorBoard log yet")
+    steps, success = (np.array(column) for column in zip(*history, strict=True))
+    privileged = bool(meta.hyperparameters.get("privileged", True))
+    return Run(path, meta.env_id, privileged, meta.seed, steps, success)
+
+
+def first_reaching(run: Run, mark: float = SUCCESS_MARK) -> int | None:
+    """Env steps at the first evaluation with success >= mark (None if it never did)."""
+    reached = np.flatnonzero(run.success >= mark)
+    return int(run.steps[reached[0]]) if reached.size else None
+
+
+def group(runs: list[Run]) -> dict[tuple[str, str], list[Run]]:
+    """Runs by (env id, variant), privileged before plain within an env."""
+    groups: dict[tuple[str, str], list[Run]] = defaultdict(list)
+    for run in sorted(runs, key=lambda r: (r.env_id, not r.privileged, r.seed)):
+        groups[run.env_id, run.variant].append(run)
+    return dict(groups)
+
+
+def markdown_table(runs: list[Run]) -> str:
+    """One row per env and variant: seeds, budget, final and best success, time to the mark."""
+    lines = [
+        f"| env | variant | seeds | env steps | final success | best success "
+        f"| env steps to {SUCCESS_MARK:.0%} |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    for (env_id, variant), members in group(runs).items():
+        final = np.array([run.success[-1] for run in members])
+        best = np.array([run.success.max() for run in members])
+        budget = min(int(run.steps[-1]) for run in members)
+        reached = [first_reaching(run) for run in members]
+        to_mark = [steps for steps in reached if steps is not None]
+        mark = (
+            f"{np.median(to_mark):,.0f} ({len(to_mark)}/{len(members)} seeds)"
+            if to_mark
+            else "never"
+        )
+        seeds = ", ".join(str(run.seed) for run in members)
+        lines.append(
+            f"| {env_id} | {variant} | {seeds} | {budget:,} "
+            f"| {final.mean():.2f} ± {final.std():.2f} | {best.mean():.2f} | {mark} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plot(runs: list[Run], path: str | os.PathLike) -> Path:
+    """Success against env steps, one panel per env: each seed thin, the seeds' mean bold."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    envs = sorted({run.env_id for run in runs})
+    fig, axes = plt.subplots(1, len(envs), figsize=(5 * len(envs), 3.6), squeeze=False)
+    colors = {"privileged": "tab:blue", "plain": "tab:orange"}
+    for ax, env_id in zip(axes[0], envs, strict=True):
+        for (env, variant), members in group(runs).items():
+            if env != env_id:
+                continue
+            for run in members:
+                ax.plot(run.steps, run.success, color=colors[variant], alpha=0.3, lw=1)
+            start, stop = max(r.steps[0] for r in members), min(r.steps[-1] for r in members)
+            grid = np.linspace(start, stop, 100)  # where every seed has evaluations
+            mean = np.mean([np.interp(grid, run.steps, run.success) for run in members], axis=0)
+            label = f"{variant} ({len(members)} seeds)"
+            ax.plot(grid, mean, color=colors[variant], lw=2.5, label=label)
+        ax.set(title=env_id.split("/")[-1], xlabel="env steps", ylim=(-0.02, 1.02))
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left")
+    axes[0][0].set_ylabel("success rate, privilege-free env")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def report(run_paths: list[str | os.PathLike], out: str | os.PathLike) -> tuple[Path, Path]:
+    """Write `privileges.png` and `privileges.md` for these runs into `out`."""
+    runs = [read_run(path) for path in run_paths]
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = out / "privileges.md"
+    table.write_text(markdown_table(runs))
+    return plot(runs, out / "privileges.png"), table

@@ -1,0 +1,77 @@
+"""The privileges ablation compares runs by what their checkpoints say they are."""
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from torch.utils.tensorboard import SummaryWriter
+
+from skillgym.cli import main
+from skillgym.curricula.ablation import first_reaching, markdown_table, read_run, report
+from skillgym.policies.checkpoint import CheckpointMetadata, build_policy, save_checkpoint
+
+ENV = "skillgym/Arm7-Lift-v0"
+
+
+def fake_run(path, privileged: bool, seed: int, success: list[float], every: int = 1000):
+    """A run folder as `skillgym train` leaves it: a checkpoint and an evaluation log."""
+    meta = CheckpointMetadata(
+        env_id=ENV,
+        obs_size=4,
+        action_size=2,
+        seed=seed,
+        env_steps=every * len(success),
+        hyperparameters={"privileged": privileged},
+    )
+    save_checkpoint(path / "latest", meta, build_policy(meta), np.zeros(4), np.ones(4))
+    with SummaryWriter(path / "tensorboard" / "PPO_1") as writer:
+        for i, rate in enumerate(success, start=1):
+            writer.add_scalar("eval/success_rate", rate, i * every)
+    return path
+
+
+@pytest.fixture
+def runs(tmp_path):
+    curves = {
+        (True, 0): [0.1, 0.6, 0.9],
+        (True, 1): [0.0, 0.4, 0.8],
+        (False, 0): [0.0, 0.1, 0.2],
+        (False, 1): [0.0, 0.0, 0.1],
+    }
+    return [
+        fake_run(tmp_path / f"{'p' if privileged else 'n'}{seed}", privileged, seed, curve)
+        for (privileged, seed), curve in curves.items()
+    ]
+
+
+def test_a_run_is_read_from_its_checkpoint_and_evaluation_log(runs):
+    run = read_run(runs[0])
+    assert (run.env_id, run.privileged, run.seed) == (ENV, True, 0)
+    np.testing.assert_array_equal(run.steps, [1000, 2000, 3000])
+    np.testing.assert_allclose(run.success, [0.1, 0.6, 0.9], atol=1e-6)
+    assert first_reaching(run) == 2000 and first_reaching(read_run(runs[2])) is None
+
+
+def test_table_has_one_row_per_variant_with_seed_statistics(runs):
+    table = markdown_table([read_run(path) for path in runs])
+    privileged, plain = table.splitlines()[2:]
+    assert "| privileged | 0, 1 | 3,000 | 0.85 ± 0.05 | 0.85 | 2,500 (2/2 seeds) |" in privileged
+    assert "| plain | 0, 1 | 3,000 | 0.15 ± 0.05 | 0.15 | never |" in plain
+
+
+def test_ablation_command_writes_a_plot_and_the_table(runs, tmp_path, capsys):
+    assert main(["ablation", *map(str, runs), "--out", str(tmp_path / "report")]) == 0
+    image = iio.imread(tmp_path / "report" / "privileges.png")
+    assert image.ndim == 3 and image.shape[0] > 200 and image.std() > 0
+    assert "| privileged |" in capsys.readouterr().out
+    assert (tmp_path / "report" / "privileges.md").read_text().count("| skillgym/") == 2
+
+
+def test_a_folder_without_a_run_is_a_clear_error(tmp_path, capsys):
+    assert main(["ablation", str(tmp_path), "--out", str(tmp_path / "report")]) == 2
+    assert "is not a checkpoint" in capsys.readouterr().err
+
+
+def test_a_run_without_evaluations_is_a_clear_error(tmp_path):
+    path = fake_run(tmp_path / "run", True, 0, [])
+    with pytest.raises(ValueError, match="no evaluation"):
+        report([path], tmp_path / "report")
