@@ -72,6 +72,15 @@ def test_episodes_reset_inside_the_jitted_step():
     assert (env.episode_state.steps == 0).all()
 
 
+def test_envs_of_the_same_kind_share_one_trace_and_keep_their_own_states():
+    first, second = make_mjx("skillgym/Arm7-Reach-v0", 4), make_mjx("skillgym/Arm7-Reach-v0", 4)
+    assert first._step is second._step  # the second env does not trace MJX again
+    assert make_mjx("skillgym/Arm7-Reach-v0", 2)._step is not first._step
+    first.reset(seed=0)
+    second.reset(seed=1)
+    assert not np.allclose(first.episode_state.goal, second.episode_state.goal)
+
+
 def test_torch_receives_device_arrays_without_a_copy():
     import torch
 

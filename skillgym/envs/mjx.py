@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -250,6 +250,22 @@ class MjxCore:
         )
 
 
+_BATCHED: dict[tuple, tuple[MjxCore, Callable, Callable]] = {}
+
+
+def batched_core(
+    task: Task, impl: str, num_envs: int, privileged: bool
+) -> tuple[MjxCore, Callable, Callable]:
+    """A task's core with its jitted, vmapped reset and step, made once per process for each
+    kind of env: a second env of the same task, config, impl, batch size and privileges (an
+    evaluation env beside a training env) reuses the traces instead of tracing MJX again."""
+    key = (type(task), repr(task.robot), repr(task.config), impl, num_envs, privileged)
+    if key not in _BATCHED:
+        core = MjxCore(task, impl, num_envs, privileged)
+        _BATCHED[key] = (core, jax.jit(jax.vmap(core.reset)), jax.jit(jax.vmap(core.step)))
+    return _BATCHED[key]
+
+
 def _select(pred: jax.Array, on_true: Any, on_false: Any) -> Any:
     return jax.tree_util.tree_map(lambda a, b: jnp.where(pred, a, b), on_true, on_false)
 
@@ -275,17 +291,15 @@ class MjxVectorEnv(gym.vector.VectorEnv):
     ) -> None:
         if array_type not in ("numpy", "jax", "torch"):
             raise ValueError(f"array_type must be numpy, jax or torch, not {array_type!r}")
-        self.core = MjxCore(task, impl, num_envs, privileged)
+        self.core, self._reset, self._step = batched_core(task, impl, num_envs, privileged)
         self.privileges = self.core.privileges
-        self.task = task
+        self.task = self.core.task
         self.env_id = env_id or f"{task.robot.name}-{task.name}"
         self.model = self.core.model
         self.num_envs = num_envs
         self.frame_skip = self.core.frame_skip
         self.dt = self.model.opt.timestep * self.frame_skip
         self.array_type = array_type
-        self._reset = jax.jit(jax.vmap(self.core.reset))
-        self._step = jax.jit(jax.vmap(self.core.step))
         self._state: State | None = None
         self.compile_seconds: float | None = None
         # The privilege scales each env takes at its next reset (see `set_privilege_scales`).
