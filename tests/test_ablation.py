@@ -71,6 +71,14 @@ def test_a_folder_without_a_run_is_a_clear_error(tmp_path, capsys):
     assert "is not a checkpoint" in capsys.readouterr().err
 
 
+def test_a_run_that_does_not_record_its_privileges_is_a_clear_error(tmp_path):
+    path = fake_run(tmp_path / "run", True, 0, [0.5])
+    meta_path = path / "latest" / "metadata.json"
+    meta_path.write_text(meta_path.read_text().replace('"privileged": true', '"lr": 1'))
+    with pytest.raises(ValueError, match="whether it trained with privileges"):
+        read_run(path)
+
+
 def test_a_run_without_evaluations_is_a_clear_error(tmp_path):
     path = fake_run(tmp_path / "run", True, 0, [])
     with pytest.raises(ValueError, match="no evaluation"):

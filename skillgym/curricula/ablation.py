@@ -47,8 +47,9 @@ def read_run(path: str | os.PathLike) -> Run:
     if not history:
         raise ValueError(f"{path}: no evaluation in its TensorBoard log yet")
     steps, success = (np.array(column) for column in zip(*history, strict=True))
-    privileged = bool(meta.hyperparameters.get("privileged", True))
-    return Run(path, meta.env_id, privileged, meta.seed, steps, success)
+    if "privileged" not in meta.hyperparameters:
+        raise ValueError(f"{path}: its checkpoint does not say whether it trained with privileges")
+    return Run(path, meta.env_id, meta.hyperparameters["privileged"], meta.seed, steps, success)
 
 
 def first_reaching(run: Run, mark: float = SUCCESS_MARK) -> int | None:
