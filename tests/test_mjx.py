@@ -7,7 +7,7 @@ import pytest
 from conftest import make_vec
 
 import skillgym
-from skillgym.envs.mjx import MjxCore, enable_compilation_cache
+from skillgym.envs.mjx import MjxCore, device_jit, enable_compilation_cache
 
 
 def make_mjx(env_id: str, num_envs: int, **kwargs):
@@ -18,7 +18,7 @@ def start_from_cpu_state(cpu, mjx_env):
     """Put the MJX envs into the CPU envs' current state, goals included."""
     frame, state = cpu.frame(), cpu.episode_state
     keys = jax.random.split(jax.random.PRNGKey(0), cpu.num_envs)
-    reset_to = jax.jit(jax.vmap(mjx_env.core.reset_to))
+    reset_to = device_jit(jax.vmap(mjx_env.core.reset_to))
     mjx_env._state = reset_to(frame.qpos.copy(), frame.qvel.copy(), np.asarray(state.goal), keys)
 
 
@@ -159,10 +159,6 @@ def test_initial_states_are_drawn_alike_on_both_backends_over_256_episodes():
         )
 
 
-@pytest.mark.skipif(
-    jax.default_backend() == "cpu",
-    reason="256 arm episodes are ~190k MJX physics steps: hours on a CPU device, seconds on a GPU",
-)
 def test_scripted_reach_scores_alike_on_both_backends_over_256_episodes():
     """Statistical parity of whole episodes: success rates within 0.05, mean returns within
     4 standard errors of their difference."""

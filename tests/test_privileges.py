@@ -170,6 +170,8 @@ def test_privileged_walk_traces_on_mjx_with_the_same_spaces_as_on_cpu():
 def test_privileged_push_on_mjx_matches_the_cpu_backend():
     import jax
 
+    from skillgym.envs.mjx import device_jit
+
     cpu = make_vec("skillgym/Arm7-Push-v0", 2, privileged=True)
     mjx_env = make_vec("skillgym/Arm7-Push-v0", 2, privileged=True, backend="mjx")
     scales = {"object_force": 0.85, "table_offset": np.array([0.0, 0.3])}
@@ -179,7 +181,7 @@ def test_privileged_push_on_mjx_matches_the_cpu_backend():
     frame, goal = cpu.frame(), np.asarray(cpu.episode_state.goal)
     keys = jax.random.split(jax.random.PRNGKey(0), 2)
     start = np.stack([cpu.privilege_scales[name] for name in cpu.privileges.names], axis=-1)
-    reset_to = jax.jit(jax.vmap(mjx_env.core.reset_to))
+    reset_to = device_jit(jax.vmap(mjx_env.core.reset_to))
     mjx_env._state = reset_to(frame.qpos.copy(), frame.qvel.copy(), goal, keys, start)
     np.testing.assert_allclose(mjx_env.privilege_scales["table_offset"], [0.0, 0.3])
     action = np.zeros((2, 10))
