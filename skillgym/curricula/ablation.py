@@ -43,12 +43,12 @@ def read_run(path: str | os.PathLike) -> Run:
 
     path = Path(path)
     meta, _ = read_checkpoint(path / "latest")
+    if "privileged" not in meta.hyperparameters:
+        raise ValueError(f"{path}: its checkpoint does not say whether it trained with privileges")
     history = success_history(path)
     if not history:
         raise ValueError(f"{path}: no evaluation in its TensorBoard log yet")
     steps, success = (np.array(column) for column in zip(*history, strict=True))
-    if "privileged" not in meta.hyperparameters:
-        raise ValueError(f"{path}: its checkpoint does not say whether it trained with privileges")
     return Run(path, meta.env_id, meta.hyperparameters["privileged"], meta.seed, steps, success)
 
 
@@ -100,10 +100,11 @@ def plot(runs: list[Run], path: str | os.PathLike) -> Path:
     import matplotlib.pyplot as plt
 
     envs = sorted({run.env_id for run in runs})
+    groups = group(runs)
     fig, axes = plt.subplots(1, len(envs), figsize=(5 * len(envs), 3.6), squeeze=False)
     colors = {"privileged": "tab:blue", "plain": "tab:orange"}
     for ax, env_id in zip(axes[0], envs, strict=True):
-        for (env, variant), members in group(runs).items():
+        for (env, variant), members in groups.items():
             if env != env_id:
                 continue
             for run in members:
