@@ -152,6 +152,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "eval_episodes",
             "num_threads",
             "rollout_steps",
+            "init_from",
         )
         if getattr(args, name) is not None
     }
@@ -165,6 +166,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.backend == "mjx":
         from skillgym.train_mjx import train_mjx
 
+        if args.init_from:
+            raise ValueError("--init-from fine-tunes on the CPU backend; drop --backend mjx")
         meta = train_mjx(config, resume=args.resume, impl=args.impl)
     else:
         meta = train(config, resume=args.resume)
@@ -276,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eval-every", type=int, help="env steps between evaluations")
     train.add_argument("--eval-episodes", type=int)
     train.add_argument("--resume", action="store_true", help="continue from <out>/latest")
+    train.add_argument(
+        "--init-from",
+        metavar="CHECKPOINT",
+        help="start from this checkpoint's policy (fine-tuning; a fresh optimizer)",
+    )
     train.add_argument(
         "--no-privileged", action="store_true", help="train on the plain env (the ablation)"
     )

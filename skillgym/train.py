@@ -6,7 +6,9 @@ them away (`--no-privileged` trains on the plain env instead); every `eval_every
 scores the policy on the privilege-free env with fixed seeds, logs to TensorBoard, and writes
 `DIR/latest` (and `DIR/best`, the best success rate so far) atomically. `--resume` continues
 from `DIR/latest`: weights, optimizer, normalization statistics, step count and curriculum stage,
-so a killed run loses nothing beyond its last checkpoint.
+so a killed run loses nothing beyond its last checkpoint. `--init-from CKPT` starts a new run
+from another checkpoint's policy and observation statistics (fine-tuning; the optimizer starts
+fresh), counting on from its env steps and wall-clock so the metadata records all the compute.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class TrainConfig:
     log_std_init: float = -0.5
     net_arch: list[int] = field(default_factory=lambda: [256, 128])
     activation: str = "elu"
+    init_from: str | None = None  # a checkpoint to fine-tune, or None to start from scratch
 
     def hyperparameters(self) -> dict[str, Any]:
         skip = {"env_id", "out", "num_threads"}
@@ -225,6 +228,25 @@ def restore(
     return meta
 
 
+def warm_start(path: str, model: PPO, env: VecNormalize, config: TrainConfig) -> CheckpointMetadata:
+    """Load another run's policy and observation statistics into a fresh model."""
+    meta, tensors = read_checkpoint(path)
+    shapes = (env.observation_space.shape[0], env.action_space.shape[0])
+    if meta.env_id != config.env_id or (meta.obs_size, meta.policy_action_size) != shapes:
+        raise ValueError(
+            f"--init-from {path}: a checkpoint of {meta.env_id} "
+            f"(obs {meta.obs_size}, actions {meta.policy_action_size}) cannot start "
+            f"{config.env_id} (obs {shapes[0]}, actions {shapes[1]}); "
+            "--no-privileged matches a checkpoint trained without privileges"
+        )
+    model.policy.load_state_dict(tensors["policy"])
+    env.obs_rms.mean = tensors["obs_mean"].numpy()
+    env.obs_rms.var = tensors["obs_var"].numpy()
+    env.obs_rms.count = float(meta.env_steps)  # the statistics are as settled as its training
+    model.num_timesteps = meta.env_steps
+    return meta
+
+
 def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
     """Train until `total_steps` env steps; return the final checkpoint's metadata."""
     config.out.mkdir(parents=True, exist_ok=True)
@@ -236,11 +258,14 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
         done_steps, wall_offset = meta.env_steps, meta.wall_seconds
     elif resume:
         raise FileNotFoundError(f"--resume: no checkpoint at {config.out / 'latest'}")
+    elif config.init_from:
+        meta = warm_start(config.init_from, model, env, config)
+        done_steps, wall_offset = meta.env_steps, meta.wall_seconds
     callback = EvaluateAndCheckpoint(config, env, curriculum, wall_offset)
     model.learn(
         total_timesteps=max(config.total_steps - done_steps, 0),
         callback=callback,
-        reset_num_timesteps=not resume,
+        reset_num_timesteps=done_steps == 0,
         progress_bar=True,
     )
     env.close()

@@ -24,7 +24,7 @@ def tiny_config(out, **kwargs):
     defaults = dict(
         total_steps=1024, num_envs=8, rollout_steps=64, eval_every=512, eval_episodes=4, epochs=1
     )
-    return TrainConfig(env_id=ENV, out=out, num_threads=1, **{**defaults, **kwargs})
+    return TrainConfig(**{"env_id": ENV, "out": out, "num_threads": 1, **defaults, **kwargs})
 
 
 def saved_policy(path, seed=0):
@@ -86,6 +86,29 @@ def test_training_evaluates_checkpoints_and_resume_continues_the_step_count(tmp_
 def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         train(tiny_config(tmp_path), resume=True)
+
+
+def test_init_from_fine_tunes_another_run_and_counts_its_steps_on(tmp_path):
+    first = train(tiny_config(tmp_path / "first"))
+    tuned = train(
+        tiny_config(
+            tmp_path / "tuned",
+            total_steps=first.env_steps + 1024,
+            init_from=str(tmp_path / "first" / "latest"),
+        )
+    )
+    assert first.env_steps + 1024 <= tuned.env_steps < first.env_steps + 2048
+    assert tuned.wall_seconds > first.wall_seconds
+    assert tuned.hyperparameters["init_from"] == str(tmp_path / "first" / "latest")
+
+
+def test_init_from_a_checkpoint_of_another_env_is_a_clear_error(tmp_path):
+    saved_policy(tmp_path / "ckpt")
+    config = tiny_config(
+        tmp_path / "run", env_id="skillgym/Arm7-Push-v0", init_from=str(tmp_path / "ckpt")
+    )
+    with pytest.raises(ValueError, match="cannot start skillgym/Arm7-Push-v0"):
+        train(config)
 
 
 def test_eval_command_writes_the_documented_record(tmp_path):

@@ -56,7 +56,7 @@ class SiteTargets(HumanoidSkill):
         return xp_of(errors).reshape(errors, errors.shape[:-2] + (2 * self.dims,))
 
     def skill_reward_terms(self) -> dict:
-        return {"track_targets": track_targets}
+        return {"track_targets": track_targets, "hold_targets": hold_targets}
 
     def metrics(self, frame: Frame, state: EpisodeState) -> Array:
         xp = xp_of(frame.qpos)
@@ -78,3 +78,10 @@ def track_targets(task: SiteTargets, frame: Frame, state: EpisodeState, action: 
     """exp(-4 * mean distance), the reference shape for reaching."""
     xp = xp_of(frame.qpos)
     return xp.exp(-4.0 * xp.mean(task.distances(frame, state), axis=-1))
+
+
+def hold_targets(task: SiteTargets, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    """exp(-worst distance / 3 cm): steep inside the 5 cm tolerance, where exp(-4 d) is flat,
+    and set by the worse site, since success needs both."""
+    xp = xp_of(frame.qpos)
+    return xp.exp(-xp.max(task.distances(frame, state), axis=-1) / 0.03)

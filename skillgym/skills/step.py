@@ -18,5 +18,6 @@ class Step(SiteTargets):
     @classmethod
     def default_config(cls) -> SiteTargetsConfig:
         return SiteTargetsConfig(
-            episode_seconds=4.0, reward_weights=humanoid_weights(track_targets=3.0, posture=0.1)
+            episode_seconds=4.0,
+            reward_weights=humanoid_weights(track_targets=3.0, hold_targets=3.0, posture=0.1),
         )
