@@ -153,6 +153,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "num_threads",
             "rollout_steps",
             "init_from",
+            "learning_rate",
         )
         if getattr(args, name) is not None
     }
@@ -290,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--backend", choices=["cpu", "mjx"], default="cpu")
     train.add_argument("--impl", choices=["jax", "warp"], default="jax", help="MJX implementation")
     train.add_argument("--rollout-steps", type=int, help="per env, per PPO update")
+    train.add_argument("--learning-rate", type=float, help="Adam step size (default 3e-4)")
     train.set_defaults(func=cmd_train)
 
     ablation = sub.add_parser(

@@ -250,6 +250,8 @@ def warm_start(path: str, model: PPO, env: VecNormalize, config: TrainConfig) ->
 def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
     """Train until `total_steps` env steps; return the final checkpoint's metadata."""
     config.out.mkdir(parents=True, exist_ok=True)
+    if config.num_threads:  # the updates too: runs side by side must not oversubscribe cores
+        torch.set_num_threads(config.num_threads)
     env, curriculum = make_training_env(config)
     model = make_model(config, env)
     done_steps, wall_offset = 0, 0.0
