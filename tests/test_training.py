@@ -2,6 +2,7 @@
 
 import json
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -9,9 +10,11 @@ import torch
 from skillgym.cli import main
 from skillgym.curricula.ablation import read_run
 from skillgym.policies.checkpoint import (
+    PRETRAINED_DIR,
     CheckpointMetadata,
     build_policy,
     load_actor,
+    pretrained_path,
     read_checkpoint,
     save_checkpoint,
 )
@@ -145,3 +148,17 @@ def test_bench_scores_a_trained_checkpoint_and_refuses_one_for_another_env(tmp_p
     suite.write_text(json.dumps({"schema_version": 1, "name": "one", "tasks": [task]}))
     with pytest.raises(ValueError, match="29 observations to 8 actions"):
         bench(load_suite(suite), tmp_path / "out2", policy=f"checkpoint:{tmp_path / 'ckpt'}")
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in PRETRAINED_DIR.iterdir() if (p / "metadata.json").exists())
+)
+def test_every_shipped_checkpoint_fits_its_env_and_acts(name):
+    actor, meta = load_actor(PRETRAINED_DIR / name)
+    assert pretrained_path(meta.env_id) == PRETRAINED_DIR / name
+    env = gym.make(meta.env_id)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (meta.obs_size,)
+    action = actor.act(obs[None])[0]
+    assert action.shape == env.action_space.shape and np.all(np.abs(action) <= 1.0)
+    env.close()
