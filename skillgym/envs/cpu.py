@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 import mujoco
 import numpy as np
@@ -34,6 +33,7 @@ class CpuPhysics:
         self.batch = mj_batch.Batch(model, num_envs, self.num_threads, persistent=False)
         self._fields = {name: self.batch.bind(name) for name in FRAME_FIELDS}
         self._ctrl = self.batch.bind("ctrl")
+        self._mocap_pos = self.batch.bind("mocap_pos")
         self.batch.reset()
         self._initial_state = self.batch.state[0].copy()  # the model's defaults, as one row
         # qpos and qvel lie side by side in a state row: one slice checks both for blow-ups.
@@ -45,17 +45,19 @@ class CpuPhysics:
         return self.batch.nsim
 
     def reset(self, ids: np.ndarray, qpos: np.ndarray, qvel: np.ndarray, ctrl: np.ndarray) -> None:
-        """Put envs `ids` into the given state and recompute their derived quantities."""
+        """Put envs `ids` into the given state and recompute their derived quantities. Mocap
+        bodies stay where `set_mocap_pos` put them."""
+        mocap_pos = self._mocap_pos[ids]  # a copy: fancy indexing
         self.batch.state[ids] = self._initial_state
+        self._mocap_pos[ids] = mocap_pos
         self._fields["qpos"][ids] = qpos
         self._fields["qvel"][ids] = qvel
         self._ctrl[ids] = ctrl
         self.batch.forward(ids)
 
-    def set_model_fields(self, ids: np.ndarray, fields: Mapping[str, np.ndarray]) -> None:
-        """Give envs `ids` their own values of model fields (name -> (len(ids), *shape))."""
-        for name, value in fields.items():
-            self.batch.expand(name)[ids] = value
+    def set_mocap_pos(self, ids: np.ndarray, mocap_pos: np.ndarray) -> None:
+        """Move envs `ids`' mocap bodies, (len(ids), nmocap, 3); felt from the next step."""
+        self._mocap_pos[ids] = mocap_pos
 
     def step(self, ctrl: np.ndarray, xfrc_applied: np.ndarray | None = None) -> np.ndarray:
         """Hold `ctrl` (and body wrenches, where given) for `frame_skip` physics steps; return

@@ -114,8 +114,6 @@ class MjxCore:
     ) -> None:
         self.task = task
         self.model, self.privileges = compile_task(task, privileged)
-        if impl == "warp" and self.privileges is not None and self.privileges.model_values:
-            raise NotImplementedError("per-env model fields (a table offset) need impl='jax'")
         self.impl = impl
         self.mx = put_model(self.model, impl)
         self.initial_privilege_scale = (
@@ -153,7 +151,9 @@ class MjxCore:
         data = self.blank.replace(
             qpos=self._cast(qpos), qvel=self._cast(qvel), ctrl=self._cast(self.task.default_ctrl)
         )
-        data = mjx.forward(self.model_at(privilege_scale), data)
+        if self.privileges is not None:
+            data = data.replace(mocap_pos=self._cast(self.privileges.mocap_pos(privilege_scale)))
+        data = mjx.forward(self.mx, data)
         episode = self.task.initial_state(self._cast(goal))
         obs = self.task.observe(frame_of(data), episode)
         zero, false = jnp.zeros((), self.dtype), jnp.zeros((), bool)
@@ -185,28 +185,20 @@ class MjxCore:
             goal = self.privileges.goal(goal, privilege_scale)
         return self.reset_to(sample.qpos, sample.qvel, goal, key, privilege_scale)
 
-    def model_at(self, privilege_scale: jax.Array) -> mjx.Model:
-        """The model with the model fields the privileges change at these scales."""
-        if self.privileges is None or not self.privileges.model_values:
-            return self.mx
-        fields = self.privileges.model_fields(privilege_scale)
-        return self.mx.replace(**{name: self._cast(value) for name, value in fields.items()})
-
-    def physics(self, data: mjx.Data, ctrl: jax.Array, model: mjx.Model | None = None) -> mjx.Data:
-        """`frame_skip` physics steps holding `ctrl`, on `model` (by default the task's)."""
-        model = self.mx if model is None else model
+    def physics(self, data: mjx.Data, ctrl: jax.Array) -> mjx.Data:
+        """`frame_skip` physics steps holding `ctrl`."""
         data = data.replace(ctrl=ctrl)
 
         def substep(d: mjx.Data, _: None) -> tuple[mjx.Data, None]:
-            return mjx.step(model, d), None
+            return mjx.step(self.mx, d), None
 
         data = jax.lax.scan(substep, data, None, length=self.frame_skip)[0]
-        return self.refresh(data, model)
+        return self.refresh(data)
 
-    def refresh(self, data: mjx.Data, model: mjx.Model | None = None) -> mjx.Data:
+    def refresh(self, data: mjx.Data) -> mjx.Data:
         """Positions, velocities and their sensors at the new state, as the CPU backend computes
         them after a step (`mj_step` leaves derived quantities one substep behind)."""
-        model = self.mx if model is None else model
+        model = self.mx
         if self.impl == "warp":
             return mjx.forward(model, data)
         data = mjx.fwd_position(model, data)
@@ -219,13 +211,12 @@ class MjxCore:
         task = self.task
         action = jnp.clip(self._cast(action), -1.0, 1.0)
         robot_action = action[..., : self.model.nu]
-        data, model = state.data, self.mx
+        data = state.data
         if self.privileges is not None:
             channels = action[..., self.model.nu :]
             wrench = self.privileges.wrench(frame_of(data), channels, state.privilege_scale)
             data = data.replace(xfrc_applied=self._cast(wrench))
-            model = self.model_at(state.privilege_scale)
-        data = self.physics(data, task.ctrl_from_action(robot_action), model)
+        data = self.physics(data, task.ctrl_from_action(robot_action))
         qpos_qvel = jnp.concatenate([data.qpos, data.qvel])
         physics_error = ~jnp.all(jnp.abs(qpos_qvel) < _STATE_LIMIT)
         frame = frame_of(data)

@@ -9,15 +9,15 @@ for number.
 
 * `ObjectForce`: action channels that push the task's objects horizontally, only while the
   gripper is near one in position and velocity (the scale, alpha, scales both thresholds).
-* `TableOffset`: the table top the robot collides with lies `scale` metres below the real one,
-  on which objects still rest.
+* `TableOffset`: the table top the robot collides with (a mocap body) lies `scale` metres
+  below the real one, on which objects still rest.
 * `PelvisHarness`: a spring-damper on the pelvis that catches falls and keeps the trunk upright.
 * `ReducedGravity`: the robot's bodies are lifted by a fraction (the scale) of their weight.
 * `NarrowCommands`: commands are drawn nearer to zero, shrunk by a factor (1 - scale).
 
 Everything here is a pure array function of a `Frame`, the privileged action channels and the
 scales, so NumPy evaluates it on the CPU batch and jax.numpy under jit on MJX: the backends only
-write the results into `xfrc_applied`, model fields and goals.
+write the results into `xfrc_applied`, mocap body positions and goals.
 """
 
 from __future__ import annotations
@@ -91,7 +91,6 @@ class Privilege:
 
     name: ClassVar[str]
     action_size: ClassVar[int] = 0  # extra action channels, appended after the robot's
-    model_fields: ClassVar[tuple[str, ...]] = ()  # the model fields `model_changes` returns
     schedule: Schedule
 
     def edit_spec(self, spec: mujoco.MjSpec) -> None:
@@ -105,9 +104,10 @@ class Privilege:
         xp = xp_of(frame.qpos)
         return xp.zeros(frame.qpos.shape[:-1] + (0, 6))
 
-    def model_changes(self, bound: Bound, scale: Array) -> dict[str, Array]:
-        """Per-env changes to model fields, added to the model's values: name -> (..., *shape)."""
-        return {}
+    def mocap_offset(self, bound: Bound, scale: Array) -> Array | None:
+        """Per-env displacement of the model's mocap bodies, (..., nmocap, 3), or None. Mocap
+        poses live in the simulation state, which every backend keeps per env."""
+        return None
 
     def goal(self, goal: Array, scale: Array) -> Array:
         """The goal an episode gets, from the one the task sampled."""
@@ -167,23 +167,22 @@ class ObjectForce(Privilege):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class TableOffset(Privilege):
-    """The robot's table top (a copy of the real one that only the robot collides with) lies
-    `scale` metres lower, so the gripper can get under an object's edge while objects rest on
-    the real top."""
+    """The robot's table top (a mocap copy of the real one that only the robot collides with)
+    lies `scale` metres lower, so the gripper can get under an object's edge while objects rest
+    on the real top."""
 
     name: ClassVar[str] = "table_offset"
-    model_fields: ClassVar[tuple[str, ...]] = ("geom_pos",)
     schedule: Schedule = Schedule(initial=0.3, decrement=0.1)
-    geom: str = "table_top_robot"
+    body: str = "table_top_robot"
 
     def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
-        down = np.zeros_like(model.geom_pos)
-        down[model.geom(self.geom).id, 2] = -1.0
+        down = np.zeros((model.nmocap, 3))
+        down[model.body_mocapid[model.body(self.body).id], 2] = -1.0
         return Bound(np.zeros(0, dtype=int), {"down": down})
 
-    def model_changes(self, bound: Bound, scale: Array) -> dict[str, Array]:
+    def mocap_offset(self, bound: Bound, scale: Array) -> Array:
         xp = xp_of(scale)
-        return {"geom_pos": scale[..., None, None] * xp.asarray(bound.constants["down"])}
+        return scale[..., None, None] * xp.asarray(bound.constants["down"], dtype=scale.dtype)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -298,9 +297,8 @@ class Privileges:
             onto = np.zeros((len(bound.bodies), model.nbody, 1))
             onto[np.arange(len(bound.bodies)), bound.bodies] = 1.0
             self.onto.append(onto)
-        self.model_values = {
-            name: getattr(model, name).copy() for p in self.configs for name in p.model_fields
-        }
+        mocap_bodies = [np.flatnonzero(model.body_mocapid == i)[0] for i in range(model.nmocap)]
+        self.mocap_home = model.body_pos[mocap_bodies].reshape(model.nmocap, 3)
 
     def scales_at(self, level: int) -> np.ndarray:
         """Every privilege's scale at curriculum level `level`, (len(names),)."""
@@ -329,14 +327,16 @@ class Privileges:
             total = total + xp.sum(wrench[..., :, None, :] * onto, axis=-3)
         return total
 
-    def model_fields(self, scales: Array) -> dict[str, Array]:
-        """Per-env values of the model fields the privileges change, (..., *field shape)."""
+    def mocap_pos(self, scales: Array) -> Array:
+        """Every env's mocap body positions, (..., nmocap, 3): the model's, moved by the
+        privileges at these scales."""
         xp = xp_of(scales)
-        fields = {name: xp.asarray(value) for name, value in self.model_values.items()}
+        pos = xp.asarray(self.mocap_home, dtype=scales.dtype)
         for i, (privilege, bound) in enumerate(zip(self.configs, self.bound, strict=True)):
-            for name, change in privilege.model_changes(bound, scales[..., i]).items():
-                fields[name] = fields[name] + change
-        return fields
+            offset = privilege.mocap_offset(bound, scales[..., i])
+            if offset is not None:
+                pos = pos + offset
+        return pos
 
     def goal(self, goal: Array, scales: Array) -> Array:
         for i, privilege in enumerate(self.configs):

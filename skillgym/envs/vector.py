@@ -225,7 +225,7 @@ class SkillVectorEnv(gym.vector.VectorEnv):
 
     def _take_privilege_scales(self, ids: np.ndarray) -> None:
         self._privilege_scale[ids] = self._next_privilege_scale[ids]
-        self.physics.set_model_fields(ids, self.privileges.model_fields(self._privilege_scale[ids]))
+        self.physics.set_mocap_pos(ids, self.privileges.mocap_pos(self._privilege_scale[ids]))
 
     def frame(self) -> Frame:
         """The simulator quantities the task functions see, for every env."""
