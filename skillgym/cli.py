@@ -167,8 +167,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.backend == "mjx":
         from skillgym.train_mjx import train_mjx
 
-        if args.init_from:
-            raise ValueError("--init-from fine-tunes on the CPU backend; drop --backend mjx")
         meta = train_mjx(config, resume=args.resume, impl=args.impl)
     else:
         meta = train(config, resume=args.resume)

@@ -210,31 +210,15 @@ def save(path: Path, meta: CheckpointMetadata, model: PPO, env: VecNormalize) ->
     )
 
 
-def restore(
-    path: Path, model: PPO, env: VecNormalize, curriculum: Curriculum | None
+def warm_start(
+    path: str | Path, model: PPO, env: VecNormalize, config: TrainConfig
 ) -> CheckpointMetadata:
-    """Load `latest` into a freshly built model, normalizer and curriculum."""
-    meta, tensors = read_checkpoint(path)
-    training = read_training_state(path)
-    model.policy.load_state_dict(tensors["policy"])
-    model.policy.optimizer.load_state_dict(training["optimizer"])
-    env.obs_rms.mean = tensors["obs_mean"].numpy()
-    env.obs_rms.var = tensors["obs_var"].numpy()
-    env.obs_rms.count = float(training["obs_count"])
-    env.ret_rms.var = training["return_var"].numpy()
-    model.num_timesteps = meta.env_steps
-    if curriculum is not None and meta.curriculum:
-        curriculum.load_state_dict(meta.curriculum)
-    return meta
-
-
-def warm_start(path: str, model: PPO, env: VecNormalize, config: TrainConfig) -> CheckpointMetadata:
-    """Load another run's policy and observation statistics into a fresh model."""
+    """Load a checkpoint's policy, observation statistics and step count into a fresh model."""
     meta, tensors = read_checkpoint(path)
     shapes = (env.observation_space.shape[0], env.action_space.shape[0])
     if meta.env_id != config.env_id or (meta.obs_size, meta.policy_action_size) != shapes:
         raise ValueError(
-            f"--init-from {path}: a checkpoint of {meta.env_id} "
+            f"{path}: a checkpoint of {meta.env_id} "
             f"(obs {meta.obs_size}, actions {meta.policy_action_size}) cannot start "
             f"{config.env_id} (obs {shapes[0]}, actions {shapes[1]}); "
             "--no-privileged matches a checkpoint trained without privileges"
@@ -247,6 +231,21 @@ def warm_start(path: str, model: PPO, env: VecNormalize, config: TrainConfig) ->
     return meta
 
 
+def restore(
+    path: Path, model: PPO, env: VecNormalize, curriculum: Curriculum | None, config: TrainConfig
+) -> CheckpointMetadata:
+    """`warm_start` from `latest`, plus what resuming needs: optimizer, normalizer counts and
+    the curriculum."""
+    meta = warm_start(path, model, env, config)
+    training = read_training_state(path)
+    model.policy.optimizer.load_state_dict(training["optimizer"])
+    env.obs_rms.count = float(training["obs_count"])
+    env.ret_rms.var = training["return_var"].numpy()
+    if curriculum is not None and meta.curriculum:
+        curriculum.load_state_dict(meta.curriculum)
+    return meta
+
+
 def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
     """Train until `total_steps` env steps; return the final checkpoint's metadata."""
     config.out.mkdir(parents=True, exist_ok=True)
@@ -256,7 +255,7 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
     model = make_model(config, env)
     done_steps, wall_offset = 0, 0.0
     if resume and (config.out / "latest").exists():
-        meta = restore(config.out / "latest", model, env, curriculum)
+        meta = restore(config.out / "latest", model, env, curriculum, config)
         done_steps, wall_offset = meta.env_steps, meta.wall_seconds
     elif resume:
         raise FileNotFoundError(f"--resume: no checkpoint at {config.out / 'latest'}")

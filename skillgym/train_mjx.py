@@ -51,6 +51,8 @@ class RunningMeanStd:
 
 def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> CheckpointMetadata:
     """Train `config.env_id` on MJX until `config.total_steps`; checkpoints like `train`."""
+    if config.init_from:
+        raise ValueError("--init-from fine-tunes on the CPU backend; drop --backend mjx")
     device = torch.device("cuda" if jax.default_backend() == "gpu" else "cpu")
     torch.manual_seed(config.seed)
 

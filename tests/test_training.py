@@ -114,6 +114,13 @@ def test_init_from_a_checkpoint_of_another_env_is_a_clear_error(tmp_path):
         train(config)
 
 
+def test_init_from_is_refused_by_the_device_trainer(tmp_path):
+    from skillgym.train_mjx import train_mjx
+
+    with pytest.raises(ValueError, match="CPU backend"):
+        train_mjx(tiny_config(tmp_path, init_from=str(tmp_path / "ckpt")))
+
+
 def test_eval_command_writes_the_documented_record(tmp_path):
     saved_policy(tmp_path / "ckpt")
     out = tmp_path / "eval.json"
