@@ -154,6 +154,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "rollout_steps",
             "init_from",
             "learning_rate",
+            "log_std_init",
         )
         if getattr(args, name) is not None
     }
@@ -290,6 +291,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--impl", choices=["jax", "warp"], default="jax", help="MJX implementation")
     train.add_argument("--rollout-steps", type=int, help="per env, per PPO update")
     train.add_argument("--learning-rate", type=float, help="Adam step size (default 3e-4)")
+    train.add_argument(
+        "--log-std-init",
+        type=float,
+        help="exploration noise at the start, as log std (default -0.5; with --init-from, "
+        "the checkpoint's own)",
+    )
     train.set_defaults(func=cmd_train)
 
     ablation = sub.add_parser(

@@ -61,10 +61,16 @@ class TrainConfig:
     gae_lambda: float = 0.95
     clip_range: float = 0.2
     ent_coef: float = 0.0
-    log_std_init: float = -0.5
+    # Exploration at the start, as log std: -0.5 from scratch; a fine-tune keeps its
+    # checkpoint's unless this is set (precision skills fine-tune better with less noise).
+    log_std_init: float | None = None
     net_arch: list[int] = field(default_factory=lambda: [256, 128])
     activation: str = "elu"
     init_from: str | None = None  # a checkpoint to fine-tune, or None to start from scratch
+
+    @property
+    def initial_log_std(self) -> float:
+        return -0.5 if self.log_std_init is None else self.log_std_init
 
     def hyperparameters(self) -> dict[str, Any]:
         skip = {"env_id", "out", "num_threads"}
@@ -98,7 +104,7 @@ def make_model(config: TrainConfig, env: VecNormalize) -> PPO:
         ent_coef=config.ent_coef,
         policy_kwargs={
             **policy_kwargs(config.net_arch, config.activation),
-            "log_std_init": config.log_std_init,
+            "log_std_init": config.initial_log_std,
         },
         tensorboard_log=str(config.out / "tensorboard"),
         seed=config.seed,
@@ -262,6 +268,8 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
     elif config.init_from:
         meta = warm_start(config.init_from, model, env, config)
         done_steps, wall_offset = meta.env_steps, meta.wall_seconds
+        if config.log_std_init is not None:
+            torch.nn.init.constant_(model.policy.log_std, config.log_std_init)
     callback = EvaluateAndCheckpoint(config, env, curriculum, wall_offset)
     model.learn(
         total_timesteps=max(config.total_steps - done_steps, 0),

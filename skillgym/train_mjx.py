@@ -83,7 +83,7 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
         hyperparameters=config.hyperparameters(),
     )
     policy = build_policy(meta, config.learning_rate).to(device)
-    torch.nn.init.constant_(policy.log_std, config.log_std_init)
+    torch.nn.init.constant_(policy.log_std, config.initial_log_std)
     obs_rms, return_rms = RunningMeanStd((obs_size,), device), RunningMeanStd((), device)
     out = config.out
     if resume:

@@ -107,3 +107,22 @@ def test_push_reward_grows_as_the_box_nears_its_goal():
     action = np.zeros((1, 8))
     assert task.advance(frame, near, action).reward[0] > task.advance(frame, far, action).reward[0]
     assert task.reached(frame, near)[0] and not task.reached(frame, far)[0]
+
+
+@pytest.mark.parametrize("env_id", ["skillgym/Arm7-Push-v0", "skillgym/Arm7-Lift-v0"])
+def test_reach_object_pulls_the_gripper_from_where_episodes_start(env_id):
+    from skillgym.skills.arm import reach_object
+
+    env = make_vec(env_id, num_envs=16)
+    env.reset(seed=0)
+    task, state, frame = env.task, env.episode_state, env.physics.frame()
+    grip = np.asarray(task.grip_pos(frame))
+    gap = np.asarray(task.active_object_pos(frame, state)) - grip
+    distance = np.linalg.norm(gap, axis=-1)
+    assert np.all((distance > 0.15) & (distance < 0.5))
+    # The gripper 5 cm nearer its object earns clearly more, at every start.
+    site_xpos = np.array(frame.site_xpos)
+    site_xpos[:, task.grip] += 0.05 * gap / distance[:, None]
+    nearer = frame._replace(site_xpos=site_xpos)
+    gain = reach_object(task, nearer, state, None) - reach_object(task, frame, state, None)
+    assert np.all(gain > 0.02)

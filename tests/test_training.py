@@ -105,6 +105,22 @@ def test_init_from_fine_tunes_another_run_and_counts_its_steps_on(tmp_path):
     assert tuned.hyperparameters["init_from"] == str(tmp_path / "first" / "latest")
 
 
+def test_init_from_with_log_std_init_restarts_exploration_at_that_noise(tmp_path):
+    train(tiny_config(tmp_path / "first"))
+    latest = tmp_path / "first" / "latest"
+    kept = train(tiny_config(tmp_path / "kept", total_steps=3072, init_from=str(latest)))
+    quiet = train(
+        tiny_config(tmp_path / "quiet", total_steps=3072, init_from=str(latest), log_std_init=-2.0)
+    )
+    first_std = read_checkpoint(latest)[1]["policy"]["log_std"]
+    kept_std = read_checkpoint(tmp_path / "kept" / "latest")[1]["policy"]["log_std"]
+    quiet_std = read_checkpoint(tmp_path / "quiet" / "latest")[1]["policy"]["log_std"]
+    assert torch.allclose(kept_std, first_std, atol=0.05)
+    assert torch.allclose(quiet_std, torch.full_like(quiet_std, -2.0), atol=0.05)
+    assert kept.hyperparameters["log_std_init"] is None
+    assert quiet.hyperparameters["log_std_init"] == -2.0
+
+
 def test_init_from_a_checkpoint_of_another_env_is_a_clear_error(tmp_path):
     saved_policy(tmp_path / "ckpt")
     config = tiny_config(

@@ -12,7 +12,7 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, norm, xp_of
+from skillgym.envs.frame import Array, Frame, xp_of
 from skillgym.envs.privileges import Privilege
 from skillgym.envs.task import EpisodeState
 from skillgym.skills.arm import (
@@ -20,8 +20,8 @@ from skillgym.skills.arm import (
     ArmSkill,
     ArmTaskConfig,
     arm_weights,
-    distance_reward,
     goal_reached,
+    reach_object,
 )
 
 # Resting heights of the object centres above the table top.
@@ -117,11 +117,6 @@ class Lift(ArmSkill):
         target = data.xpos[self.object_body[active]].copy()
         target[2] = self.robot.table_height + self.rest_heights[active] + float(state.goal[0])
         return target[None]
-
-
-def reach_object(task: Lift, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    grip_to_object = task.active_object_pos(frame, state) - task.grip_pos(frame)
-    return distance_reward(norm(grip_to_object), 0.1)
 
 
 def lift(task: Lift, frame: Frame, state: EpisodeState, action: Array) -> Array:

@@ -17,6 +17,7 @@ from skillgym.skills.arm import (
     arm_weights,
     distance_reward,
     goal_reached,
+    reach_object,
 )
 
 BOX_HALF_HEIGHT = 0.025
@@ -84,10 +85,6 @@ class Push(ArmSkill):
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
         return np.array([[*np.asarray(state.goal), self.robot.table_height + 0.005]])
-
-
-def reach_object(task: Push, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    return distance_reward(norm(task.object_pos(frame) - task.grip_pos(frame)), 0.1)
 
 
 def object_to_goal(task: Push, frame: Frame, state: EpisodeState, action: Array) -> Array:
