@@ -155,6 +155,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "init_from",
             "learning_rate",
             "log_std_init",
+            "critic_warmup",
         )
         if getattr(args, name) is not None
     }
@@ -291,6 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--impl", choices=["jax", "warp"], default="jax", help="MJX implementation")
     train.add_argument("--rollout-steps", type=int, help="per env, per PPO update")
     train.add_argument("--learning-rate", type=float, help="Adam step size (default 3e-4)")
+    train.add_argument(
+        "--critic-warmup",
+        type=int,
+        metavar="STEPS",
+        help="with --init-from: env steps that train the critic alone before the policy moves",
+    )
     train.add_argument(
         "--log-std-init",
         type=float,

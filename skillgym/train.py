@@ -67,6 +67,7 @@ class TrainConfig:
     net_arch: list[int] = field(default_factory=lambda: [256, 128])
     activation: str = "elu"
     init_from: str | None = None  # a checkpoint to fine-tune, or None to start from scratch
+    critic_warmup: int = 0  # env steps at the start of a fine-tune that train the critic alone
 
     @property
     def initial_log_std(self) -> float:
@@ -126,6 +127,33 @@ def metadata(config: TrainConfig, env: VecNormalize, **progress: Any) -> Checkpo
         hyperparameters=config.hyperparameters(),
         **progress,
     )
+
+
+class CriticWarmup(BaseCallback):
+    """Freeze the actor for the first `steps` env steps of a fine-tune. Its critic never saw the
+    new run's reward or return statistics; until it has, its advantages are noise that would
+    undo the policy being tuned."""
+
+    def __init__(self, steps: int) -> None:
+        super().__init__()
+        self.steps = steps
+        self.until = 0
+
+    def _actor_trainable(self, trainable: bool) -> None:
+        policy = self.model.policy
+        for module in (policy.mlp_extractor.policy_net, policy.action_net):
+            module.requires_grad_(trainable)
+        policy.log_std.requires_grad_(trainable)
+
+    def _on_training_start(self) -> None:
+        self.until = self.num_timesteps + self.steps
+        self._actor_trainable(self.steps <= 0)
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:  # runs before each update
+        self._actor_trainable(self.num_timesteps >= self.until)
 
 
 class EvaluateAndCheckpoint(BaseCallback):
@@ -270,7 +298,10 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
         done_steps, wall_offset = meta.env_steps, meta.wall_seconds
         if config.log_std_init is not None:
             torch.nn.init.constant_(model.policy.log_std, config.log_std_init)
-    callback = EvaluateAndCheckpoint(config, env, curriculum, wall_offset)
+    callback = [
+        CriticWarmup(config.critic_warmup if config.init_from and not resume else 0),
+        EvaluateAndCheckpoint(config, env, curriculum, wall_offset),
+    ]
     model.learn(
         total_timesteps=max(config.total_steps - done_steps, 0),
         callback=callback,

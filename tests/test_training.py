@@ -121,6 +121,21 @@ def test_init_from_with_log_std_init_restarts_exploration_at_that_noise(tmp_path
     assert quiet.hyperparameters["log_std_init"] == -2.0
 
 
+def test_critic_warmup_moves_the_critic_and_leaves_the_policy_alone(tmp_path):
+    train(tiny_config(tmp_path / "first"))
+    latest = tmp_path / "first" / "latest"
+    train(
+        tiny_config(
+            tmp_path / "warm", total_steps=3072, init_from=str(latest), critic_warmup=10_000
+        )
+    )
+    before = read_checkpoint(latest)[1]["policy"]
+    after = read_checkpoint(tmp_path / "warm" / "latest")[1]["policy"]
+    actor = [k for k in before if k.startswith(("mlp_extractor.policy_net", "action_net"))]
+    assert actor and all(torch.equal(before[k], after[k]) for k in [*actor, "log_std"])
+    assert not torch.equal(before["value_net.weight"], after["value_net.weight"])
+
+
 def test_init_from_a_checkpoint_of_another_env_is_a_clear_error(tmp_path):
     saved_policy(tmp_path / "ckpt")
     config = tiny_config(
