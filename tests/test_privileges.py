@@ -5,7 +5,7 @@ import dataclasses
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import make_vec
+from conftest import HUMANOIDS, make_vec
 
 from skillgym.envs.privileges import ObjectForce, TableOffset
 from skillgym.skills.push import Push
@@ -115,6 +115,19 @@ def test_pelvis_harness_holds_up_a_shoved_humanoid_that_falls_without_it():
     for _ in range(100):  # 2 s of zero action
         fell |= env.step(np.zeros(env.action_space.shape))[2]
     assert fell.tolist() == [True, False]
+
+
+@pytest.mark.parametrize("robot", HUMANOIDS)
+def test_pelvis_harness_leaves_a_standing_humanoid_its_weight_on_its_feet(robot):
+    env = make_vec(f"skillgym/{robot.capitalize()}-Walk-v0", 1, privileged=True)
+    env.set_privilege_scales({"pelvis_harness": 1.0, "reduced_gravity": 0.0})
+    env.reset(seed=0)
+    for _ in range(50):  # 1 s standing, harness on
+        env.step(np.zeros(env.action_space.shape))
+    frame = env.frame()
+    weight = env.model.body_subtreemass[1] * 9.81
+    on_feet = np.asarray(frame.sensordata)[0, env.task.touch].sum()
+    np.testing.assert_allclose(on_feet, weight, rtol=0.05)
 
 
 def test_reduced_gravity_lifts_the_robot_by_a_fraction_of_its_weight():

@@ -187,12 +187,15 @@ class TableOffset(Privilege):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PelvisHarness(Privilege):
-    """A virtual harness on the pelvis: a spring-damper lifts it back towards standing height
-    (never pulling down) and turns it back upright; the scale multiplies its strength."""
+    """A virtual harness on the pelvis that catches falls: a spring-damper lifts the pelvis once
+    it sinks `slack` of the way from standing to fall height (never pulling down), and turns it
+    back upright; the scale multiplies its strength. The slack leaves a standing or walking
+    robot its full weight on its feet, which traction needs."""
 
     name: ClassVar[str] = "pelvis_harness"
     schedule: Schedule = Schedule(initial=1.0, decrement=0.25)
-    lift_stiffness: float = 10.0  # body weights per metre below standing height
+    slack: float = 0.25  # of the way from standing to fall height, before the lift starts
+    lift_stiffness: float = 10.0  # body weights per metre below the catch height
     lift_damping: float = 1.0  # body weights per m/s of sinking
     max_lift: float = 1.0  # body weights
     upright_stiffness: float = 2.0  # body weight x standing height, per rad of tilt
@@ -211,6 +214,8 @@ class PelvisHarness(Privilege):
                 "angular_velocity": root_dof + np.arange(3, 6),  # in the pelvis frame
                 "weight": weight,
                 "height": task.robot.standing_height,
+                "catch_height": task.robot.standing_height
+                - self.slack * (task.robot.standing_height - task.robot.fall_height),
             },
         )
 
@@ -218,7 +223,7 @@ class PelvisHarness(Privilege):
         xp = xp_of(frame.qpos)
         c = bound.constants
         weight, height = c["weight"], c["height"]
-        sink = height - frame.site_xpos[..., c["site"], 2]
+        sink = c["catch_height"] - frame.site_xpos[..., c["site"], 2]
         sink_rate = -frame.qvel[..., c["velocity"][2]]
         lift = self.lift_stiffness * sink + self.lift_damping * sink_rate
         lift = weight * xp.clip(lift, 0.0, self.max_lift)
