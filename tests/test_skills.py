@@ -86,6 +86,39 @@ def test_targets_lie_within_a_quarter_metre_of_the_default_sites(env_id):
     assert np.linalg.norm(goals - home, axis=-1).max() <= 0.25 + 1e-9
 
 
+@pytest.mark.parametrize("robot", HUMANOIDS)
+def test_reach_targets_lie_within_the_arms_reach_of_the_shoulders(robot):
+    env = make_vec(f"skillgym/{robot.capitalize()}-Reach-v0", num_envs=256)
+    env.reset(seed=0)
+    task = env.task
+    goals = np.asarray(env.episode_state.goal).reshape(256, 2, 3)
+    from_shoulder = np.linalg.norm(goals - task.shoulders, axis=-1)
+    assert (from_shoulder <= task.max_reach + 1e-9).all()
+    # The default pose holds the arms nearly straight: without the limit many targets lie
+    # beyond the arm, so the limit binds, but it only trims the far side of the region.
+    assert (
+        task.max_reach < np.linalg.norm(task.home_targets.reshape(2, 3) - task.shoulders, axis=-1)
+    ).all()
+    assert np.isclose(from_shoulder, task.max_reach).mean() > 0.2
+
+
+def shifted_goal_errors(env_id: str, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A skill's goal observation at reset, and after the whole robot is moved by `shift`."""
+    env = make_vec(env_id, num_envs=1)
+    obs, _ = env.reset(seed=0)
+    task = env.task
+    frame = env.physics.frame()
+    moved = frame._replace(site_xpos=frame.site_xpos + shift)
+    return np.asarray(task.goal_observation(frame, env.episode_state)), np.asarray(
+        task.goal_observation(moved, env.episode_state)
+    )
+
+
+def test_reach_targets_move_with_the_body():
+    before, after = shifted_goal_errors("skillgym/Tall19-Reach-v0", np.array([0.1, -0.05, 0.0]))
+    assert np.allclose(after, before)
+
+
 def test_lift_puts_the_flat_box_on_the_table_in_about_half_the_episodes():
     env = make_vec("skillgym/Arm7-Lift-v0", num_envs=64)
     env.reset(seed=0)

@@ -68,10 +68,10 @@ class HumanoidSkill(Task):
         self.touch = np.array(
             [model.sensor(f"{side}_foot_touch").adr[0] for side in ("left", "right")]
         )
-        data = mujoco.MjData(model)
-        mujoco.mj_resetDataKeyframe(model, data, model.keyframe("home").id)
-        mujoco.mj_forward(model, data)
-        self.home_site_xpos = data.site_xpos.copy()  # for goals relative to the default pose
+        self.home_data = mujoco.MjData(model)  # the default pose, for goals relative to it
+        mujoco.mj_resetDataKeyframe(model, self.home_data, model.keyframe("home").id)
+        mujoco.mj_forward(model, self.home_data)
+        self.home_site_xpos = self.home_data.site_xpos
 
     # ---- quantities the skills read ----------------------------------------------------------
 

@@ -28,6 +28,9 @@ class SiteTargets(HumanoidSkill):
 
     target_sites: ClassVar[tuple[str, str]]
     dims: ClassVar[int]
+    # True: the goal holds the targets relative to the pelvis at the episode's start (the default
+    # pose), and they stay put in the world; False: relative to the pelvis at every step.
+    fixed_in_world: ClassVar[bool]
 
     def bind(self, model: mujoco.MjModel) -> None:
         super().bind(model)
@@ -40,13 +43,14 @@ class SiteTargets(HumanoidSkill):
         return qpos, self.home_targets + half * (2.0 * u - 1.0)
 
     def site_errors(self, frame: Frame, state: EpisodeState) -> Array:
-        """Target minus current position of each site, (..., 2, dims)."""
+        """Target minus current site positions in the pelvis heading frame, (..., 2, dims)."""
         xp = xp_of(frame.qpos)
-        current = xp.concat(
-            [self.local(frame, s)[..., : self.dims] for s in self.target_sites], axis=-1
-        )
-        diff = state.goal - current
-        return xp.reshape(diff, diff.shape[:-1] + (2, self.dims))
+        targets = xp.reshape(state.goal, state.goal.shape[:-1] + (2, self.dims))
+        sites = xp.stack([frame.site_xpos[..., self.sites[s], :] for s in self.target_sites], -2)
+        if self.fixed_in_world:
+            start = xp.asarray(self.home_site_xpos[self.sites["pelvis"], : self.dims])
+            return self.heading(frame, targets + start - sites[..., : self.dims])
+        return targets - self.relative(frame, sites)[..., : self.dims]
 
     def distances(self, frame: Frame, state: EpisodeState) -> Array:
         return norm(self.site_errors(frame, state))
@@ -68,10 +72,10 @@ class SiteTargets(HumanoidSkill):
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
         targets = np.asarray(state.goal).reshape(2, self.dims)
-        if self.dims == 2:
-            floor = -data.site_xpos[self.sites["pelvis"], 2] + 0.02
-            targets = np.concatenate([targets, np.full((2, 1), floor)], axis=-1)
-        return self.world_from_local(data, targets)
+        if not self.fixed_in_world:
+            return self.world_from_local(data, targets)
+        world = targets + self.home_site_xpos[self.sites["pelvis"], : self.dims]
+        return np.concatenate([world, np.full((2, 3 - self.dims), 0.02)], axis=-1)  # on the floor
 
 
 def track_targets(task: SiteTargets, frame: Frame, state: EpisodeState, action: Array) -> Array:
