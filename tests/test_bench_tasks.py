@@ -6,6 +6,7 @@ import pytest
 from conftest import make_vec
 
 import skillgym
+from skillgym.envs.frame import heading_unrotate
 from skillgym.envs.tasks import TASKS
 from skillgym.envs.tasks.box_push import BOX_REST_Z
 from skillgym.envs.tasks.button_press import ButtonPress
@@ -202,3 +203,31 @@ def test_task_compiles_and_steps_on_mjx_like_on_the_cpu(env_id, rng):
         obs, reward, terminated, _, info = mjx_env.step(rng.uniform(-0.2, 0.2, (2, cpu.model.nu)))
         assert np.isfinite(np.asarray(obs)).all() and np.isfinite(np.asarray(reward)).all()
     assert not np.asarray(terminated).any() and not np.asarray(info["success"]).any()
+
+
+@pytest.mark.parametrize(("skill", "sites"), [("Reach", "wrist")])
+def test_skill_goals_give_the_skill_the_errors_to_world_targets_in_its_range(skill, sites):
+    env = make_vec("skillgym/Tall19-FootballShoot-v0", num_envs=3)
+    env.reset(seed=0)
+    env.step(np.zeros(env.action_space.shape))  # the robot stands aside, not at the origin
+    task, frame = env.task, env.frame()
+    primitive = skill_class("humanoid", skill)(task.robot)
+    primitive.bind(env.model)
+    dims = primitive.dims
+    # Targets a few centimetres from each site's default spot, the wrists' raised towards the
+    # shoulders: inside the region the skill is trained on.
+    home = np.stack([task.home_local(f"{side}_{sites}") for side in ("left", "right")])
+    offsets = np.array([[0.03, 0.02, 0.06], [-0.02, -0.03, 0.05]])[:, :dims]
+    local = home.copy()
+    local[:, :dims] += offsets
+    pelvis = frame.site_xpos[:, task.sites["pelvis"]]
+    xmat = frame.site_xmat[:, None, task.sites["pelvis"]]
+    xy = pelvis[:, None, :2] + heading_unrotate(xmat, np.broadcast_to(local[:, :2], (3, 2, 2)))
+    targets = np.concatenate([xy, pelvis[:, None, 2:] + local[:, 2:]], axis=-1)
+    goal = {"Reach": task.reach_goal, "Step": task.step_goal}[skill](frame, targets)
+    state = env.episode_state._replace(goal=goal)
+    errors = primitive.goal_observation(frame, state).reshape(3, 2, dims)
+    current = np.stack(
+        [primitive.local(frame, f"{side}_{sites}")[:, :dims] for side in ("left", "right")], 1
+    )
+    np.testing.assert_allclose(errors, local[:, :dims] - current, atol=1e-9)

@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 
 from skillgym.envs.frame import Array, norm, xp_of
-from skillgym.skills.humanoid import humanoid_weights
+from skillgym.skills.humanoid import HumanoidSkill, humanoid_weights
 from skillgym.skills.site_targets import SiteTargets, SiteTargetsConfig
 
 SIDES = ("left", "right")
@@ -41,25 +41,36 @@ class Reach(SiteTargets):
 
     def bind(self, model: mujoco.MjModel) -> None:
         super().bind(model)
-        data = self.home_data
-        pelvis = data.site_xpos[self.sites["pelvis"]]
-        shoulders, lengths = [], []
-        for side in SIDES:
-            shoulder = data.xanchor[model.joint(f"{side}_shoulder_roll").id]
-            elbow = data.xanchor[model.joint(f"{side}_elbow").id]
-            wrist = data.site_xpos[self.sites[f"{side}_wrist"]]
-            shoulders.append(shoulder - pelvis)
-            lengths.append(np.linalg.norm(elbow - shoulder) + np.linalg.norm(wrist - elbow))
-        self.shoulders = np.stack(shoulders)  # (2, 3), like `local` at the default pose
-        self.max_reach = self.config.reach_fraction * np.array(lengths)  # (2,)
+        self.shoulders, self.max_reach = arm_reach(self, model, self.config.reach_fraction)
 
     def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
-        """Targets near the default wrist spots, pulled towards the shoulder where out of reach."""
         qpos, targets = super().sample_episode(u, qpos)
-        xp = xp_of(targets)
-        points = xp.reshape(targets, targets.shape[:-1] + (2, 3))
-        from_shoulder = points - xp.asarray(self.shoulders, dtype=targets.dtype)
-        limit = xp.asarray(self.max_reach, dtype=targets.dtype)
-        pull = xp.minimum(1.0, limit / norm(from_shoulder))[..., None]
-        points = xp.asarray(self.shoulders, dtype=targets.dtype) + pull * from_shoulder
-        return qpos, xp.reshape(points, targets.shape)
+        points = xp_of(targets).reshape(targets, targets.shape[:-1] + (2, 3))
+        points = within_reach(points, self.shoulders, self.max_reach)
+        return qpos, xp_of(points).reshape(points, targets.shape)
+
+
+def arm_reach(
+    task: HumanoidSkill, model: mujoco.MjModel, fraction: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The shoulders relative to the pelvis at the default pose (like `local`), (2, 3), and
+    `fraction` of each arm's length, shoulder to elbow to wrist, (2,)."""
+    data = task.home_data
+    pelvis = data.site_xpos[task.sites["pelvis"]]
+    shoulders, lengths = [], []
+    for side in SIDES:
+        shoulder = data.xanchor[model.joint(f"{side}_shoulder_roll").id]
+        elbow = data.xanchor[model.joint(f"{side}_elbow").id]
+        wrist = data.site_xpos[task.sites[f"{side}_wrist"]]
+        shoulders.append(shoulder - pelvis)
+        lengths.append(np.linalg.norm(elbow - shoulder) + np.linalg.norm(wrist - elbow))
+    return np.stack(shoulders), fraction * np.array(lengths)
+
+
+def within_reach(points: Array, shoulders: np.ndarray, max_reach: np.ndarray) -> Array:
+    """Wrist targets (..., 2, 3) pulled towards their shoulders where they lie out of reach."""
+    xp = xp_of(points)
+    shoulders = xp.asarray(shoulders, dtype=points.dtype)
+    from_shoulder = points - shoulders
+    pull = xp.minimum(1.0, xp.asarray(max_reach, dtype=points.dtype) / norm(from_shoulder))
+    return shoulders + pull[..., None] * from_shoulder

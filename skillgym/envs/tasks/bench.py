@@ -18,7 +18,7 @@ from skillgym.envs.frame import Array, Frame, free_pose, norm, put, xp_of
 from skillgym.envs.task import EpisodeState
 from skillgym.skills.arm import distance_reward, goal_reached
 from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid_weights
-from skillgym.skills.reach import Reach
+from skillgym.skills.reach import Reach, arm_reach, within_reach
 from skillgym.skills.step import Step
 from skillgym.skills.walk import Walk
 
@@ -60,7 +60,9 @@ class HumanoidBenchTask(HumanoidSkill):
         }
         walk = Walk.default_config()
         self.walk_low, self.walk_high = np.array(walk.command_low), np.array(walk.command_high)
-        self.reach_half = Reach.default_config().target_radius / np.sqrt(3)
+        reach = Reach.default_config()
+        self.reach_half = reach.target_radius / np.sqrt(3)
+        self.shoulders, self.max_reach = arm_reach(self, model, reach.reach_fraction)
         self.step_half = Step.default_config().target_radius / np.sqrt(2)
 
     # ---- placement at reset --------------------------------------------------------------------
@@ -153,14 +155,15 @@ class HumanoidBenchTask(HumanoidSkill):
         """Reach's goal: world targets (..., 2, 3) of the left and right wrist, as offsets from the
         pelvis in its heading frame, kept within the region Reach is trained on."""
         home = np.stack([self.home_local("left_wrist"), self.home_local("right_wrist")])
-        return self._within(self.relative(frame, targets), home, self.reach_half)
+        local = self._within(self.relative(frame, targets), home, self.reach_half)
+        return _flat(within_reach(local, self.shoulders, self.max_reach))
 
     def step_goal(self, frame: Frame, targets: Array) -> Array:
         """Step's goal: world floor points (..., 2, 2+) for the left and right foot."""
         xp = xp_of(targets)
         points = xp.concat([targets[..., :2], xp.zeros_like(targets[..., :1])], axis=-1)
         home = np.stack([self.home_local("left_foot")[:2], self.home_local("right_foot")[:2]])
-        return self._within(self.relative(frame, points)[..., :2], home, self.step_half)
+        return _flat(self._within(self.relative(frame, points)[..., :2], home, self.step_half))
 
     def squat_goal(self, height: Array) -> Array:
         """Squat's goal: a pelvis height within the range Squat is trained on, (..., 1)."""
@@ -169,11 +172,14 @@ class HumanoidBenchTask(HumanoidSkill):
 
     @staticmethod
     def _within(local: Array, home: np.ndarray, half: float) -> Array:
-        """Local targets (..., 2, d) clipped to a cube of half-size `half` around `home`,
-        flattened to the skill's (..., 2 d) goal."""
+        """Local targets (..., 2, d) clipped to a cube of half-size `half` around `home`."""
         xp = xp_of(local)
-        clipped = xp.asarray(home) + xp.clip(local - xp.asarray(home), -half, half)
-        return xp.reshape(clipped, clipped.shape[:-2] + (clipped.shape[-2] * clipped.shape[-1],))
+        return xp.asarray(home) + xp.clip(local - xp.asarray(home), -half, half)
+
+
+def _flat(points: Array) -> Array:
+    """Two points (..., 2, d) as a skill's (..., 2 d) goal."""
+    return xp_of(points).reshape(points, points.shape[:-2] + (2 * points.shape[-1],))
 
 
 def bench_weights(**task_terms: float) -> dict[str, float]:
