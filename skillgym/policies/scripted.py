@@ -44,6 +44,8 @@ class ArmReachIK:
     """Arm Reach by damped least-squares inverse kinematics on the gripper's tool point.
     Kinematics from the env's joint positions alone, so it works on either backend."""
 
+    gripper: float = 0.0  # the gripper's action: 0 leaves it open
+
     def __init__(self, env: SkillVectorEnv, damping: float = 0.05, max_step: float = 0.05) -> None:
         self.env, self.damping, self.max_step = env, damping, max_step
         self.model = env.model
@@ -55,16 +57,20 @@ class ArmReachIK:
         self.qpos_adr = task.joint_qpos_adr
         self.joint_act = task.joint_actuators
 
+    def targets(self) -> np.ndarray:
+        """Where the tool point should go, (num_envs, 3): Reach's goals."""
+        return np.asarray(self.env.episode_state.goal)[:, :3]
+
     def __call__(self, obs: Any) -> np.ndarray:
-        task, goals = self.env.task, np.asarray(self.env.episode_state.goal)
+        task, targets = self.env.task, self.targets()
         qpos = np.asarray(self.env.frame().qpos)
-        actions = np.zeros(self.env.action_space.shape)
+        actions = np.full(self.env.action_space.shape, self.gripper)
         data = self.data
         for i in range(self.env.num_envs):
             data.qpos[:] = qpos[i]
             mujoco.mj_kinematics(self.model, data)
             mujoco.mj_comPos(self.model, data)  # what the site Jacobian reads
-            error = goals[i, :3] - data.site_xpos[self.grip]
+            error = targets[i] - data.site_xpos[self.grip]
             step = error * min(1.0, self.max_step / (np.linalg.norm(error) + 1e-9))
             mujoco.mj_jacSite(self.model, data, self.jac, None, self.grip)
             jac = self.jac[:, self.dofs]
@@ -73,6 +79,40 @@ class ArmReachIK:
             delta = target - task.default_ctrl[self.joint_act]
             actions[i, self.joint_act] = delta / task.action_scale[self.joint_act]
         return np.clip(actions, -1.0, 1.0)
+
+
+class ArmPushIK(ArmReachIK):
+    """Arm Push by the same inverse kinematics: with the gripper closed, go above a spot behind
+    the box (on the far side from its goal), lower to the table, then push along the line until
+    the box is at its goal; start over whenever the box slips off that line."""
+
+    gripper = -1.0
+    BEHIND = 0.07  # m from the box centre to the tool point when the push starts
+    HOVER = 0.1  # m above the pushing height, while moving to the start spot
+    PUSH_HEIGHT = 0.02  # m above the table: the fingertips low on the box's side
+
+    def __init__(self, env: SkillVectorEnv) -> None:
+        super().__init__(env, max_step=0.012)  # about 0.6 m/s, slow enough to keep contact
+        self.pushing = np.zeros(env.num_envs, dtype=bool)
+
+    def targets(self) -> np.ndarray:
+        task, frame, state = self.env.task, self.env.frame(), self.env.episode_state
+        goal = np.asarray(state.goal)[:, :2]
+        box = np.asarray(task.object_pos(frame))[:, :2]
+        grip = np.asarray(task.grip_pos(frame))
+        direction = (goal - box) / (np.linalg.norm(goal - box, axis=-1, keepdims=True) + 1e-9)
+        rel = grip[:, :2] - box
+        along = np.sum(rel * direction, axis=-1)
+        across = np.abs(rel[:, 0] * direction[:, 1] - rel[:, 1] * direction[:, 0])
+        low = task.robot.table_height + self.PUSH_HEIGHT
+        start = box - self.BEHIND * direction
+        from_start = np.linalg.norm(grip[:, :2] - start, axis=-1)
+        ready = (from_start < 0.015) & (grip[:, 2] < low + 0.015)
+        self.pushing = ((np.asarray(state.steps) > 0) & self.pushing) | ready
+        self.pushing &= (across < 0.03) & (along < -0.02)
+        xy = np.where(self.pushing[:, None], goal - (self.BEHIND - 0.015) * direction, start)
+        hover = ~self.pushing & (from_start > 0.02)
+        return np.concatenate([xy, (low + self.HOVER * hover)[:, None]], axis=-1)
 
 
 class HumanoidSquat:
@@ -102,6 +142,10 @@ class HumanoidSquat:
 
 def scripted_policy(env: SkillVectorEnv) -> Policy | None:
     """The scripted controller for an env's skill, where one exists."""
-    controllers = {("arm", "Reach"): ArmReachIK, ("humanoid", "Squat"): HumanoidSquat}
+    controllers = {
+        ("arm", "Reach"): ArmReachIK,
+        ("arm", "Push"): ArmPushIK,
+        ("humanoid", "Squat"): HumanoidSquat,
+    }
     controller = controllers.get((env.task.robot_kind, env.task.name))
     return controller(env) if controller else None
