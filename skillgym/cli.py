@@ -138,14 +138,16 @@ def cmd_speed(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from skillgym.train import TrainConfig, train
+    from skillgym.train import run_config, train
 
     if args.env_id not in skillgym.registered():
         raise ValueError(f"unknown env id {args.env_id!r}; `skillgym list` shows them")
-    out = Path(args.out or Path("runs") / args.env_id.split("/")[-1] / f"seed{args.seed}")
-    overrides = {
+    seed = 0 if args.seed is None else args.seed
+    out = Path(args.out or Path("runs") / args.env_id.split("/")[-1] / f"seed{seed}")
+    given = {
         name: getattr(args, name)
         for name in (
+            "seed",
             "total_steps",
             "num_envs",
             "eval_every",
@@ -159,13 +161,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         if getattr(args, name) is not None
     }
-    config = TrainConfig(
-        env_id=args.env_id,
-        out=out,
-        seed=args.seed,
-        privileged=not args.no_privileged,
-        **overrides,
-    )
+    if args.no_privileged:
+        given["privileged"] = False
+    config = run_config(args.env_id, out, resume=args.resume, **given)
     if args.backend == "mjx":
         from skillgym.train_mjx import train_mjx
 
@@ -273,13 +271,17 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train a skill with PPO (checkpoints, TensorBoard)")
     train.add_argument("env_id")
     train.add_argument("--out", help="run folder (default: runs/<env>/seed<seed>)")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, help="default 0, or a resumed run's own")
     train.add_argument("--total-steps", type=int)
     train.add_argument("--num-envs", type=int)
     train.add_argument("--num-threads", type=int)
     train.add_argument("--eval-every", type=int, help="env steps between evaluations")
     train.add_argument("--eval-episodes", type=int)
-    train.add_argument("--resume", action="store_true", help="continue from <out>/latest")
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from <out>/latest with its recorded settings; options given override them",
+    )
     train.add_argument(
         "--init-from",
         metavar="CHECKPOINT",

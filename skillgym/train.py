@@ -78,6 +78,17 @@ class TrainConfig:
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
 
 
+def run_config(env_id: str, out: Path, resume: bool = False, **given: Any) -> TrainConfig:
+    """A run's settings: the defaults, or on `resume` the settings its latest checkpoint
+    recorded, overridden by those `given` (what the command names). A resumed run keeps its
+    learning rate, privileges and fine-tuning origin unless told otherwise."""
+    latest = out / "latest"
+    recorded = read_checkpoint(latest)[0].hyperparameters if resume and latest.exists() else {}
+    known = {f.name for f in dataclasses.fields(TrainConfig)} - {"env_id", "out"}
+    settings = {k: v for k, v in recorded.items() if k in known} | given
+    return TrainConfig(env_id=env_id, out=out, **settings)
+
+
 def make_training_env(config: TrainConfig) -> tuple[VecNormalize, Curriculum | None]:
     """The batched env (privileged if asked and the skill has privileges) and its curriculum."""
     env = gym.make_vec(

@@ -18,7 +18,7 @@ from skillgym.policies.checkpoint import (
     read_checkpoint,
     save_checkpoint,
 )
-from skillgym.train import TrainConfig, train
+from skillgym.train import TrainConfig, run_config, train
 
 ENV = "skillgym/Arm7-Reach-v0"
 
@@ -84,6 +84,16 @@ def test_training_evaluates_checkpoints_and_resume_continues_the_step_count(tmp_
     run = read_run(tmp_path)  # what `skillgym ablation` reads
     assert run.env_id == ENV and run.privileged and run.steps[-1] <= resumed.env_steps
     assert len(run.steps) >= 2 and np.all((run.success >= 0) & (run.success <= 1))
+
+
+def test_resume_keeps_the_runs_own_settings_unless_told_otherwise(tmp_path):
+    train(tiny_config(tmp_path, privileged=False, learning_rate=1e-4, total_steps=512))
+    kept = run_config(ENV, tmp_path, resume=True)
+    assert not kept.privileged and kept.learning_rate == 1e-4 and kept.num_envs == 8
+    changed = run_config(ENV, tmp_path, resume=True, learning_rate=5e-5, total_steps=2048)
+    assert changed.learning_rate == 5e-5 and changed.total_steps == 2048 and not changed.privileged
+    fresh = run_config(ENV, tmp_path)  # without --resume a run starts from the defaults
+    assert fresh.privileged and fresh.learning_rate == TrainConfig(ENV, tmp_path).learning_rate
 
 
 def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):
