@@ -205,7 +205,7 @@ def test_task_compiles_and_steps_on_mjx_like_on_the_cpu(env_id, rng):
     assert not np.asarray(terminated).any() and not np.asarray(info["success"]).any()
 
 
-@pytest.mark.parametrize(("skill", "sites"), [("Reach", "wrist")])
+@pytest.mark.parametrize(("skill", "sites"), [("Reach", "wrist"), ("Step", "foot")])
 def test_skill_goals_give_the_skill_the_errors_to_world_targets_in_its_range(skill, sites):
     env = make_vec("skillgym/Tall19-FootballShoot-v0", num_envs=3)
     env.reset(seed=0)

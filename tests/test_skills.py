@@ -129,6 +129,11 @@ def shifted_goal_errors(env_id: str, shift: np.ndarray) -> tuple[np.ndarray, np.
     )
 
 
+def test_step_targets_stay_on_the_floor_where_they_were_put():
+    before, after = shifted_goal_errors("skillgym/Tall19-Step-v0", np.array([0.1, -0.05, 0.0]))
+    assert np.allclose(after - before, np.tile([-0.1, 0.05], 2))
+
+
 def test_reach_targets_move_with_the_body():
     before, after = shifted_goal_errors("skillgym/Tall19-Reach-v0", np.array([0.1, -0.05, 0.0]))
     assert np.allclose(after, before)

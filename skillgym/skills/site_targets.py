@@ -1,7 +1,9 @@
 """Shared shape of Reach and Step: move two body sites onto targets near their default spots.
 
 Targets are offsets from the sites' default positions, expressed in the pelvis heading frame,
-so the goal means the same wherever the robot stands and whichever way it faces.
+so the goal means the same wherever the robot stands and whichever way it faces. Reach's targets
+move with the pelvis (a point relative to the body); Step's stay where they were put on the floor
+(a foothold), so the pelvis may settle over the new stance.
 """
 
 from __future__ import annotations

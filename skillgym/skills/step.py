@@ -9,7 +9,7 @@ from skillgym.skills.site_targets import SiteTargets, SiteTargetsConfig
 class Step(SiteTargets):
     name = "Step"
     target_sites = ("left_foot", "right_foot")
-    fixed_in_world = False
+    fixed_in_world = True
     dims = 2
     goal_size = 4
     goal_uniforms = 4

@@ -14,7 +14,7 @@ from typing import ClassVar
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, free_pose, norm, put, xp_of
+from skillgym.envs.frame import Array, Frame, free_pose, heading_unrotate, norm, put, xp_of
 from skillgym.envs.task import EpisodeState
 from skillgym.skills.arm import distance_reward, goal_reached
 from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid_weights
@@ -159,11 +159,16 @@ class HumanoidBenchTask(HumanoidSkill):
         return _flat(within_reach(local, self.shoulders, self.max_reach))
 
     def step_goal(self, frame: Frame, targets: Array) -> Array:
-        """Step's goal: world floor points (..., 2, 2+) for the left and right foot."""
+        """Step's goal: world floor points (..., 2, 2+) for the left and right foot, kept within the
+        region Step is trained on around the pelvis. Step holds its footholds in the world,
+        relative to where its pelvis starts (the default pose's spot)."""
         xp = xp_of(targets)
         points = xp.concat([targets[..., :2], xp.zeros_like(targets[..., :1])], axis=-1)
         home = np.stack([self.home_local("left_foot")[:2], self.home_local("right_foot")[:2]])
-        return _flat(self._within(self.relative(frame, points)[..., :2], home, self.step_half))
+        local = self._within(self.relative(frame, points)[..., :2], home, self.step_half)
+        pelvis = frame.site_xpos[..., None, self.sites["pelvis"], :2]
+        world = pelvis + heading_unrotate(self.base_xmat(frame)[..., None, :], local)
+        return _flat(world - xp.asarray(self.home_site_xpos[self.sites["pelvis"], :2]))
 
     def squat_goal(self, height: Array) -> Array:
         """Squat's goal: a pelvis height within the range Squat is trained on, (..., 1)."""
