@@ -109,8 +109,7 @@ def test_reach_targets_lie_within_the_arms_reach_of_the_shoulders(robot):
     goals = np.asarray(env.episode_state.goal).reshape(256, 2, 3)
     from_shoulder = np.linalg.norm(goals - task.shoulders, axis=-1)
     assert (from_shoulder <= task.max_reach + 1e-9).all()
-    # The default pose holds the arms nearly straight: without the limit many targets lie
-    # beyond the arm, so the limit binds, but it only trims the far side of the region.
+    # The default pose holds the arms nearly straight, so the limit binds on many targets.
     assert (
         task.max_reach < np.linalg.norm(task.home_targets.reshape(2, 3) - task.shoulders, axis=-1)
     ).all()
@@ -120,7 +119,7 @@ def test_reach_targets_lie_within_the_arms_reach_of_the_shoulders(robot):
 def shifted_goal_errors(env_id: str, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A skill's goal observation at reset, and after the whole robot is moved by `shift`."""
     env = make_vec(env_id, num_envs=1)
-    obs, _ = env.reset(seed=0)
+    env.reset(seed=0)
     task = env.task
     frame = env.physics.frame()
     moved = frame._replace(site_xpos=frame.site_xpos + shift)
