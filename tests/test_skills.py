@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 from conftest import HUMANOIDS, make_vec
 
+from skillgym import evaluation
 from skillgym.evaluation import evaluate
 from skillgym.policies.scripted import (
+    ArmLiftIK,
     ArmPushIK,
     ArmReachIK,
     HumanoidSquat,
@@ -43,6 +45,22 @@ def test_scripted_pushing_brings_the_box_to_its_goal_in_most_episodes():
     # A goal clipped to the table's region can land next to the box: idle succeeds there.
     assert scripted["success_rate"] >= idle["success_rate"] + 0.5
     assert scripted["metrics"]["episode_return"] > 2 * idle["metrics"]["episode_return"]
+
+
+def test_a_top_grasp_lifts_the_small_box_but_not_the_flat_one():
+    """The flat box lying flat is wider than the jaw opens: Lift's hard half needs more."""
+    env = make_vec("skillgym/Arm7-Lift-v0", num_envs=16)
+    flat = []
+
+    def note_objects(step, scored):
+        if step == 0:
+            flat.extend(np.asarray(env.episode_state.goal)[:, 2] > 0.5)
+
+    records = evaluation.run_episodes(env, ArmLiftIK(env), seed=0, on_step=note_objects)
+    flat = np.array(flat)
+    assert 0 < flat.sum() < 16
+    assert records["success"][~flat].mean() >= 0.9
+    assert not records["success"][flat].any()
 
 
 @pytest.mark.parametrize("robot", HUMANOIDS)

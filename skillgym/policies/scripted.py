@@ -44,8 +44,6 @@ class ArmReachIK:
     """Arm Reach by damped least-squares inverse kinematics on the gripper's tool point.
     Kinematics from the env's joint positions alone, so it works on either backend."""
 
-    gripper: float = 0.0  # the gripper's action: 0 leaves it open
-
     def __init__(self, env: SkillVectorEnv, damping: float = 0.05, max_step: float = 0.05) -> None:
         self.env, self.damping, self.max_step = env, damping, max_step
         self.model = env.model
@@ -61,10 +59,14 @@ class ArmReachIK:
         """Where the tool point should go, (num_envs, 3): Reach's goals."""
         return np.asarray(self.env.episode_state.goal)[:, :3]
 
+    def gripper_action(self) -> float | np.ndarray:
+        """The gripper's action, for every env or per env as (num_envs, 1): 0 leaves it open."""
+        return 0.0
+
     def __call__(self, obs: Any) -> np.ndarray:
         task, targets = self.env.task, self.targets()
         qpos = np.asarray(self.env.frame().qpos)
-        actions = np.full(self.env.action_space.shape, self.gripper)
+        actions = np.full(self.env.action_space.shape, self.gripper_action())
         data = self.data
         for i in range(self.env.num_envs):
             data.qpos[:] = qpos[i]
@@ -86,7 +88,6 @@ class ArmPushIK(ArmReachIK):
     the box (on the far side from its goal), lower to the table, then push along the line until
     the box is at its goal; start over whenever the box slips off that line."""
 
-    gripper = -1.0
     BEHIND = 0.07  # m from the box centre to the tool point when the push starts
     HOVER = 0.1  # m above the pushing height, while moving to the start spot
     PUSH_HEIGHT = 0.02  # m above the table: the fingertips low on the box's side
@@ -113,6 +114,46 @@ class ArmPushIK(ArmReachIK):
         xy = np.where(self.pushing[:, None], goal - (self.BEHIND - 0.015) * direction, start)
         hover = ~self.pushing & (from_start > 0.02)
         return np.concatenate([xy, (low + self.HOVER * hover)[:, None]], axis=-1)
+
+    def gripper_action(self) -> float:
+        return -1.0  # closed: the fingers make one flat pusher
+
+
+class ArmLiftIK(ArmReachIK):
+    """Arm Lift by the same inverse kinematics, with a top grasp: above the object, down around
+    it with the jaw open, close, lift. The flat box lying flat is wider than the jaw opens, so
+    this lifts the small box only (about half of the episodes)."""
+
+    ABOVE, DOWN, CLOSE, LIFT = range(4)  # phases
+    HOVER = 0.1  # m above the object, before going down around it
+    CLOSE_STEPS = 15  # control steps for the jaw to close before lifting
+    LIFT_TO = 0.25  # m above the table top
+
+    def __init__(self, env: SkillVectorEnv) -> None:
+        super().__init__(env, max_step=0.02)
+        self.phase = np.zeros(env.num_envs, dtype=int)
+        self.closing = np.zeros(env.num_envs, dtype=int)
+
+    def targets(self) -> np.ndarray:
+        task, frame, state = self.env.task, self.env.frame(), self.env.episode_state
+        new = np.asarray(state.steps) == 0
+        self.phase[new], self.closing[new] = self.ABOVE, 0
+        held = np.asarray(task.active_object_pos(frame, state))
+        grip = np.asarray(task.grip_pos(frame))
+        above = held + [0.0, 0.0, self.HOVER]
+        arrived = np.linalg.norm(grip - above, axis=-1) < 0.015
+        self.phase[(self.phase == self.ABOVE) & arrived] = self.DOWN
+        around = np.linalg.norm(grip - held, axis=-1) < 0.01
+        self.phase[(self.phase == self.DOWN) & around] = self.CLOSE
+        self.closing += self.phase == self.CLOSE
+        self.phase[self.closing > self.CLOSE_STEPS] = self.LIFT
+        lifted = held.copy()
+        lifted[:, 2] = task.robot.table_height + self.LIFT_TO
+        phase = self.phase[:, None]
+        return np.where(phase == self.ABOVE, above, np.where(phase == self.LIFT, lifted, held))
+
+    def gripper_action(self) -> np.ndarray:
+        return np.where(self.phase >= self.CLOSE, -1.0, 0.0)[:, None]
 
 
 class HumanoidSquat:
@@ -145,6 +186,7 @@ def scripted_policy(env: SkillVectorEnv) -> Policy | None:
     controllers = {
         ("arm", "Reach"): ArmReachIK,
         ("arm", "Push"): ArmPushIK,
+        ("arm", "Lift"): ArmLiftIK,
         ("humanoid", "Squat"): HumanoidSquat,
     }
     controller = controllers.get((env.task.robot_kind, env.task.name))
