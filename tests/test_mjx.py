@@ -1,5 +1,7 @@
 """The MJX backend runs the very same task functions as the CPU backend (JAX on the CPU here)."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -42,12 +44,14 @@ def test_traced_envs_cover_every_skill_and_task_and_every_robot():
 def test_every_env_traces_on_mjx_with_the_cpu_task_functions(env_id):
     robot, skill = skillgym.registered()[env_id]
     core = MjxCore(skillgym.make_task(robot, skill))
-    state = jax.eval_shape(jax.vmap(core.reset), jax.random.split(jax.random.PRNGKey(0), 2))
-    action = jax.ShapeDtypeStruct((2, core.model.nu), jnp.float32)
-    stepped = jax.eval_shape(jax.vmap(core.step), state, action)
+    # One env's step: the task functions see the same shapes as under the env's vmap, and
+    # tracing skips the batching (about half the time).
+    state = jax.eval_shape(core.reset, jax.random.PRNGKey(0))
+    action = jax.ShapeDtypeStruct((core.model.nu,), jnp.float32)
+    stepped = jax.eval_shape(core.step, state, action)
     cpu = make_vec(env_id, 2)
-    assert stepped.obs.shape == cpu.observation_space.shape
-    assert stepped.episode.goal.shape == (2, core.task.goal_size)
+    assert stepped.obs.shape == cpu.single_observation_space.shape
+    assert stepped.episode.goal.shape == (core.task.goal_size,)
 
 
 def test_arm_reach_matches_the_cpu_backend_step_for_step(rng):
@@ -159,15 +163,20 @@ def test_initial_states_are_drawn_alike_on_both_backends_over_256_episodes():
         )
 
 
-def test_scripted_reach_scores_alike_on_both_backends_over_256_episodes():
+def test_scripted_reach_scores_alike_on_both_backends_over_128_episodes():
     """Statistical parity of whole episodes: success rates within 0.05, mean returns within
-    4 standard errors of their difference."""
+    4 standard errors of their difference. Episodes last 1.5 s, time enough to reach and hold."""
     from skillgym.evaluation import run_episodes
     from skillgym.policies.scripted import ArmReachIK
+    from skillgym.skills.arm_reach import ArmReach
 
-    env_id, episodes = "skillgym/Arm7-Reach-v0", 256
+    env_id, episodes = "skillgym/Arm7-Reach-v0", 128
+    config = dataclasses.replace(ArmReach.default_config(), episode_seconds=1.5)
     results = []
-    for env in (make_vec(env_id, episodes), make_mjx(env_id, episodes)):
+    for env in (
+        make_vec(env_id, episodes, config=config),
+        make_mjx(env_id, episodes, config=config),
+    ):
         results.append(run_episodes(env, ArmReachIK(env), seed=0))
     on_cpu, on_mjx = results
     assert on_cpu["success"].mean() > 0.8  # the comparison is not between two failures
