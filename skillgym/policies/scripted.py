@@ -138,19 +138,19 @@ class ArmLiftIK(ArmReachIK):
         task, frame, state = self.env.task, self.env.frame(), self.env.episode_state
         new = np.asarray(state.steps) == 0
         self.phase[new], self.closing[new] = self.ABOVE, 0
-        held = np.asarray(task.active_object_pos(frame, state))
+        item = np.asarray(task.active_object_pos(frame, state))
         grip = np.asarray(task.grip_pos(frame))
-        above = held + [0.0, 0.0, self.HOVER]
+        above = item + [0.0, 0.0, self.HOVER]
         arrived = np.linalg.norm(grip - above, axis=-1) < 0.015
         self.phase[(self.phase == self.ABOVE) & arrived] = self.DOWN
-        around = np.linalg.norm(grip - held, axis=-1) < 0.01
+        around = np.linalg.norm(grip - item, axis=-1) < 0.01
         self.phase[(self.phase == self.DOWN) & around] = self.CLOSE
         self.closing += self.phase == self.CLOSE
         self.phase[self.closing > self.CLOSE_STEPS] = self.LIFT
-        lifted = held.copy()
+        lifted = item.copy()
         lifted[:, 2] = task.robot.table_height + self.LIFT_TO
         phase = self.phase[:, None]
-        return np.where(phase == self.ABOVE, above, np.where(phase == self.LIFT, lifted, held))
+        return np.where(phase == self.ABOVE, above, np.where(phase == self.LIFT, lifted, item))
 
     def gripper_action(self) -> np.ndarray:
         return np.where(self.phase >= self.CLOSE, -1.0, 0.0)[:, None]
