@@ -102,6 +102,33 @@ def test_standing_still_satisfies_a_zero_walk_command():
     assert all(r["success"] and r["l"] == 500 for r in records)
 
 
+def test_walk_pays_for_strides_at_touchdown_and_charges_for_taps():
+    from skillgym.skills.walk import feet_air_time
+
+    env = make_vec("skillgym/Tall19-Walk-v0", num_envs=1)
+    env.reset(seed=0)
+    env.step(np.zeros((1, 19)))
+    task, frame, state = env.task, env.physics.frame(), env.episode_state
+    assert task.foot_contact(frame).all()  # standing: both feet down
+    walking = state._replace(goal=np.array([[0.5, 0.0, 0.0]]))
+
+    def paid(left_air: float, episode=walking) -> float:
+        return float(
+            feet_air_time(task, frame, episode._replace(memory=np.array([[left_air, 0.0]])), None)[
+                0
+            ]
+        )
+
+    assert paid(0.0) == 0.0  # no foot came down
+    assert paid(0.4) > 0.0  # a stride
+    assert paid(0.04) < 0.0  # a tap
+    assert paid(2.0) == paid(0.6)  # a long flight pays no more than the longest stride
+    assert paid(0.4, walking._replace(goal=np.zeros((1, 3)))) == 0.0  # told to stand
+    np.testing.assert_array_equal(
+        task.update_memory(frame, walking._replace(memory=np.ones((1, 2)))), 0.0
+    )
+
+
 def test_random_actions_make_humanoids_fall_and_falls_terminate():
     env = make_vec("skillgym/Tall19-Step-v0", num_envs=4)
     records = run_episodes(env, RandomPolicy(env), 4)

@@ -50,6 +50,7 @@ class EpisodeState(NamedTuple):
     metric_sums: Array  # (..., n_metrics) running sums of the task's metrics
     last_metrics: Array  # (..., n_metrics) the task's metrics at the latest step
     feasibility_sums: Array  # (..., len(FEASIBILITY_METRICS)) running sums of them
+    memory: Array  # (..., task.memory_size) what the task's terms remember, e.g. feet air time
 
 
 class StepResult(NamedTuple):
@@ -97,6 +98,8 @@ class Task(ABC):
     # Random-action rollouts of every scene stay within 8 contacts and 33 rows.
     max_contacts: ClassVar[int] = 24
     max_constraints: ClassVar[int] = 128
+    # Numbers per env that reward terms carry between steps; see `update_memory`.
+    memory_size: ClassVar[int] = 0
 
     def __init__(self, robot: RobotConfig, config: TaskConfig | None = None) -> None:
         if robot.kind != self.robot_kind:
@@ -220,6 +223,11 @@ class Task(ABC):
     def reached(self, frame: Frame, state: EpisodeState) -> Array:
         """True where the goal is met at this step."""
 
+    def update_memory(self, frame: Frame, state: EpisodeState) -> Array:
+        """The memory after this step. Reward terms read the memory before it (`state`), so
+        they see what changed at this step. By default nothing is kept."""
+        return state.memory
+
     def success(self, state: EpisodeState) -> Array:
         """Default rule: the goal held for `hold_seconds`."""
         return state.streak >= self.hold_steps
@@ -249,6 +257,7 @@ class Task(ABC):
             metric_sums=xp.zeros(batch + (len(self.metric_names),)),
             last_metrics=xp.zeros(batch + (len(self.metric_names),)),
             feasibility_sums=xp.zeros(batch + (len(FEASIBILITY_METRICS),)),
+            memory=xp.zeros(batch + (self.memory_size,)),
         )
 
     def feasibility(self, frame: Frame, state: EpisodeState, action: Array) -> Array:
@@ -295,6 +304,7 @@ class Task(ABC):
             metric_sums=state.metric_sums + metrics,
             last_metrics=metrics,
             feasibility_sums=state.feasibility_sums + self.feasibility(frame, state, action),
+            memory=self.update_memory(frame, state),
         )
         success = self.success(state)
         terminated = self.terminated(frame, state)

@@ -109,6 +109,11 @@ class HumanoidSkill(Task):
     def base_ang_vel(self, frame: Frame) -> Array:
         return frame.sensordata[..., self.gyro]
 
+    def foot_contact(self, frame: Frame) -> Array:
+        """Whether each foot (left, right) touches the ground, (..., 2) bool."""
+        xp = xp_of(frame.qpos)
+        return xp.take(frame.sensordata, xp.asarray(self.touch), axis=-1) > 0.0
+
     # ---- task functions ----------------------------------------------------------------------
 
     def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
@@ -129,12 +134,11 @@ class HumanoidSkill(Task):
 
     def privileged(self, frame: Frame, state: EpisodeState) -> Array:
         xp = xp_of(frame.qpos)
-        contact = xp.take(frame.sensordata, xp.asarray(self.touch), axis=-1) > 0.0
         return xp.concat(
             [
                 self.base_lin_vel(frame),
                 self.base_height(frame)[..., None],
-                xp.astype(contact, frame.qpos.dtype),
+                xp.astype(self.foot_contact(frame), frame.qpos.dtype),
             ],
             axis=-1,
         )

@@ -17,6 +17,9 @@ class WalkConfig(HumanoidTaskConfig):
     command_low: tuple[float, float, float] = (-0.5, -0.3, -0.5)  # vx, vy (m/s), yaw rate (rad/s)
     command_high: tuple[float, float, float] = (1.0, 0.3, 0.5)
     max_mean_velocity_error: float = 0.25  # m/s, for success
+    # Swings of a foot that count as steps, in seconds off the ground; see `feet_air_time`.
+    air_time_range: tuple[float, float] = (0.2, 0.5)
+    min_walking_command: float = 0.1  # m/s; below it, standing still is the gait
     # The humanoid help, plus commands nearer to standing still while tracking is poor.
     privileges: tuple[Privilege, ...] = (PelvisHarness(), ReducedGravity(), NarrowCommands())
 
@@ -25,6 +28,7 @@ class Walk(HumanoidSkill):
     name = "Walk"
     goal_size = 3
     goal_uniforms = 3
+    memory_size = 2  # seconds each foot (left, right) has been off the ground
     metric_names = ("velocity_error", "yaw_rate_error")
     success_rule = "10 s without a fall, mean planar velocity error <= 0.25 m/s"
 
@@ -33,7 +37,11 @@ class Walk(HumanoidSkill):
         return WalkConfig(
             episode_seconds=10.0,
             reward_weights=humanoid_weights(
-                track_velocity=2.0, track_yaw_rate=1.0, vertical_motion=-0.5, posture=0.2
+                track_velocity=2.0,
+                track_yaw_rate=1.0,
+                vertical_motion=-0.5,
+                posture=0.2,
+                feet_air_time=1.0,
             ),
         )
 
@@ -49,11 +57,16 @@ class Walk(HumanoidSkill):
     def yaw_rate_error(self, frame: Frame, state: EpisodeState) -> Array:
         return self.base_ang_vel(frame)[..., 2] - state.goal[..., 2]
 
+    def update_memory(self, frame: Frame, state: EpisodeState) -> Array:
+        xp = xp_of(frame.qpos)
+        return xp.where(self.foot_contact(frame), 0.0, state.memory + self.dt)
+
     def skill_reward_terms(self) -> dict:
         return {
             "track_velocity": track_velocity,
             "track_yaw_rate": track_yaw_rate,
             "vertical_motion": vertical_motion,
+            "feet_air_time": feet_air_time,
         }
 
     def metrics(self, frame: Frame, state: EpisodeState) -> Array:
@@ -85,3 +98,17 @@ def vertical_motion(task: Walk, frame: Frame, state: EpisodeState, action: Array
     xp = xp_of(frame.qpos)
     ang = task.base_ang_vel(frame)
     return task.base_lin_vel(frame)[..., 2] ** 2 + 0.05 * xp.sum(ang[..., :2] ** 2, axis=-1)
+
+
+def feet_air_time(task: Walk, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    """At each touchdown, the swing's air time (capped) minus the shortest that counts as a
+    step, while a walking command is given: strides pay, shuffling and tapping cost, and a
+    standing robot earns nothing. Without it, standing still is a safe local optimum. Paid as
+    a rate (over one control step), so the weight prices a second of stride."""
+    xp = xp_of(frame.qpos)
+    shortest, longest = task.config.air_time_range
+    swing = state.memory + task.dt
+    touchdown = task.foot_contact(frame) & (state.memory > 0.0)
+    paid = xp.sum(xp.where(touchdown, xp.clip(swing, 0.0, longest) - shortest, 0.0), axis=-1)
+    walking = xp.sum(state.goal[..., :2] ** 2, axis=-1) > task.config.min_walking_command**2
+    return xp.where(walking, paid / task.dt, 0.0)
