@@ -124,6 +124,8 @@ def test_walk_pays_for_strides_at_touchdown_and_charges_for_taps():
     assert paid(0.04) < 0.0  # a tap
     assert paid(2.0) == paid(0.6)  # a long flight pays no more than the longest stride
     assert paid(0.4, walking._replace(goal=np.zeros((1, 3)))) == 0.0  # told to stand
+    both_up = walking._replace(memory=np.array([[0.4, 0.4]]))
+    assert float(feet_air_time(task, frame, both_up, None)[0]) == 0.0  # a hop, not a step
     np.testing.assert_array_equal(
         task.update_memory(frame, walking._replace(memory=np.ones((1, 2)))), 0.0
     )

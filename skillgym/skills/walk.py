@@ -101,14 +101,18 @@ def vertical_motion(task: Walk, frame: Frame, state: EpisodeState, action: Array
 
 
 def feet_air_time(task: Walk, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    """At each touchdown, the swing's air time (capped) minus the shortest that counts as a
-    step, while a walking command is given: strides pay, shuffling and tapping cost, and a
-    standing robot earns nothing. Without it, standing still is a safe local optimum. Paid as
-    a rate (over one control step), so the weight prices a second of stride."""
+    """At each touchdown onto a standing foot's support, the swing's air time (capped) minus
+    the shortest that counts as a step, while a walking command is given: strides pay,
+    shuffling and tapping cost, and a standing robot earns nothing. Without it, standing still
+    is a safe local optimum. Only swings of one foot while the other stands count, so hopping,
+    or hanging in a training harness with both feet up, earns nothing. Paid as a rate (over
+    one control step), so the weight prices a second of stride."""
     xp = xp_of(frame.qpos)
     shortest, longest = task.config.air_time_range
     swing = state.memory + task.dt
-    touchdown = task.foot_contact(frame) & (state.memory > 0.0)
+    contact = task.foot_contact(frame)
+    other_stands = contact[..., ::-1] & (state.memory[..., ::-1] == 0.0)
+    touchdown = contact & (state.memory > 0.0) & other_stands
     paid = xp.sum(xp.where(touchdown, xp.clip(swing, 0.0, longest) - shortest, 0.0), axis=-1)
     walking = xp.sum(state.goal[..., :2] ** 2, axis=-1) > task.config.min_walking_command**2
     return xp.where(walking, paid / task.dt, 0.0)
