@@ -112,20 +112,17 @@ def test_walk_pays_for_strides_at_touchdown_and_charges_for_taps():
     assert task.foot_contact(frame).all()  # standing: both feet down
     walking = state._replace(goal=np.array([[0.5, 0.0, 0.0]]))
 
-    def paid(left_air: float, episode=walking) -> float:
-        return float(
-            feet_air_time(task, frame, episode._replace(memory=np.array([[left_air, 0.0]])), None)[
-                0
-            ]
-        )
+    def paid(left_air: float, episode=walking, right_air: float = 0.0) -> float:
+        """What a touchdown now pays after the left foot swung `left_air` seconds."""
+        memory = np.array([[left_air, right_air]])
+        return float(feet_air_time(task, frame, episode._replace(memory=memory), None)[0])
 
     assert paid(0.0) == 0.0  # no foot came down
     assert paid(0.4) > 0.0  # a stride
     assert paid(0.04) < 0.0  # a tap
     assert paid(2.0) == paid(0.6)  # a long flight pays no more than the longest stride
     assert paid(0.4, walking._replace(goal=np.zeros((1, 3)))) == 0.0  # told to stand
-    both_up = walking._replace(memory=np.array([[0.4, 0.4]]))
-    assert float(feet_air_time(task, frame, both_up, None)[0]) == 0.0  # a hop, not a step
+    assert paid(0.4, right_air=0.4) == 0.0  # both feet came down: a hop, not a step
     np.testing.assert_array_equal(
         task.update_memory(frame, walking._replace(memory=np.ones((1, 2)))), 0.0
     )
