@@ -46,6 +46,17 @@ def test_global_level_is_promoted_only_above_70_percent_success():
     np.testing.assert_allclose(env.privilege_scales["table_offset"], 0.2)
 
 
+def test_global_level_logs_the_window_it_decided_on_not_the_last_batch():
+    env = make_vec("skillgym/Arm7-Push-v0", 2, privileged=True)
+    curriculum = make_curriculum(env, window=4)
+    log = curriculum.update(episodes([1, 1]))
+    assert "curriculum/privileges_success" not in log  # no decision yet
+    log = curriculum.update(episodes([0, 0]))
+    assert log["curriculum/privileges_success"] == pytest.approx(0.5)
+    log = curriculum.update(episodes([1, 1]))  # half a window: the last decision stands
+    assert log["curriculum/privileges_success"] == pytest.approx(0.5)
+
+
 def test_steps_without_finished_episodes_change_nothing():
     env = make_vec("skillgym/Arm7-Push-v0", 2, privileged=True)
     curriculum = make_curriculum(env, window=1)

@@ -105,9 +105,9 @@ class Curriculum:
         changed = False
         for term in self.terms if done.any() else ():
             values = np.asarray(stats[term.statistic], dtype=np.float64)
-            self.last_statistic[term.name] = float(values[done].mean())
             level = self.levels[term.name]
             if term.per_env:
+                self.last_statistic[term.name] = float(values[done].mean())
                 new = promoted_or_demoted(term, level, done, values, self.top[term.name])
             else:
                 new = self._windowed(term, values[done])
@@ -125,7 +125,8 @@ class Curriculum:
         level = self.levels[term.name]
         if window[1] < term.window:
             return level
-        if passes(term, window[0] / window[1]):
+        self.last_statistic[term.name] = window[0] / window[1]
+        if passes(term, self.last_statistic[term.name]):
             level = np.int64(min(level + 1, self.top[term.name]))
         window[:] = [0.0, 0]
         return level
@@ -147,7 +148,9 @@ class Curriculum:
         return all(np.all(self.levels[t.name] >= self.top[t.name]) for t in self.terms)
 
     def log(self) -> dict[str, float]:
-        """Mean level and scales, and the last gate statistic, keyed `curriculum/<name>`."""
+        """Mean level and scales, and the statistic the gate last decided on (a global level's
+        window mean; the mean over the episodes that just ended for per-env levels), keyed
+        `curriculum/<name>`."""
         out = {}
         for term in self.terms:
             out[f"curriculum/{term.name}_level"] = float(np.mean(self.levels[term.name]))
