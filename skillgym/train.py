@@ -307,6 +307,12 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
     elif config.init_from:
         meta = warm_start(config.init_from, model, env, config)
         done_steps, wall_offset = meta.env_steps, meta.wall_seconds
+        if config.total_steps <= done_steps:
+            env.close()
+            raise ValueError(
+                f"--total-steps {config.total_steps:,} leaves nothing to train: env steps count "
+                f"on from {config.init_from}'s {done_steps:,}"
+            )
         if config.log_std_init is not None:
             torch.nn.init.constant_(model.policy.log_std, config.log_std_init)
     callback = [

@@ -115,6 +115,18 @@ def test_init_from_fine_tunes_another_run_and_counts_its_steps_on(tmp_path):
     assert tuned.hyperparameters["init_from"] == str(tmp_path / "first" / "latest")
 
 
+def test_init_from_with_a_budget_its_checkpoint_already_spent_is_a_clear_error(tmp_path):
+    first = train(tiny_config(tmp_path / "first"))
+    config = tiny_config(
+        tmp_path / "tuned",
+        total_steps=first.env_steps,
+        init_from=str(tmp_path / "first" / "latest"),
+    )
+    with pytest.raises(ValueError, match="leaves nothing to train"):
+        train(config)
+    assert not (tmp_path / "tuned" / "latest").exists()
+
+
 def test_init_from_with_log_std_init_restarts_exploration_at_that_noise(tmp_path):
     train(tiny_config(tmp_path / "first"))
     latest = tmp_path / "first" / "latest"
