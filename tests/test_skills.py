@@ -83,6 +83,16 @@ def test_walk_success_needs_the_full_ten_seconds():
         assert not info["success"].any()
 
 
+def test_walk_observes_its_command_then_the_base_velocity_it_is_scored_on():
+    env = make_vec("skillgym/Tall19-Walk-v0", num_envs=2)
+    env.reset(seed=0)
+    obs, *_ = env.step(np.full((2, 19), 0.3))
+    velocity = env.task.base_lin_vel(env.physics.frame())
+    assert np.abs(velocity).max() > 0.01  # the robot moved, so the check below can fail
+    np.testing.assert_allclose(obs[:, :3], env.episode_state.goal, rtol=1e-6)
+    np.testing.assert_allclose(obs[:, 3:6], velocity, rtol=1e-5, atol=1e-6)
+
+
 def test_standing_still_satisfies_a_zero_walk_command():
     from skillgym.skills.walk import WalkConfig
 
