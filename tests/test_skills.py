@@ -138,6 +138,30 @@ def test_walk_pays_for_strides_at_touchdown_and_charges_for_taps():
     )
 
 
+def test_step_pays_for_a_step_by_how_much_nearer_its_target_the_foot_landed():
+    from skillgym.skills.step import step_progress
+
+    env = make_vec("skillgym/Tall19-Step-v0", num_envs=1)
+    env.reset(seed=0)
+    env.step(np.zeros((1, 19)))
+    task, frame, state = env.task, env.physics.frame(), env.episode_state
+    assert task.foot_contact(frame).all()  # standing: both feet down
+    left, right = task.distances(frame, state)[0]
+
+    def paid(left_air: float, stood_at: float, right_air: float = 0.0) -> float:
+        """What landing now pays after the left foot swung `left_air` seconds from a spot
+        `stood_at` metres from its target."""
+        memory = np.array([[left_air, right_air, stood_at, right]])
+        return float(step_progress(task, frame, state._replace(memory=memory), None)[0])
+
+    assert paid(0.0, left + 0.1) == 0.0  # no foot came down
+    assert paid(0.3, left + 0.1) == pytest.approx(0.1 / task.dt)  # landed 10 cm nearer
+    assert paid(0.3, left - 0.1) == pytest.approx(-0.1 / task.dt)  # landed 10 cm farther
+    assert paid(0.3, left + 0.1, right_air=0.3) == 0.0  # both feet came down: a hop
+    memory = task.update_memory(frame, state._replace(memory=np.ones((1, 4))))
+    np.testing.assert_allclose(memory, [[0.0, 0.0, left, right]])  # standing: spots renewed
+
+
 def test_random_actions_make_humanoids_fall_and_falls_terminate():
     env = make_vec("skillgym/Tall19-Step-v0", num_envs=4)
     records = run_episodes(env, RandomPolicy(env), 4)

@@ -114,6 +114,18 @@ class HumanoidSkill(Task):
         xp = xp_of(frame.qpos)
         return xp.take(frame.sensordata, xp.asarray(self.touch), axis=-1) > 0.0
 
+    def air_time(self, frame: Frame, air: Array) -> Array:
+        """Seconds each foot has been off the ground, after this step, from the time before."""
+        return xp_of(frame.qpos).where(self.foot_contact(frame), 0.0, air + self.dt)
+
+    def step_touchdown(self, frame: Frame, air: Array) -> Array:
+        """Which foot (left, right) came down this step onto the other's support, (..., 2)
+        bool, from the feet's air time before it. A hop (both feet landing) or a foot waved
+        while hanging in a training harness is no step."""
+        contact = self.foot_contact(frame)
+        other_stands = contact[..., ::-1] & (air[..., ::-1] == 0.0)
+        return contact & (air > 0.0) & other_stands
+
     # ---- task functions ----------------------------------------------------------------------
 
     def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:

@@ -63,8 +63,7 @@ class Walk(HumanoidSkill):
         return self.base_ang_vel(frame)[..., 2] - state.goal[..., 2]
 
     def update_memory(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
-        return xp.where(self.foot_contact(frame), 0.0, state.memory + self.dt)
+        return self.air_time(frame, state.memory)
 
     def skill_reward_terms(self) -> dict:
         return {
@@ -115,9 +114,7 @@ def feet_air_time(task: Walk, frame: Frame, state: EpisodeState, action: Array) 
     xp = xp_of(frame.qpos)
     shortest, longest = task.config.air_time_range
     swing = state.memory + task.dt
-    contact = task.foot_contact(frame)
-    other_stands = contact[..., ::-1] & (state.memory[..., ::-1] == 0.0)
-    touchdown = contact & (state.memory > 0.0) & other_stands
+    touchdown = task.step_touchdown(frame, state.memory)
     paid = xp.sum(xp.where(touchdown, xp.clip(swing, 0.0, longest) - shortest, 0.0), axis=-1)
     walking = xp.sum(state.goal[..., :2] ** 2, axis=-1) > task.config.min_walking_command**2
     return xp.where(walking, paid / task.dt, 0.0)
