@@ -112,14 +112,20 @@ def test_standing_still_satisfies_a_zero_walk_command():
     assert all(r["success"] and r["l"] == 500 for r in records)
 
 
-def test_walk_pays_for_strides_at_touchdown_and_charges_for_taps():
-    from skillgym.skills.walk import feet_air_time
-
-    env = make_vec("skillgym/Tall19-Walk-v0", num_envs=1)
+def standing_after_one_step(env_id: str):
+    """A humanoid env's task, frame and episode state one step into an episode, feet down."""
+    env = make_vec(env_id, num_envs=1)
     env.reset(seed=0)
     env.step(np.zeros((1, 19)))
     task, frame, state = env.task, env.physics.frame(), env.episode_state
     assert task.foot_contact(frame).all()  # standing: both feet down
+    return task, frame, state
+
+
+def test_walk_pays_for_strides_at_touchdown_and_charges_for_taps():
+    from skillgym.skills.walk import feet_air_time
+
+    task, frame, state = standing_after_one_step("skillgym/Tall19-Walk-v0")
     walking = state._replace(goal=np.array([[0.5, 0.0, 0.0]]))
 
     def paid(left_air: float, episode=walking, right_air: float = 0.0) -> float:
@@ -141,11 +147,7 @@ def test_walk_pays_for_strides_at_touchdown_and_charges_for_taps():
 def test_step_pays_for_a_step_by_how_much_nearer_its_target_the_foot_landed():
     from skillgym.skills.step import step_progress
 
-    env = make_vec("skillgym/Tall19-Step-v0", num_envs=1)
-    env.reset(seed=0)
-    env.step(np.zeros((1, 19)))
-    task, frame, state = env.task, env.physics.frame(), env.episode_state
-    assert task.foot_contact(frame).all()  # standing: both feet down
+    task, frame, state = standing_after_one_step("skillgym/Tall19-Step-v0")
     left, right = task.distances(frame, state)[0]
 
     def paid(left_air: float, stood_at: float, right_air: float = 0.0) -> float:
