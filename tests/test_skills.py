@@ -150,18 +150,25 @@ def test_step_pays_for_a_step_by_how_much_nearer_its_target_the_foot_landed():
     task, frame, state = standing_after_one_step("skillgym/Tall19-Step-v0")
     left, right = task.distances(frame, state)[0]
 
-    def paid(left_air: float, stood_at: float, right_air: float = 0.0) -> float:
-        """What landing now pays after the left foot swung `left_air` seconds from a spot
-        `stood_at` metres from its target."""
-        memory = np.array([[left_air, right_air, stood_at, right]])
+    def paid(left_air: float, landed_at: float, right_air: float = 0.0) -> float:
+        """What landing now pays after the left foot swung `left_air` seconds since it last
+        landed `landed_at` metres from its target."""
+        memory = np.array([[left_air, right_air, landed_at, right]])
         return float(step_progress(task, frame, state._replace(memory=memory), None)[0])
 
     assert paid(0.0, left + 0.1) == 0.0  # no foot came down
     assert paid(0.3, left + 0.1) == pytest.approx(0.1 / task.dt)  # landed 10 cm nearer
     assert paid(0.3, left - 0.1) == pytest.approx(-0.1 / task.dt)  # landed 10 cm farther
     assert paid(0.3, left + 0.1, right_air=0.3) == 0.0  # both feet came down: a hop
-    memory = task.update_memory(frame, state._replace(memory=np.ones((1, 4))))
-    np.testing.assert_allclose(memory, [[0.0, 0.0, left, right]])  # standing: spots renewed
+
+    def remembered(memory: list[float]) -> list[float]:
+        return task.update_memory(frame, state._replace(memory=np.array([memory])))[0].tolist()
+
+    # The left foot's step lands: its landing spot is renewed, the standing foot's kept.
+    assert remembered([0.3, 0.0, 1.0, 1.0]) == pytest.approx([0.0, 0.0, left, 1.0])
+    # A hop renews neither; the episode's start (nothing remembered yet) sets both.
+    assert remembered([0.3, 0.3, 1.0, 1.0]) == pytest.approx([0.0, 0.0, 1.0, 1.0])
+    assert remembered([0.0, 0.0, 0.0, 0.0]) == pytest.approx([0.0, 0.0, left, right])
 
 
 def test_random_actions_make_humanoids_fall_and_falls_terminate():
