@@ -144,28 +144,29 @@ def test_walk_pays_for_strides_at_touchdown_and_charges_for_taps():
     )
 
 
-def test_step_pays_for_a_step_by_how_much_nearer_its_target_the_foot_landed():
+def test_step_pays_for_a_landing_nearer_its_target_than_any_before():
     from skillgym.skills.step import step_progress
 
     task, frame, state = standing_after_one_step("skillgym/Tall19-Step-v0")
     left, right = task.distances(frame, state)[0]
 
-    def paid(left_air: float, landed_at: float, right_air: float = 0.0) -> float:
-        """What landing now pays after the left foot swung `left_air` seconds since it last
-        landed `landed_at` metres from its target."""
-        memory = np.array([[left_air, right_air, landed_at, right]])
+    def paid(left_air: float, nearest: float, right_air: float = 0.0) -> float:
+        """What landing now pays after the left foot swung `left_air` seconds, when it had
+        landed at best `nearest` metres from its target."""
+        memory = np.array([[left_air, right_air, nearest, right]])
         return float(step_progress(task, frame, state._replace(memory=memory), None)[0])
 
     assert paid(0.0, left + 0.1) == 0.0  # no foot came down
-    assert paid(0.3, left + 0.1) == pytest.approx(0.1 / task.dt)  # landed 10 cm nearer
-    assert paid(0.3, left - 0.1) == pytest.approx(-0.1 / task.dt)  # landed 10 cm farther
+    assert paid(0.3, left + 0.1) == pytest.approx(0.1 / task.dt)  # a record by 10 cm
+    assert paid(0.3, left - 0.1) == 0.0  # landed farther: no record, and no cost
     assert paid(0.3, left + 0.1, right_air=0.3) == 0.0  # both feet came down: a hop
 
     def remembered(memory: list[float]) -> list[float]:
         return task.update_memory(frame, state._replace(memory=np.array([memory])))[0].tolist()
 
-    # The left foot's step lands: its landing spot is renewed, the standing foot's kept.
+    # The left foot's step lands: a record is kept, a worse landing is not.
     assert remembered([0.3, 0.0, 1.0, 1.0]) == pytest.approx([0.0, 0.0, left, 1.0])
+    assert remembered([0.3, 0.0, 0.01, 1.0]) == pytest.approx([0.0, 0.0, 0.01, 1.0])
     # A hop renews neither; the episode's start (nothing remembered yet) sets both.
     assert remembered([0.3, 0.3, 1.0, 1.0]) == pytest.approx([0.0, 0.0, 1.0, 1.0])
     assert remembered([0.0, 0.0, 0.0, 0.0]) == pytest.approx([0.0, 0.0, left, right])

@@ -15,8 +15,8 @@ class Step(SiteTargets):
     dims = 2
     goal_size = 4
     goal_uniforms = 4
-    # Per foot (left, right): seconds off the ground, then its distance to its target where it
-    # last landed (or started).
+    # Per foot (left, right): seconds off the ground, then the nearest to its target it has
+    # landed (or started).
     memory_size = 4
     metric_names = ("foot_error",)
     success_rule = "both feet within 5 cm of their targets for 0.5 s, no fall"
@@ -32,25 +32,27 @@ class Step(SiteTargets):
 
     def update_memory(self, frame: Frame, state: EpisodeState) -> Array:
         xp = xp_of(frame.qpos)
-        air, landed_at = state.memory[..., :2], state.memory[..., 2:]
-        renew = self.step_touchdown(frame, air) | (landed_at == 0.0)  # 0: the episode's start
-        landed_at = xp.where(renew, self.distances(frame, state), landed_at)
-        return xp.concat([self.air_time(frame, air), landed_at], axis=-1)
+        air, nearest = state.memory[..., :2], state.memory[..., 2:]
+        distances = self.distances(frame, state)
+        landed = self.step_touchdown(frame, air)
+        nearest = xp.where(landed, xp.minimum(nearest, distances), nearest)
+        nearest = xp.where(nearest == 0.0, distances, nearest)  # 0: the episode's start
+        return xp.concat([self.air_time(frame, air), nearest], axis=-1)
 
     def skill_reward_terms(self) -> dict:
         return {**super().skill_reward_terms(), "step_progress": step_progress}
 
 
 def step_progress(task: Step, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    """At each step's landing, how much nearer its target the foot is than where it last
-    landed. The distance terms alone pay a foot for every centimetre it gets nearer, but only
-    after the risky part of a step (unloading and lifting the foot) is done, so standing still
-    is a safe local optimum; this prices the whole step at its landing. The payments of an
-    episode add up to the distance the feet have closed since the start, so no way of stepping
-    (in place, away and back, sliding a foot off and stepping it back) earns more. Paid as a
-    rate (over one control step), so the weight prices a metre of progress."""
+    """At each step's landing, how much nearer its target the foot is than at any landing
+    before (or the start). The distance terms alone pay a foot for every centimetre it gets
+    nearer, but only after the risky part of a step (unloading and lifting the foot) is done,
+    so standing still is a safe local optimum; this prices the whole step at its landing. The
+    payments of an episode add up to the distance closed, so no way of stepping earns more,
+    and landing farther costs nothing here, so no foot learns to stay up rather than land.
+    Paid as a rate (over one control step), so the weight prices a metre of progress."""
     xp = xp_of(frame.qpos)
-    landed_at = state.memory[..., 2:]
-    landed = task.step_touchdown(frame, state.memory[..., :2]) & (landed_at > 0.0)
-    gained = xp.where(landed, landed_at - task.distances(frame, state), 0.0)
+    nearest = state.memory[..., 2:]
+    landed = task.step_touchdown(frame, state.memory[..., :2]) & (nearest > 0.0)
+    gained = xp.where(landed, xp.clip(nearest - task.distances(frame, state), 0.0, None), 0.0)
     return xp.sum(gained, axis=-1) / task.dt
