@@ -95,6 +95,17 @@ def test_gripper_opens_at_most_eight_centimetres():
     assert high * 2 <= 0.08 + 1e-9 and low == 0
 
 
+def test_arm_table_matches_the_constants_the_tasks_use():
+    from skillgym.envs.robots.arm7 import CONFIG
+
+    model = load("arm7")
+    for name in ("table_top", "table_top_robot"):
+        top = model.geom(name)
+        body_z = model.body_pos[top.bodyid[0]][2]
+        assert body_z + top.pos[2] + top.size[2] == pytest.approx(CONFIG.table_height)
+        assert top.size[1] == pytest.approx(CONFIG.table_half_width)
+
+
 def test_flat_box_is_fifteen_by_ten_by_six_centimetres():
     spec = robot_spec("arm7")
     add_prop(spec, "box_flat", "flat")

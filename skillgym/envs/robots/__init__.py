@@ -34,6 +34,9 @@ class ArmConfig(RobotConfig):
     """Arm constants: where the table and the reachable workspace are."""
 
     table_height: float = 0.75
+    # The table's side edges are at y = +-table_half_width: near enough for the arm to reach past
+    # them, so an object pushed over an edge can be pinched from outside the table.
+    table_half_width: float = 0.35
     # Reachable box of grip targets (world frame) and the table area where objects start.
     workspace_low: tuple[float, float, float] = (-0.15, -0.3, 0.8)
     workspace_high: tuple[float, float, float] = (0.25, 0.3, 1.15)

@@ -12,7 +12,6 @@ from skillgym.envs.frame import Array, Frame, xp_of
 from skillgym.envs.task import EpisodeState
 from skillgym.envs.tasks.push_grasp_lift import (
     FLAT_HALF_HEIGHT,
-    TABLE_HALF_WIDTH,
     FlatBoxConfig,
     PushGraspLift,
     flat_box_weights,
@@ -23,8 +22,8 @@ WALL_HALF_THICKNESS = 0.01
 
 @dataclasses.dataclass(frozen=True)
 class PivotGraspConfig(FlatBoxConfig):
-    box_low: tuple[float, float] = (-0.15, -0.45)  # m, near the wall along y = -0.6
-    box_high: tuple[float, float] = (0.1, -0.3)
+    box_low: tuple[float, float] = (-0.15, -0.2)  # m, near the wall along the y = -0.35 edge
+    box_high: tuple[float, float] = (0.1, -0.05)
 
 
 class PivotGrasp(PushGraspLift):
@@ -43,7 +42,7 @@ class PivotGrasp(PushGraspLift):
         from skillgym.assets import add_prop
 
         spec = super().build_spec()
-        wall_y = -(TABLE_HALF_WIDTH + WALL_HALF_THICKNESS)
+        wall_y = -(self.robot.table_half_width + WALL_HALF_THICKNESS)
         add_prop(spec, "edge_wall", "wall", pos=(0.0, wall_y, self.robot.table_height))
         return spec
 
@@ -51,5 +50,5 @@ class PivotGrasp(PushGraspLift):
         """Against the wall, where pushing further tips the box up onto its side."""
         xp = xp_of(frame.xpos)
         box = self.object_pos(frame)
-        against = xp.full_like(box[..., 1], -TABLE_HALF_WIDTH + FLAT_HALF_HEIGHT + 0.05)
+        against = xp.full_like(box[..., 1], -self.robot.table_half_width + FLAT_HALF_HEIGHT + 0.05)
         return xp.stack([box[..., 0], against], axis=-1)

@@ -17,7 +17,6 @@ from skillgym.skills.arm import ArmSkill, ArmTaskConfig, arm_weights, distance_r
 from skillgym.skills.lift import HALF_HEIGHTS, Lift
 from skillgym.skills.push import reach_object
 
-TABLE_HALF_WIDTH = 0.6  # m, the arm's table edges are at y = +-0.6
 FLAT_HALF_HEIGHT = HALF_HEIGHTS["box_flat"]
 
 
@@ -91,7 +90,7 @@ class PushGraspLift(ArmSkill):
         xp = xp_of(frame.xpos)
         box = self.object_pos(frame)
         side = xp.where(box[..., 1] < 0.0, -1.0, 1.0)
-        return xp.stack([box[..., 0], side * (TABLE_HALF_WIDTH - 0.02)], axis=-1)
+        return xp.stack([box[..., 0], side * (self.robot.table_half_width - 0.02)], axis=-1)
 
     def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
         """Arm skills' goals: Reach the box, Push it to `push_target`, Lift it (the flat box) to
