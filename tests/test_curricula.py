@@ -46,6 +46,26 @@ def test_global_level_is_promoted_only_above_70_percent_success():
     np.testing.assert_allclose(env.privilege_scales["table_offset"], 0.2)
 
 
+def bernoulli_windows_until_promoted(rate: float, episodes_total: int) -> int | None:
+    """Episodes the default gate takes to promote a policy that succeeds with `rate`, fed 64
+    episodes at a time; None if it never does."""
+    env = make_vec("skillgym/Arm7-Push-v0", 64, privileged=True)
+    curriculum = make_curriculum(env)
+    rng = np.random.default_rng(0)
+    for seen in range(64, episodes_total + 1, 64):
+        if curriculum.update(episodes(rng.random(64) < rate))["curriculum/privileges_level"]:
+            return seen
+    return None
+
+
+def test_default_gate_does_not_promote_a_policy_that_succeeds_60_percent_by_luck():
+    assert bernoulli_windows_until_promoted(0.6, 40_000) is None
+
+
+def test_default_gate_promotes_a_policy_that_succeeds_80_percent_at_its_first_decision():
+    assert bernoulli_windows_until_promoted(0.8, 1_000) == 256
+
+
 def test_global_level_logs_the_window_it_decided_on_not_the_last_batch():
     env = make_vec("skillgym/Arm7-Push-v0", 2, privileged=True)
     curriculum = make_curriculum(env, window=4)
