@@ -46,7 +46,7 @@ def test_global_level_is_promoted_only_above_70_percent_success():
     np.testing.assert_allclose(env.privilege_scales["table_offset"], 0.2)
 
 
-def bernoulli_windows_until_promoted(rate: float, episodes_total: int) -> int | None:
+def episodes_until_promoted(rate: float, episodes_total: int) -> int | None:
     """Episodes the default gate takes to promote a policy that succeeds with `rate`, fed 64
     episodes at a time; None if it never does."""
     env = make_vec("skillgym/Arm7-Push-v0", 64, privileged=True)
@@ -59,11 +59,11 @@ def bernoulli_windows_until_promoted(rate: float, episodes_total: int) -> int | 
 
 
 def test_default_gate_does_not_promote_a_policy_that_succeeds_60_percent_by_luck():
-    assert bernoulli_windows_until_promoted(0.6, 40_000) is None
+    assert episodes_until_promoted(0.6, 40_000) is None
 
 
 def test_default_gate_promotes_a_policy_that_succeeds_80_percent_at_its_first_decision():
-    assert bernoulli_windows_until_promoted(0.8, 1_000) == 256
+    assert episodes_until_promoted(0.8, 1_000) == 256
 
 
 def test_global_level_logs_the_window_it_decided_on_not_the_last_batch():

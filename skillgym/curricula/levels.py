@@ -188,8 +188,8 @@ class Curriculum:
 def make_curriculum(
     env: Any,
     per_env: bool = False,
-    success_rate: float = 0.7,
-    window: int = 256,
+    success_rate: float = LevelTerm.threshold,
+    window: int = LevelTerm.window,
     command_error: float = 0.25,
 ) -> Curriculum:
     """The default curriculum of a privileged env: one level for all its privileges, promoted
