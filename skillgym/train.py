@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
@@ -167,9 +168,23 @@ class CriticWarmup(BaseCallback):
         self._actor_trainable(self.num_timesteps >= self.until)
 
 
+def reward_term_means(info: dict[str, Any]) -> dict[str, float]:
+    """Each reward term's part of the return, averaged over the episodes that ended at this
+    step (none: empty), keyed `reward/<term>` as TensorBoard shows them. The total return
+    hides which terms a policy earns; these show it."""
+    if "final_info" not in info:
+        return {}
+    episode, ended = info["final_info"]["episode"], np.asarray(info["_final_info"])
+    return {
+        name: float(np.mean(values[ended]))
+        for name, values in episode.items()
+        if name.startswith("reward/")
+    }
+
+
 class EvaluateAndCheckpoint(BaseCallback):
-    """Every step: the curriculum sees finished episodes. Every `eval_every` steps: score on the
-    privilege-free env, log, write checkpoints."""
+    """Every step: the curriculum sees finished episodes, the log their reward terms. Every
+    `eval_every` steps: score on the privilege-free env, log, write checkpoints."""
 
     def __init__(
         self,
@@ -196,8 +211,11 @@ class EvaluateAndCheckpoint(BaseCallback):
         return read_checkpoint(best)[0].evaluation["success_rate"] if best.exists() else -1.0
 
     def _on_step(self) -> bool:
+        info = self.norm.venv.last_info
         if self.curriculum is not None:
-            self.curriculum.update(self.norm.venv.last_info)
+            self.curriculum.update(info)
+        for name, value in reward_term_means(info).items():
+            self.logger.record_mean(name, value)
         if self.num_timesteps >= self.next_eval:
             self.next_eval += self.config.eval_every
             self.evaluate_and_save()

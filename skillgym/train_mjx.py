@@ -27,7 +27,7 @@ from skillgym.policies.checkpoint import (
     read_training_state,
     save_checkpoint,
 )
-from skillgym.train import EVAL_SEED, TrainConfig
+from skillgym.train import EVAL_SEED, TrainConfig, reward_term_means
 
 
 class RunningMeanStd:
@@ -134,7 +134,7 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
             rew_buf[t] = reward / torch.sqrt(return_rms.var + 1e-8).float()
             done_buf[t] = (terminated | truncated).float()
             if "final_info" in info:
-                log_episodes(writer, info["final_info"]["episode"], info["_final_info"], env_steps)
+                log_episodes(writer, info, env_steps)
                 if curriculum is not None:
                     curriculum.update(info)
         env_steps += steps * n
@@ -204,6 +204,10 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
     return meta
 
 
-def log_episodes(writer: SummaryWriter, episode: dict, mask: np.ndarray, step: int) -> None:
+def log_episodes(writer: SummaryWriter, info: dict, step: int) -> None:
+    """The episodes that ended at this step: mean return, length, success, reward terms."""
+    episode, ended = info["final_info"]["episode"], np.asarray(info["_final_info"])
     for name in ("r", "l", "success"):
-        writer.add_scalar(f"rollout/ep_{name}_mean", float(np.mean(episode[name][mask])), step)
+        writer.add_scalar(f"rollout/ep_{name}_mean", float(np.mean(episode[name][ended])), step)
+    for name, value in reward_term_means(info).items():
+        writer.add_scalar(name, value, step)

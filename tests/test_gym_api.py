@@ -85,3 +85,20 @@ def test_reset_with_the_same_seed_gives_the_same_goals():
 def test_package_exports_helpers_for_env_ids():
     assert skillgym.env_id("tall19", "Walk") == "skillgym/Tall19-Walk-v0"
     assert skillgym.make_task("arm7", "Lift").robot.name == "arm7"
+
+
+def test_the_final_episode_splits_its_return_into_the_weighted_reward_terms(rng):
+    env = make_vec("skillgym/Tall19-Squat-v0", num_envs=8)
+    env.reset(seed=0)
+    while True:  # random actions topple the humanoid within a few seconds
+        _, _, _, _, info = env.step(rng.uniform(-1, 1, env.action_space.shape))
+        if "final_info" in info:
+            break
+    ended = info["_final_info"]
+    episode = {k: np.asarray(v)[ended] for k, v in info["final_info"]["episode"].items()}
+    terms = {k.removeprefix("reward/"): v for k, v in episode.items() if k.startswith("reward/")}
+    assert list(terms) == list(env.task.config.reward_weights)
+    np.testing.assert_allclose(sum(terms.values()), episode["r"], rtol=1e-6)
+    np.testing.assert_allclose(terms["alive"], episode["l"] * env.task.dt)  # 1 per second
+    np.testing.assert_allclose(terms["fall"], -100.0 * env.task.dt)  # paid once, at the fall
+    assert (terms["posture"] == 0.0).all()  # weighted 0 for Squat

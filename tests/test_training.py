@@ -222,3 +222,13 @@ def test_every_shipped_checkpoint_fits_its_env_and_acts(name):
     action = actor.act(obs[None])[0]
     assert action.shape == env.action_space.shape and np.all(np.abs(action) <= 1.0)
     env.close()
+
+
+def test_training_logs_each_reward_terms_part_of_the_return(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    train(tiny_config(tmp_path, total_steps=2048))  # 256 steps per env: every episode ends
+    (log,) = (tmp_path / "tensorboard").rglob("events.out.tfevents.*")
+    scalars = EventAccumulator(str(log)).Reload().Tags()["scalars"]
+    weights = gym.make(ENV).unwrapped.task.config.reward_weights
+    assert {f"reward/{name}" for name in weights} <= set(scalars)

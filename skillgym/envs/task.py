@@ -50,6 +50,7 @@ class EpisodeState(NamedTuple):
     metric_sums: Array  # (..., n_metrics) running sums of the task's metrics
     last_metrics: Array  # (..., n_metrics) the task's metrics at the latest step
     feasibility_sums: Array  # (..., len(FEASIBILITY_METRICS)) running sums of them
+    reward_sums: Array  # (..., len(reward_weights)) each weighted reward term's part of the return
     memory: Array  # (..., task.memory_size) what the task's terms remember, e.g. feet air time
 
 
@@ -110,6 +111,9 @@ class Task(ABC):
         unknown = set(self.config.reward_weights) - set(self.terms)
         if unknown:
             raise ValueError(f"{self.name}: unknown reward terms {sorted(unknown)}")
+        if not self.config.reward_weights:
+            raise ValueError(f"{self.name}: no reward terms are weighted")
+        self.reward_names = tuple(self.config.reward_weights)
 
     # ---- structure -------------------------------------------------------------------------
 
@@ -257,6 +261,7 @@ class Task(ABC):
             metric_sums=xp.zeros(batch + (len(self.metric_names),)),
             last_metrics=xp.zeros(batch + (len(self.metric_names),)),
             feasibility_sums=xp.zeros(batch + (len(FEASIBILITY_METRICS),)),
+            reward_sums=xp.zeros(batch + (len(self.reward_names),)),
             memory=xp.zeros(batch + (self.memory_size,)),
         )
 
@@ -289,10 +294,14 @@ class Task(ABC):
     def advance(self, frame: Frame, state: EpisodeState, action: Array) -> StepResult:
         """Book-keep one control step taken with `action`; pure, for every backend."""
         xp = xp_of(action)
-        reward = self.dt * sum(
-            weight * self.terms[name](self, frame, state, action)
-            for name, weight in self.config.reward_weights.items()
+        rewards = self.dt * xp.stack(
+            [
+                weight * self.terms[name](self, frame, state, action)
+                for name, weight in self.config.reward_weights.items()
+            ],
+            axis=-1,
         )
+        reward = xp.sum(rewards, axis=-1)
         reached = self.reached(frame, state)
         metrics = self.metrics(frame, state)
         steps = state.steps + 1
@@ -304,6 +313,7 @@ class Task(ABC):
             metric_sums=state.metric_sums + metrics,
             last_metrics=metrics,
             feasibility_sums=state.feasibility_sums + self.feasibility(frame, state, action),
+            reward_sums=state.reward_sums + rewards,
             memory=self.update_memory(frame, state),
         )
         success = self.success(state)
@@ -316,8 +326,9 @@ class Task(ABC):
 
     def episode_summary(self, state: EpisodeState) -> dict[str, Any]:
         """The episode so far: return `r`, length `l`, `success` at any step and
-        `success_at_end`, the means of the accuracy and feasibility metrics, and the accuracy
-        metrics at the latest step (`<metric>_at_end`). Host arrays, for info dicts and
+        `success_at_end`, the means of the accuracy and feasibility metrics, the accuracy
+        metrics at the latest step (`<metric>_at_end`) and each reward term's part of the return
+        (`reward/<term>`, what shows which terms a policy earns). Host arrays, for info dicts and
         evaluation."""
         steps = np.maximum(np.asarray(state.steps), 1)[..., None]
         metrics = np.asarray(state.metric_sums) / steps
@@ -334,6 +345,8 @@ class Task(ABC):
             {f"{name}_at_end": last_metrics[..., i] for i, name in enumerate(self.metric_names)}
         )
         out.update({name: feas[..., i] for i, name in enumerate(FEASIBILITY_METRICS)})
+        rewards = np.asarray(state.reward_sums)
+        out.update({f"reward/{name}": rewards[..., i] for i, name in enumerate(self.reward_names)})
         return out
 
 
