@@ -172,6 +172,17 @@ def test_step_pays_for_a_landing_nearer_its_target_than_any_before():
     assert remembered([0.0, 0.0, 0.0, 0.0]) == pytest.approx([0.0, 0.0, left, right])
 
 
+def test_step_counts_a_foot_as_placed_only_while_it_touches_the_ground():
+    task, frame, state = standing_after_one_step("skillgym/Tall19-Step-v0")
+    errors = task.site_errors(frame, state).reshape(1, 4)
+    on_the_spot = state._replace(goal=state.goal - errors)  # targets under the feet
+    assert task.distances(frame, on_the_spot).max() < 0.01
+    assert task.reached(frame, on_the_spot).all()
+    lifted = np.array(frame.sensordata)
+    lifted[:, task.touch[0]] = 0.0  # the left foot's touch sensor reads nothing
+    assert not task.reached(frame._replace(sensordata=lifted), on_the_spot).any()
+
+
 def test_random_actions_make_humanoids_fall_and_falls_terminate():
     env = make_vec("skillgym/Tall19-Step-v0", num_envs=4)
     records = run_episodes(env, RandomPolicy(env), 4)

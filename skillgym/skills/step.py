@@ -19,7 +19,7 @@ class Step(SiteTargets):
     # landed (or started).
     memory_size = 4
     metric_names = ("foot_error",)
-    success_rule = "both feet within 5 cm of their targets for 0.5 s, no fall"
+    success_rule = "both feet on the ground within 5 cm of their targets for 0.5 s, no fall"
 
     @classmethod
     def default_config(cls) -> SiteTargetsConfig:
@@ -29,6 +29,12 @@ class Step(SiteTargets):
                 track_targets=3.0, hold_targets=3.0, posture=0.1, step_progress=10.0
             ),
         )
+
+    def reached(self, frame: Frame, state: EpisodeState) -> Array:
+        """Both feet on their targets: within the tolerance and on the ground, since the
+        distances are horizontal and a foot held over its target is not placed on it."""
+        xp = xp_of(frame.qpos)
+        return super().reached(frame, state) & xp.all(self.foot_contact(frame), axis=-1)
 
     def update_memory(self, frame: Frame, state: EpisodeState) -> Array:
         xp = xp_of(frame.qpos)
