@@ -248,6 +248,31 @@ def test_lift_puts_the_flat_box_on_the_table_in_about_half_the_episodes():
     assert np.allclose(heights, task.robot.table_height + np.where(flat, 0.03, 0.025), atol=0.005)
 
 
+def test_lift_pays_for_a_lifted_box_and_not_for_one_stood_on_end():
+    from skillgym.skills.lift import lift
+
+    env = make_vec("skillgym/Arm7-Lift-v0", num_envs=64)
+    env.reset(seed=0)
+    task, state = env.task, env.episode_state
+    flat = np.flatnonzero(np.asarray(state.goal)[:, 2] == 1)[:1]
+    state = type(state)(*(np.asarray(x)[flat] for x in state))
+    frame = env.physics.frame()
+    frame = type(frame)(*(np.asarray(x)[flat] for x in frame))
+    center = task.centers[1]
+
+    def paid(long_axis_up: bool, centre_height: float) -> float:
+        xmat, xpos = np.array(frame.site_xmat), np.array(frame.site_xpos)
+        xmat[:, center] = [0, 0, 1, 0, 1, 0, -1, 0, 0] if long_axis_up else np.eye(3).ravel()
+        xpos[:, center, 2] = task.robot.table_height + centre_height
+        moved = frame._replace(site_xmat=xmat, site_xpos=xpos)
+        return float(lift(task, moved, state, None)[0])
+
+    assert paid(False, 0.03) == pytest.approx(0.0)  # lying flat on the table
+    assert paid(True, 0.075) == pytest.approx(0.0)  # stood on end: centre up 4.5 cm, not lifted
+    assert paid(False, 0.03 + task.config.lift_height) == pytest.approx(1.0)
+    assert paid(True, 0.075 + task.config.lift_height / 2) == pytest.approx(0.5)
+
+
 def test_push_reward_grows_as_the_box_nears_its_goal():
     env = make_vec("skillgym/Arm7-Push-v0", num_envs=1)
     env.reset(seed=0)

@@ -57,6 +57,7 @@ class Lift(ArmSkill):
         super().bind(model)
         self.centers = [model.site(f"{name}/center").id for name, _ in self.objects]
         self.rest_heights = np.array([HALF_HEIGHTS[prop] for _, prop in self.objects])
+        self.half_sizes = np.array([model.geom(f"{name}/geom").size for name, _ in self.objects])
 
     def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
         xp = xp_of(u)
@@ -88,6 +89,17 @@ class Lift(ArmSkill):
         xp = xp_of(frame.xpos)
         rest = xp.sum(xp.asarray(self.rest_heights) * state.goal[..., 1:], axis=-1)
         return self.active_object_pos(frame, state)[..., 2] - self.robot.table_height - rest
+
+    def clearance(self, frame: Frame, state: EpisodeState) -> Array:
+        """How far the active object's lowest corner is above the table: zero for an object
+        tipped or stood on end, which raises its centre without lifting it."""
+        xp = xp_of(frame.site_xmat)
+        heights = []
+        for center, half in zip(self.centers, self.half_sizes, strict=True):
+            up = xp.abs(frame.site_xmat[..., center, 6:9])  # |world z . object axis k|
+            lowest = frame.site_xpos[..., center, 2] - xp.sum(xp.asarray(half) * up, axis=-1)
+            heights.append(lowest - self.robot.table_height)
+        return self.selected(xp.stack(heights, axis=-1)[..., None], state)[..., 0]
 
     def object_observation(self, frame: Frame, state: EpisodeState) -> Array:
         xp = xp_of(frame.xpos)
@@ -121,4 +133,4 @@ class Lift(ArmSkill):
 
 def lift(task: Lift, frame: Frame, state: EpisodeState, action: Array) -> Array:
     xp = xp_of(frame.xpos)
-    return xp.clip(task.lift_height(frame, state) / state.goal[..., 0], 0.0, 1.0)
+    return xp.clip(task.clearance(frame, state) / state.goal[..., 0], 0.0, 1.0)
