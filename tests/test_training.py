@@ -9,12 +9,14 @@ import torch
 
 from skillgym.cli import main
 from skillgym.curricula.ablation import read_run
+from skillgym.evaluation import evaluate
 from skillgym.policies.checkpoint import (
     PRETRAINED_DIR,
     CheckpointMetadata,
     build_policy,
     load_actor,
     pretrained_path,
+    publish_checkpoint,
     read_checkpoint,
     save_checkpoint,
 )
@@ -232,3 +234,11 @@ def test_training_logs_each_reward_terms_part_of_the_return(tmp_path):
     scalars = EventAccumulator(str(log)).Reload().Tags()["scalars"]
     weights = gym.make(ENV).unwrapped.task.config.reward_weights
     assert {f"reward/{name}" for name in weights} <= set(scalars)
+
+
+def test_a_published_checkpoint_records_what_skillgym_eval_scores(tmp_path):
+    saved_policy(tmp_path / "run")
+    published = publish_checkpoint(tmp_path / "run", tmp_path / "shipped", episodes=4)
+    recorded = read_checkpoint(published)[0].evaluation
+    actor, _ = load_actor(published)
+    assert recorded == evaluate(ENV, lambda _env: actor.act, 4, seed=0)

@@ -24,6 +24,8 @@ import torch
 from stable_baselines3.common.policies import ActorCriticPolicy
 from torch import nn
 
+from skillgym.evaluation import evaluate
+
 FORMAT_VERSION = 1
 WEIGHTS = "weights.pt"
 METADATA = "metadata.json"
@@ -124,11 +126,15 @@ def read_training_state(path: str | os.PathLike) -> dict[str, Any]:
     return torch.load(Path(path) / TRAINING, map_location="cpu", weights_only=True)
 
 
-def publish_checkpoint(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
-    """Copy a run's checkpoint without its training state: what a policy needs, and small."""
+def publish_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, episodes: int = 100) -> Path:
+    """Copy a run's checkpoint without its training state: what a policy needs, and small. Its
+    evaluation becomes what `skillgym eval` scores (`episodes` from seed 0), not the run's own
+    last one, which used other seeds and perhaps another version of the task."""
     meta, tensors = read_checkpoint(src)
     policy = build_policy(meta)
     policy.load_state_dict(tensors["policy"])
+    actor = Actor(policy, tensors["obs_mean"], tensors["obs_var"], meta).eval()
+    meta.evaluation = evaluate(meta.env_id, lambda _env: actor.act, episodes, seed=0)
     return save_checkpoint(dst, meta, policy, tensors["obs_mean"], tensors["obs_var"])
 
 
