@@ -1,5 +1,7 @@
 """The starter skills: goals, success rules and rewards that point the right way."""
 
+import warnings
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -93,6 +95,18 @@ def test_walk_observes_its_command_then_the_base_velocity_it_is_scored_on():
     np.testing.assert_allclose(obs[:, 3:6], velocity, rtol=1e-5, atol=1e-6)
 
 
+def test_a_reward_term_left_without_a_weight_is_warned_about():
+    from skillgym.envs.robots import tall19
+    from skillgym.skills.walk import Walk, WalkConfig
+
+    with pytest.warns(UserWarning, match=r"reward terms \[.*'posture'.*\] have no weight"):
+        Walk(tall19.CONFIG, WalkConfig(reward_weights={"track_velocity": 1.0}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Walk(tall19.CONFIG)  # the default config weighs every term
+
+
+@pytest.mark.filterwarnings("ignore:.*have no weight")  # only the tracking term counts here
 def test_standing_still_satisfies_a_zero_walk_command():
     from skillgym.skills.walk import WalkConfig
 

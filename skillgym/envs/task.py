@@ -14,6 +14,7 @@ done flags, success and episode statistics, with no state outside its arguments.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -113,6 +114,13 @@ class Task(ABC):
             raise ValueError(f"{self.name}: unknown reward terms {sorted(unknown)}")
         if not self.config.reward_weights:
             raise ValueError(f"{self.name}: no reward terms are weighted")
+        unweighted = sorted(set(self.terms) - set(self.config.reward_weights))
+        if unweighted:  # most often a term added without its weight
+            warnings.warn(
+                f"{self.name}: reward terms {unweighted} have no weight, so they count for "
+                "nothing (weigh them 0 to say so)",
+                stacklevel=2,
+            )
         self.reward_names = tuple(self.config.reward_weights)
 
     # ---- structure -------------------------------------------------------------------------
