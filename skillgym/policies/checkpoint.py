@@ -130,12 +130,9 @@ def publish_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, episodes:
     """Copy a run's checkpoint without its training state: what a policy needs, and small. Its
     evaluation becomes what `skillgym eval` scores (`episodes` from seed 0), not the run's own
     last one, which used other seeds and perhaps another version of the task."""
-    meta, tensors = read_checkpoint(src)
-    policy = build_policy(meta)
-    policy.load_state_dict(tensors["policy"])
-    actor = Actor(policy, tensors["obs_mean"], tensors["obs_var"], meta).eval()
+    actor, meta, tensors = read_actor(src)
     meta.evaluation = evaluate(meta.env_id, lambda _env: actor.act, episodes, seed=0)
-    return save_checkpoint(dst, meta, policy, tensors["obs_mean"], tensors["obs_var"])
+    return save_checkpoint(dst, meta, actor.policy, tensors["obs_mean"], tensors["obs_var"])
 
 
 class Actor(nn.Module):
@@ -175,8 +172,13 @@ def pretrained_path(env_id: str) -> Path:
 
 
 def load_actor(path: str | os.PathLike) -> tuple[Actor, CheckpointMetadata]:
+    actor, meta, _ = read_actor(path)
+    return actor, meta
+
+
+def read_actor(path: str | os.PathLike) -> tuple[Actor, CheckpointMetadata, dict[str, Any]]:
+    """A checkpoint's actor, metadata and raw tensors (for copying them exactly)."""
     meta, tensors = read_checkpoint(path)
     policy = build_policy(meta)
     policy.load_state_dict(tensors["policy"])
-    actor = Actor(policy, tensors["obs_mean"], tensors["obs_var"], meta).eval()
-    return actor, meta
+    return Actor(policy, tensors["obs_mean"], tensors["obs_var"], meta).eval(), meta, tensors
