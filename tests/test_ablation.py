@@ -83,3 +83,12 @@ def test_a_run_without_evaluations_is_a_clear_error(tmp_path):
     path = fake_run(tmp_path / "run", True, 0, [])
     with pytest.raises(ValueError, match="no evaluation"):
         report([path], tmp_path / "report")
+
+
+def test_runs_are_compared_at_the_budget_every_run_reached(tmp_path):
+    longer = fake_run(tmp_path / "p0", True, 0, [0.1, 0.6, 0.9])
+    shorter = fake_run(tmp_path / "n0", False, 0, [0.0, 0.3])
+    report([longer, shorter], tmp_path / "report")
+    privileged, plain = (tmp_path / "report" / "privileges.md").read_text().splitlines()[2:]
+    assert "| privileged | 0 | 2,000 | 0.60 ± 0.00 | 0.60 | 2,000 (1/1 seeds) |" in privileged
+    assert "| plain | 0 | 2,000 | 0.30 ± 0.00 | 0.30 | never |" in plain

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +64,19 @@ def group(runs: list[Run]) -> dict[tuple[str, str], list[Run]]:
     for run in sorted(runs, key=lambda r: (r.env_id, not r.privileged, r.seed)):
         groups[run.env_id, run.variant].append(run)
     return dict(groups)
+
+
+def at_common_budget(runs: list[Run]) -> list[Run]:
+    """Each run cut to the env steps that every run of its env reached, so that the variants
+    are compared on the same budget even when some runs were trained (or got) further."""
+    budget: dict[str, int] = {}
+    for run in runs:
+        budget[run.env_id] = min(budget.get(run.env_id, run.steps[-1]), run.steps[-1])
+    kept = [run.steps <= budget[run.env_id] for run in runs]
+    return [
+        replace(run, steps=run.steps[k], success=run.success[k])
+        for run, k in zip(runs, kept, strict=True)
+    ]
 
 
 def markdown_table(runs: list[Run]) -> str:
@@ -127,8 +140,9 @@ def plot(runs: list[Run], path: str | os.PathLike) -> Path:
 
 
 def report(run_paths: list[str | os.PathLike], out: str | os.PathLike) -> tuple[Path, Path]:
-    """Write `privileges.png` and `privileges.md` for these runs into `out`."""
-    runs = [read_run(path) for path in run_paths]
+    """Write `privileges.png` and `privileges.md` for these runs, at their common budget, into
+    `out`."""
+    runs = at_common_budget([read_run(path) for path in run_paths])
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     table = out / "privileges.md"
