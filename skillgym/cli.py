@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import gymnasium as gym
@@ -14,9 +13,9 @@ from tqdm import tqdm
 import skillgym
 from skillgym.envs.render import write_video
 from skillgym.envs.vector import SkillVectorEnv
+from skillgym.policies.scripted import Policy
 
 DEMO_ENVS = ("skillgym/Arm7-Reach-v0", "skillgym/Tall19-Squat-v0")
-PolicyFactory = Callable[[gym.vector.VectorEnv], Callable[[np.ndarray], np.ndarray]]
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -43,41 +42,29 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def default_policy(env_id: str) -> tuple[str, PolicyFactory]:
+def default_policy_spec(env_id: str) -> str:
     """The best policy skillgym has for an env: its shipped checkpoint, else a scripted
-    controller, else holding the default pose."""
+    controller, else holding the default pose (the `scripted` spec's fallback)."""
     from skillgym.policies.checkpoint import pretrained_path
-    from skillgym.policies.scripted import ZeroPolicy, scripted_policy
 
-    if pretrained_path(env_id).exists():
-        return checkpoint_policy(pretrained_path(env_id))
-    return "scripted", lambda env: scripted_policy(env) or ZeroPolicy(env)
-
-
-def checkpoint_policy(path: Path) -> tuple[str, PolicyFactory]:
-    from skillgym.policies.checkpoint import load_actor
-
-    actor, _ = load_actor(path)
-    return f"checkpoint {path}", lambda _env: actor.act
+    return "pretrained" if pretrained_path(env_id).exists() else "scripted"
 
 
 def run_demo(
-    env_id: str,
-    episodes: int,
-    out: Path,
-    seed: int,
-    policy: tuple[str, PolicyFactory] | None = None,
-    frame_every: int = 2,
+    env_id: str, episodes: int, out: Path, seed: int, spec: str | None = None, frame_every: int = 2
 ) -> dict:
-    """Drive env 0 of `env_id` with `policy` (default: `default_policy`), record it, summarize.
+    """Drive env 0 of `env_id` with the policy `spec` names (a `--policy` spec of `bench`;
+    default: `default_policy_spec`), record it, summarize.
 
     Software rendering costs more than simulating, so the video keeps every `frame_every`-th
     control step."""
+    from skillgym.benchmarks.policy_spec import PolicyContext, make_policy
+
     env: SkillVectorEnv = gym.make_vec(
         env_id, num_envs=1, vectorization_mode="vector_entry_point", render_mode="rgb_array"
     )
-    name, make_policy = policy or default_policy(env_id)
-    policy = make_policy(env)
+    loaded = make_policy(spec or default_policy_spec(env_id), PolicyContext(env, seed))
+    policy = loaded.policy
     obs, _ = env.reset(seed=seed)
     frames, finished = [env.render()], []
     steps = episodes * env.task.episode_steps
@@ -94,7 +81,7 @@ def run_demo(
     metric = env.task.metric_names[0]
     return {
         "env_id": env_id,
-        "policy": name,
+        "policy": loaded.description,
         "episodes": len(finished),
         "success_rate": float(np.mean([ep["success"] for ep in finished])) if finished else 0.0,
         metric: float(np.mean([ep[metric] for ep in finished])) if finished else float("nan"),
@@ -190,6 +177,7 @@ def cmd_ablation(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
+    from skillgym.benchmarks.policy_spec import PolicyContext, make_policy
     from skillgym.evaluation import evaluate
     from skillgym.policies.checkpoint import pretrained_path
 
@@ -198,8 +186,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     path = Path(args.checkpoint) if args.checkpoint else pretrained_path(args.env_id)
     if not path.exists():
         raise ValueError(f"no checkpoint at {path} (pass --checkpoint PATH)")
-    name, make_policy = checkpoint_policy(path)
-    result = evaluate(args.env_id, make_policy, args.episodes, args.seed, progress=True)
+    spec = f"checkpoint:{path}"
+
+    def policy(env: gym.vector.VectorEnv) -> Policy:
+        return make_policy(spec, PolicyContext(env, args.seed)).policy
+
+    result = evaluate(args.env_id, policy, args.episodes, args.seed, progress=True)
     result["checkpoint"] = str(path)
     text = json.dumps(result, indent=2)
     if args.json:
@@ -208,7 +200,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(text)
     if args.video:
         video = Path(args.video)
-        summary = run_demo(args.env_id, 3, video.parent, args.seed, (name, make_policy))
+        summary = run_demo(args.env_id, 3, video.parent, args.seed, spec)
         Path(summary["video"]).replace(video)
         print(f"video: {video}")
     return 0

@@ -85,6 +85,10 @@ def _checkpoint(argument: str, context: PolicyContext) -> LoadedPolicy:
     from skillgym.policies.checkpoint import load_actor
 
     actor, meta = load_actor(argument)
+    if meta.env_id != context.env.env_id:
+        raise ValueError(
+            f"checkpoint {argument} is trained for {meta.env_id}, not {context.env.env_id}"
+        )
     expected = (context.env.single_observation_space.shape[0], context.env.model.nu)
     if (meta.obs_size, meta.action_size) != expected:
         raise ValueError(
