@@ -32,6 +32,7 @@ from skillgym.evaluation import evaluate
 from skillgym.policies.checkpoint import (
     Actor,
     CheckpointMetadata,
+    describe,
     policy_kwargs,
     read_checkpoint,
     read_training_state,
@@ -142,14 +143,13 @@ def metadata(config: TrainConfig, env: VecNormalize, **progress: Any) -> Checkpo
 
 
 class CriticWarmup(BaseCallback):
-    """Freeze the actor for the first `steps` env steps of a fine-tune. Its critic never saw the
-    new run's reward or return statistics; until it has, its advantages are noise that would
-    undo the policy being tuned."""
+    """Freeze the actor until env step `until`: the first steps of a fine-tune. Its critic never
+    saw the new run's reward or return statistics; until it has, its advantages are noise that
+    would undo the policy being tuned."""
 
-    def __init__(self, steps: int) -> None:
+    def __init__(self, until: int) -> None:
         super().__init__()
-        self.steps = steps
-        self.until = 0
+        self.until = until
 
     def _actor_trainable(self, trainable: bool) -> None:
         policy = self.model.policy
@@ -158,8 +158,7 @@ class CriticWarmup(BaseCallback):
         policy.log_std.requires_grad_(trainable)
 
     def _on_training_start(self) -> None:
-        self.until = self.num_timesteps + self.steps
-        self._actor_trainable(self.steps <= 0)
+        self._actor_trainable(self.num_timesteps >= self.until)
 
     def _on_step(self) -> bool:
         return True
@@ -192,12 +191,14 @@ class EvaluateAndCheckpoint(BaseCallback):
         env: VecNormalize,
         curriculum: Curriculum | None,
         wall_offset: float,
+        started_from: dict[str, Any],
     ) -> None:
         super().__init__()
         self.config = config
         self.norm = env
         self.curriculum = curriculum
         self.wall_offset = wall_offset
+        self.started_from = started_from
         self.start = time.perf_counter()
         self.next_eval = 0
         self.best = -1.0
@@ -236,6 +237,7 @@ class EvaluateAndCheckpoint(BaseCallback):
             env_steps=int(self.num_timesteps),
             wall_seconds=self.wall_offset + time.perf_counter() - self.start,
             curriculum=self.curriculum.state_dict() if self.curriculum else {},
+            started_from=self.started_from,
         )
         actor = Actor(self.model.policy, rms.mean, rms.var, meta)
         self.model.policy.set_training_mode(False)
@@ -309,33 +311,51 @@ def restore(
     return meta
 
 
+def claim_run_folder(config: TrainConfig, resume: bool) -> None:
+    """A resumed run needs its checkpoint; a new one needs a folder of its own, since mixing two
+    runs would mix their `best/` and their evaluation logs."""
+    latest = config.out / "latest"
+    if resume and not latest.exists():
+        raise FileNotFoundError(f"--resume: no checkpoint at {latest}")
+    if not resume and latest.exists():
+        raise ValueError(
+            f"{config.out} holds a run already: --resume continues it, another --out starts anew"
+        )
+    config.out.mkdir(parents=True, exist_ok=True)
+
+
 def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
     """Train until `total_steps` env steps; return the final checkpoint's metadata."""
-    config.out.mkdir(parents=True, exist_ok=True)
+    claim_run_folder(config, resume)
     if config.num_threads:  # the updates too: runs side by side must not oversubscribe cores
         torch.set_num_threads(config.num_threads)
     env, curriculum = make_training_env(config)
     model = make_model(config, env)
-    done_steps, wall_offset = 0, 0.0
-    if resume and (config.out / "latest").exists():
+    if resume:
         meta = restore(config.out / "latest", model, env, curriculum, config)
-        done_steps, wall_offset = meta.env_steps, meta.wall_seconds
-    elif resume:
-        raise FileNotFoundError(f"--resume: no checkpoint at {config.out / 'latest'}")
+        started_from = meta.started_from
+        # --log-std-init given with --resume sets a new noise level; the recorded one is spent
+        new_noise = config.log_std_init != meta.hyperparameters.get("log_std_init")
     elif config.init_from:
         meta = warm_start(config.init_from, model, env, config)
-        done_steps, wall_offset = meta.env_steps, meta.wall_seconds
-        if config.total_steps <= done_steps:
+        if config.total_steps <= meta.env_steps:
             env.close()
             raise ValueError(
                 f"--total-steps {config.total_steps:,} leaves nothing to train: env steps count "
-                f"on from {config.init_from}'s {done_steps:,}"
+                f"on from {config.init_from}'s {meta.env_steps:,}"
             )
-        if config.log_std_init is not None:
-            torch.nn.init.constant_(model.policy.log_std, config.log_std_init)
+        started_from, new_noise = describe(config.init_from), True
+    else:
+        meta, started_from, new_noise = None, {}, False  # make_model set the initial noise
+    done_steps, wall_offset = (meta.env_steps, meta.wall_seconds) if meta else (0, 0.0)
+    if new_noise and config.log_std_init is not None:
+        torch.nn.init.constant_(model.policy.log_std, config.log_std_init)
+    # The critic warms up over the first `critic_warmup` env steps after the fine-tune's start,
+    # a resumed run included.
+    warmup_end = started_from["env_steps"] + config.critic_warmup if started_from else 0
     callback = [
-        CriticWarmup(config.critic_warmup if config.init_from and not resume else 0),
-        EvaluateAndCheckpoint(config, env, curriculum, wall_offset),
+        CriticWarmup(warmup_end),
+        EvaluateAndCheckpoint(config, env, curriculum, wall_offset, started_from),
     ]
     model.learn(
         total_timesteps=max(config.total_steps - done_steps, 0),

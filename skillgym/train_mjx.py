@@ -27,7 +27,7 @@ from skillgym.policies.checkpoint import (
     read_training_state,
     save_checkpoint,
 )
-from skillgym.train import EVAL_SEED, TrainConfig, reward_term_means
+from skillgym.train import EVAL_SEED, TrainConfig, claim_run_folder, reward_term_means
 
 
 class RunningMeanStd:
@@ -53,6 +53,7 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
     """Train `config.env_id` on MJX until `config.total_steps`; checkpoints like `train`."""
     if config.init_from:
         raise ValueError("--init-from fine-tunes on the CPU backend; drop --backend mjx")
+    claim_run_folder(config, resume)
     device = torch.device("cuda" if jax.default_backend() == "gpu" else "cpu")
     torch.manual_seed(config.seed)
 
@@ -86,16 +87,21 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
     torch.nn.init.constant_(policy.log_std, config.initial_log_std)
     obs_rms, return_rms = RunningMeanStd((obs_size,), device), RunningMeanStd((), device)
     out = config.out
-    if resume:
-        meta, tensors = read_checkpoint(out / "latest")
+    if resume:  # the run's progress; settings and learning rate are this command's
+        recorded, tensors = read_checkpoint(out / "latest")
+        meta.env_steps, meta.wall_seconds = recorded.env_steps, recorded.wall_seconds
         training = read_training_state(out / "latest")
         policy.load_state_dict(tensors["policy"])
         policy.optimizer.load_state_dict(training["optimizer"])
+        for group in policy.optimizer.param_groups:
+            group["lr"] = config.learning_rate
+        if config.log_std_init not in (None, recorded.hyperparameters.get("log_std_init")):
+            torch.nn.init.constant_(policy.log_std, config.log_std_init)  # given with --resume
         obs_rms.mean, obs_rms.var = (tensors[k].to(device) for k in ("obs_mean", "obs_var"))
         obs_rms.count = float(training["obs_count"])
         return_rms.var = training["return_var"].to(device)
-        if curriculum is not None and meta.curriculum:
-            curriculum.load_state_dict(meta.curriculum)
+        if curriculum is not None and recorded.curriculum:
+            curriculum.load_state_dict(recorded.curriculum)
     writer = SummaryWriter(str(out / "tensorboard" / "mjx"))
     eval_env = make_env(config.eval_episodes, privileged=False)  # kept: it compiles once
 
@@ -112,6 +118,7 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
 
     obs, _ = env.reset(seed=config.seed + meta.env_steps)
     start, wall_offset, env_steps = time.perf_counter(), meta.wall_seconds, meta.env_steps
+    start_steps = env_steps
     next_eval = env_steps + config.eval_every
     best = read_checkpoint(out / "best")[0].evaluation["success_rate"] if resume else -1.0
     bar = tqdm(total=config.total_steps, initial=env_steps, unit="step", desc=config.env_id)
@@ -174,7 +181,8 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
         wall = wall_offset + time.perf_counter() - start
         writer.add_scalar("train/policy_loss", policy_loss.item(), env_steps)
         writer.add_scalar("train/value_loss", value_loss.item(), env_steps)
-        writer.add_scalar("time/env_steps_per_s", (env_steps - meta.env_steps) / wall, env_steps)
+        rate = (env_steps - start_steps) / (time.perf_counter() - start)
+        writer.add_scalar("time/env_steps_per_s", rate, env_steps)
         for name, value in curriculum.log().items() if curriculum else ():
             writer.add_scalar(name, value, env_steps)
         bar.update(steps * n)

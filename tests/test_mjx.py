@@ -122,7 +122,7 @@ def test_compilation_cache_location_is_configurable(tmp_path):
 
 def test_device_trainer_writes_a_checkpoint_whose_policy_runs_on_the_cpu_backend(tmp_path):
     from skillgym.evaluation import evaluate
-    from skillgym.policies.checkpoint import load_actor
+    from skillgym.policies.checkpoint import load_actor, read_training_state
     from skillgym.train import TrainConfig
     from skillgym.train_mjx import train_mjx
 
@@ -142,6 +142,12 @@ def test_device_trainer_writes_a_checkpoint_whose_policy_runs_on_the_cpu_backend
     actor, _ = load_actor(tmp_path / "latest")
     result = evaluate("skillgym/Arm7-Reach-v0", lambda _env: actor.act, episodes=2)
     assert result["episodes"] == 2 and np.isfinite(result["metrics"]["grip_error"])
+
+    # Resumed with a new learning rate, the run trains and records at that rate.
+    resumed = train_mjx(dataclasses.replace(config, total_steps=64, learning_rate=1e-4), True)
+    assert resumed.env_steps == 64 and resumed.hyperparameters["learning_rate"] == 1e-4
+    optimizer = read_training_state(tmp_path / "latest")["optimizer"]
+    assert [group["lr"] for group in optimizer["param_groups"]] == [1e-4]
 
 
 def test_initial_states_are_drawn_alike_on_both_backends_over_256_episodes():

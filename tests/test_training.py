@@ -1,5 +1,6 @@
 """Training writes checkpoints that load without pickles, resume where they stopped, and score."""
 
+import hashlib
 import json
 
 import gymnasium as gym
@@ -103,6 +104,15 @@ def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):
         train(tiny_config(tmp_path), resume=True)
 
 
+def test_a_new_run_in_a_folder_that_holds_one_is_refused_and_the_old_run_kept(tmp_path):
+    first = train(tiny_config(tmp_path, total_steps=512))
+    weights = (tmp_path / "latest" / "weights.pt").read_bytes()
+    with pytest.raises(ValueError, match="holds a run already"):
+        train(tiny_config(tmp_path, total_steps=512))
+    assert (tmp_path / "latest" / "weights.pt").read_bytes() == weights
+    assert read_checkpoint(tmp_path / "latest")[0].env_steps == first.env_steps
+
+
 def test_init_from_fine_tunes_another_run_and_counts_its_steps_on(tmp_path):
     first = train(tiny_config(tmp_path / "first"))
     tuned = train(
@@ -115,6 +125,13 @@ def test_init_from_fine_tunes_another_run_and_counts_its_steps_on(tmp_path):
     assert first.env_steps + 1024 <= tuned.env_steps < first.env_steps + 2048
     assert tuned.wall_seconds > first.wall_seconds
     assert tuned.hyperparameters["init_from"] == str(tmp_path / "first" / "latest")
+    weights = (tmp_path / "first" / "latest" / "weights.pt").read_bytes()
+    assert tuned.started_from == {
+        "env_steps": first.env_steps,
+        "success_rate": first.evaluation["success_rate"],
+        "weights_sha256": hashlib.sha256(weights).hexdigest(),
+    }
+    assert first.started_from == {}  # from scratch
 
 
 def test_init_from_with_a_budget_its_checkpoint_already_spent_is_a_clear_error(tmp_path):
@@ -143,6 +160,15 @@ def test_init_from_with_log_std_init_restarts_exploration_at_that_noise(tmp_path
     assert torch.allclose(quiet_std, torch.full_like(quiet_std, -2.0), atol=0.05)
     assert kept.hyperparameters["log_std_init"] is None
     assert quiet.hyperparameters["log_std_init"] == -2.0
+    # Given with --resume it sets the noise anew; a plain --resume keeps the run's own.
+    train(
+        run_config(ENV, tmp_path / "kept", resume=True, total_steps=4096, log_std_init=-3.0), True
+    )
+    train(run_config(ENV, tmp_path / "quiet", resume=True, total_steps=4096), resume=True)
+    kept_std = read_checkpoint(tmp_path / "kept" / "latest")[1]["policy"]["log_std"]
+    quiet_std = read_checkpoint(tmp_path / "quiet" / "latest")[1]["policy"]["log_std"]
+    assert torch.allclose(kept_std, torch.full_like(kept_std, -3.0), atol=0.05)
+    assert torch.allclose(quiet_std, torch.full_like(quiet_std, -2.0), atol=0.1)
 
 
 def test_critic_warmup_moves_the_critic_and_leaves_the_policy_alone(tmp_path):
@@ -158,6 +184,10 @@ def test_critic_warmup_moves_the_critic_and_leaves_the_policy_alone(tmp_path):
     actor = [k for k in before if k.startswith(("mlp_extractor.policy_net", "action_net"))]
     assert actor and all(torch.equal(before[k], after[k]) for k in [*actor, "log_std"])
     assert not torch.equal(before["value_net.weight"], after["value_net.weight"])
+    # A fine-tune stopped during its warm-up goes on warming up when resumed.
+    train(run_config(ENV, tmp_path / "warm", resume=True, total_steps=4096), resume=True)
+    resumed = read_checkpoint(tmp_path / "warm" / "latest")[1]["policy"]
+    assert all(torch.equal(before[k], resumed[k]) for k in [*actor, "log_std"])
 
 
 def test_init_from_a_checkpoint_of_another_env_is_a_clear_error(tmp_path):

@@ -10,6 +10,7 @@ trainer write the same format and every consumer (evaluation, demos, export) rea
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -51,6 +52,9 @@ class CheckpointMetadata:
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     curriculum: dict[str, Any] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)
+    # The checkpoint a fine-tune started from, by content rather than by a path that moves:
+    # its env steps, success rate and the sha256 of its weights. Empty for a run from scratch.
+    started_from: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
     @property
@@ -102,6 +106,18 @@ def save_checkpoint(
     os.replace(staging, path)
     shutil.rmtree(old, ignore_errors=True)
     return path
+
+
+def describe(path: str | os.PathLike) -> dict[str, Any]:
+    """What identifies a checkpoint wherever it lies: its env steps, the success rate of its
+    evaluation and the sha256 of its weights."""
+    meta, _ = read_checkpoint(path)
+    digest = hashlib.sha256((Path(path) / WEIGHTS).read_bytes()).hexdigest()
+    return {
+        "env_steps": meta.env_steps,
+        "success_rate": meta.evaluation.get("success_rate"),
+        "weights_sha256": digest,
+    }
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[CheckpointMetadata, dict[str, Any]]:
