@@ -92,3 +92,10 @@ def test_runs_are_compared_at_the_budget_every_run_reached(tmp_path):
     privileged, plain = (tmp_path / "report" / "privileges.md").read_text().splitlines()[2:]
     assert "| privileged | 0 | 2,000 | 0.60 ± 0.00 | 0.60 | 2,000 (1/1 seeds) |" in privileged
     assert "| plain | 0 | 2,000 | 0.30 ± 0.00 | 0.30 | never |" in plain
+
+
+def test_a_run_without_an_evaluation_within_the_common_budget_is_a_clear_error(tmp_path):
+    sparse = fake_run(tmp_path / "p0", True, 0, [0.2, 0.5], every=2000)
+    short = fake_run(tmp_path / "n0", False, 0, [0.1], every=1500)
+    with pytest.raises(ValueError, match="no evaluation within 1,500 env steps"):
+        report([sparse, short], tmp_path / "report")

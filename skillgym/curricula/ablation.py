@@ -72,11 +72,16 @@ def at_common_budget(runs: list[Run]) -> list[Run]:
     budget: dict[str, int] = {}
     for run in runs:
         budget[run.env_id] = min(budget.get(run.env_id, run.steps[-1]), run.steps[-1])
-    kept = [run.steps <= budget[run.env_id] for run in runs]
-    return [
-        replace(run, steps=run.steps[k], success=run.success[k])
-        for run, k in zip(runs, kept, strict=True)
-    ]
+    cut = []
+    for run in runs:
+        kept = run.steps <= budget[run.env_id]
+        if not kept.any():
+            raise ValueError(
+                f"{run.path}: no evaluation within {budget[run.env_id]:,} env steps, the budget "
+                f"every run of {run.env_id} reached"
+            )
+        cut.append(replace(run, steps=run.steps[kept], success=run.success[kept]))
+    return cut
 
 
 def markdown_table(runs: list[Run]) -> str:
