@@ -245,6 +245,14 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def count(text: str) -> int:
+    """An argparse type for counts (episodes, steps, envs, threads): a positive integer."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skillgym", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -255,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run an env with a scripted policy and record an MP4")
     demo.add_argument("env_id", nargs="?", help=f"default: {', '.join(DEMO_ENVS)}")
-    demo.add_argument("--episodes", type=int, default=2)
+    demo.add_argument("--episodes", type=count, default=2)
     demo.add_argument("--out", default="skillgym-demo", help="folder for the videos")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(func=cmd_demo)
@@ -264,11 +272,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("env_id")
     train.add_argument("--out", help="run folder (default: runs/<env>/seed<seed>)")
     train.add_argument("--seed", type=int, help="default 0, or a resumed run's own")
-    train.add_argument("--total-steps", type=int)
-    train.add_argument("--num-envs", type=int)
-    train.add_argument("--num-threads", type=int)
-    train.add_argument("--eval-every", type=int, help="env steps between evaluations")
-    train.add_argument("--eval-episodes", type=int)
+    train.add_argument("--total-steps", type=count)
+    train.add_argument("--num-envs", type=count)
+    train.add_argument("--num-threads", type=count)
+    train.add_argument("--eval-every", type=count, help="env steps between evaluations")
+    train.add_argument("--eval-episodes", type=count)
     train.add_argument(
         "--resume",
         action="store_true",
@@ -284,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--backend", choices=["cpu", "mjx"], default="cpu")
     train.add_argument("--impl", choices=["jax", "warp"], default="jax", help="MJX implementation")
-    train.add_argument("--rollout-steps", type=int, help="per env, per PPO update")
+    train.add_argument("--rollout-steps", type=count, help="per env, per PPO update")
     train.add_argument("--learning-rate", type=float, help="Adam step size (default 3e-4)")
     train.add_argument(
         "--critic-warmup",
@@ -310,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("eval", help="score a checkpoint on the privilege-free env")
     evaluate.add_argument("env_id")
     evaluate.add_argument("--checkpoint", help="default: the shipped checkpoint")
-    evaluate.add_argument("--episodes", type=int, default=100)
+    evaluate.add_argument("--episodes", type=count, default=100)
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--json", help="write the result here")
     evaluate.add_argument("--video", help="also record three episodes to this MP4")
@@ -318,10 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     speed = sub.add_parser("speed", help="throughput of the batched envs against raw physics")
     speed.add_argument("env_id", nargs="*", help="default: every humanoid Walk env")
-    speed.add_argument("--num-envs", type=int, default=64)
-    speed.add_argument("--threads", type=int, default=2)
-    speed.add_argument("--steps", type=int, default=200)
-    speed.add_argument("--repeats", type=int, default=7)
+    speed.add_argument("--num-envs", type=count, default=64)
+    speed.add_argument("--threads", type=count, default=2)
+    speed.add_argument("--steps", type=count, default=200)
+    speed.add_argument("--repeats", type=count, default=7)
     speed.add_argument("--no-peer", action="store_true", help="skip Gymnasium's Humanoid-v5")
     speed.add_argument("--backend", choices=["cpu", "mjx"], default="cpu")
     speed.add_argument("--impl", choices=["jax", "warp"], default="jax", help="MJX implementation")
@@ -335,8 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     who.add_argument("--submission", help="a submission folder (see `skillgym submit check`)")
     bench.add_argument("--backend", choices=["cpu", "mjx"], default="cpu")
-    bench.add_argument("--episodes", type=int, help="episodes per task instead of the suite's")
-    bench.add_argument("--jobs", type=int, default=1, help="tasks scored at once, in processes")
+    bench.add_argument("--episodes", type=count, help="episodes per task instead of the suite's")
+    bench.add_argument("--jobs", type=count, default=1, help="tasks scored at once, in processes")
     bench.add_argument("--no-video", action="store_true", help="skip the MP4 per task")
     bench.add_argument("--out", required=True, help="folder for results.json and the videos")
     bench.set_defaults(func=cmd_bench)

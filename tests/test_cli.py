@@ -34,3 +34,18 @@ def test_speed_prints_a_table_with_the_raw_physics_ratio(argv, capsys):
     row = next(line for line in capsys.readouterr().out.splitlines() if "Arm7-Reach" in line)
     ratio = float(row.strip("|").split("|")[-1])
     assert 0.0 < ratio < 2.0
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "skillgym/Arm7-Reach-v0", "--eval-every", "0"],
+        ["eval", "skillgym/Arm7-Reach-v0", "--episodes", "0"],
+        ["speed", "--steps", "-5"],
+    ],
+)
+def test_a_count_below_one_is_refused_before_anything_runs(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert "must be a positive integer" in capsys.readouterr().err
