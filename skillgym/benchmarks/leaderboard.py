@@ -1,9 +1,10 @@
 """`skillgym leaderboard`: results files in, a ranked table out (Markdown and a static page).
 
-One table per suite and backend (scores of different protocols are not comparable), ranked by
-aggregate success (the mean over the tasks a run scored; the "tasks" column says how many of
-the suite's), then by mean accuracy error, then by name. Per-task cells show the success
-rate and link to the task's video, relative to the output folder.
+One table per protocol: suite file (by sha256), backend and episodes per task, since scores
+of different protocols are not comparable. Ranked by aggregate success (the mean over the tasks
+a run scored; the "tasks" column says how many of the suite's), then by mean accuracy error,
+then by name. Per-task cells show the success rate and link to the task's video, relative to
+the output folder.
 """
 
 from __future__ import annotations
@@ -47,27 +48,38 @@ class Entry:
 
 @dataclasses.dataclass(frozen=True)
 class Board:
+    """Runs scored under one protocol: the same suite file, backend and episodes per task."""
+
     suite: str
     backend: str
+    suite_sha256: str
+    episodes_override: int | None
     tasks: tuple[str, ...]  # columns, in the order the suite ran them
     entries: tuple[Entry, ...]  # ranked
 
+    @property
+    def title(self) -> str:
+        episodes = f", {self.episodes_override} episodes per task" if self.episodes_override else ""
+        return f"{self.suite} ({self.backend}{episodes}; suite {self.suite_sha256[:8]})"
+
 
 def build_boards(paths: list[str | Path]) -> list[Board]:
-    """Read results files and rank them, one board per (suite, backend)."""
+    """Read results files and rank them, one board per protocol: runs of another suite version,
+    backend or episode count are not comparable."""
     if not paths:
         raise ValueError("no results files given")
-    groups: dict[tuple[str, str], list[Entry]] = {}
+    groups: dict[tuple[str, str, str, int], list[Entry]] = {}
     for path in paths:
         results = read_results(path)
         folder = Path(path) if Path(path).is_dir() else Path(path).parent
-        key = (results["suite"]["name"], results["backend"])
+        suite = results["suite"]
+        key = (suite["name"], results["backend"], suite["sha256"], suite["episodes_override"] or 0)
         groups.setdefault(key, []).append(Entry(results["name"], results, folder))
     boards = []
-    for (suite, backend), entries in sorted(groups.items()):
+    for (suite, backend, sha256, episodes), entries in sorted(groups.items()):
         tasks = tuple(dict.fromkeys(t["task"] for e in entries for t in e.results["tasks"]))
         ranked = sorted(entries, key=lambda e: (-e.success, e.mean_accuracy_error, e.name))
-        boards.append(Board(suite, backend, tasks, tuple(ranked)))
+        boards.append(Board(suite, backend, sha256, episodes or None, tasks, tuple(ranked)))
     return boards
 
 
@@ -93,7 +105,7 @@ def render_markdown(boards: list[Board], out_dir: Path) -> str:
     lines = ["# skillgym leaderboard", ""]
     for board in boards:
         header = ["rank", "name", "success", "tasks", *board.tasks]
-        lines += [f"## {board.suite} ({board.backend})", ""]
+        lines += [f"## {board.title}", ""]
         lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
         for rank, entry in enumerate(board.entries, start=1):
             cells = [str(rank), entry.name, percent(entry.success), entry.coverage]
@@ -129,8 +141,10 @@ def render_html(boards: list[Board], out_dir: Path) -> str:
         "<h1>skillgym leaderboard</h1>",
     ]
     for board in boards:
-        board_id = e(f"{board.suite}-{board.backend}")
-        parts.append(f"<h2>{e(board.suite)} ({e(board.backend)})</h2>")
+        board_id = e(
+            f"{board.suite}-{board.backend}-{board.suite_sha256[:8]}-{board.episodes_override or 0}"
+        )
+        parts.append(f"<h2>{e(board.title)}</h2>")
         parts.append(f'<table id="{board_id}" class="leaderboard"><thead><tr>')
         parts += [f"<th>{e(h)}</th>" for h in ("rank", "name", "success", "tasks", *board.tasks)]
         parts.append("</tr></thead><tbody>")
