@@ -169,3 +169,12 @@ def test_bench_refuses_an_invalid_submission_with_its_failures(tmp_path):
     directory = write_submission(tmp_path / "bad", linear_graph(obs=3), manifest())
     with pytest.raises(SubmissionError, match="shape-mismatch"):
         bench(load_suite("skills"), tmp_path / "run", submission=directory, video=False)
+
+
+def test_an_onnx_policy_of_other_sizes_than_the_task_is_a_clear_error(tmp_path):
+    onnx.save(linear_graph(obs=OBS + 1), tmp_path / "wide.onnx")
+    suite = tmp_path / "suite.json"
+    task = {"env_id": ENV_ID, "robot": "arm7", "episodes": 2, "seed": 0, "episode_seconds": 0.2}
+    suite.write_text(json.dumps({"schema_version": 1, "name": "one", "tasks": [task]}))
+    with pytest.raises(ValueError, match=f"maps {OBS + 1} observations to {ACT} actions"):
+        bench(load_suite(suite), tmp_path / "run", policy=f"onnx:{tmp_path / 'wide.onnx'}")

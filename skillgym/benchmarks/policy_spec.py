@@ -78,7 +78,17 @@ def _scripted(argument: str, context: PolicyContext) -> LoadedPolicy:
 def _onnx(argument: str, context: PolicyContext) -> LoadedPolicy:
     if not Path(argument).is_file():
         raise ValueError(f"onnx policy file {argument!r} does not exist")
-    return LoadedPolicy(OnnxPolicy(argument), f"onnx ({Path(argument).name})")
+    policy = OnnxPolicy(argument)
+    sizes = (policy.session.get_inputs()[0].shape[-1], policy.session.get_outputs()[0].shape[-1])
+    expected = (context.env.single_observation_space.shape[0], context.env.model.nu)
+    if any(
+        size != want for size, want in zip(sizes, expected, strict=True) if isinstance(size, int)
+    ):
+        raise ValueError(
+            f"onnx graph {argument} maps {sizes[0]} observations to {sizes[1]} actions; "
+            f"{context.env.env_id} has {expected[0]} and {expected[1]}"
+        )
+    return LoadedPolicy(policy, f"onnx ({Path(argument).name})")
 
 
 def _checkpoint(argument: str, context: PolicyContext) -> LoadedPolicy:
