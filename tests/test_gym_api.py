@@ -48,6 +48,12 @@ def test_single_and_batched_envs_expose_model_frame_skip_and_dt(env_id):
         assert e.dt == pytest.approx(0.02)  # 50 Hz control
     assert vec.observation_space.shape == (3, *env.observation_space.shape)
     assert vec.metadata["autoreset_mode"] == gym.vector.AutoresetMode.SAME_STEP
+    assert env.metadata["render_fps"] == vec.metadata["render_fps"] == 50  # videos play in time
+
+
+def test_threads_for_a_single_env_are_a_clear_error():
+    with pytest.raises(TypeError, match="num_threads is for gym.make_vec"):
+        gym.make("skillgym/Arm7-Reach-v0", num_threads=2)
 
 
 def test_dict_observations_carry_goal_and_privileged_terms():

@@ -64,6 +64,7 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         self.num_envs = num_envs
         self.frame_skip = task.robot.frame_skip
         self.dt = self.model.opt.timestep * self.frame_skip
+        self.metadata = {**self.metadata, "render_fps": round(1.0 / self.dt)}
         self.obs_mode = obs_mode
         self.render_mode = render_mode
         self.physics = CpuPhysics(self.model, num_envs, self.frame_skip, num_threads)
@@ -253,6 +254,8 @@ class SkillEnv(gym.Env):
     metadata: dict[str, Any] = {"render_modes": ["rgb_array", "human"]}
 
     def __init__(self, task: Task, render_mode: str | None = None, **kwargs: Any) -> None:
+        if "num_threads" in kwargs:
+            raise TypeError("a single env steps on one thread; num_threads is for gym.make_vec")
         self._vec = SkillVectorEnv(
             task, num_envs=1, num_threads=1, render_mode=render_mode, **kwargs
         )
@@ -264,7 +267,7 @@ class SkillEnv(gym.Env):
         self.render_mode = render_mode
         self.action_space = self._vec.single_action_space
         self.observation_space = self._vec.single_observation_space
-        self.metadata = {**self.metadata, "render_fps": round(1.0 / self.dt)}
+        self.metadata = {**self.metadata, "render_fps": self._vec.metadata["render_fps"]}
 
     @property
     def data(self) -> mujoco.MjData:
