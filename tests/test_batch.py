@@ -77,6 +77,7 @@ def test_a_blow_up_resets_only_its_env_and_is_reported_as_truncation(rng):
         if t == 10:
             assert info["physics_error"].tolist() == [False, False, True, False]
             assert trunc_f[2] and not term_f[2]
+            assert rew_f[2] == 0.0 and not info["success"][2]  # nothing earned from a blow-up
             assert info["_final_obs"][2]
             assert np.isfinite(obs_f).all()
     assert np.isfinite(faulty.physics.frame().qpos).all()

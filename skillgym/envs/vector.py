@@ -173,12 +173,13 @@ class SkillVectorEnv(gym.vector.VectorEnv):
             wrench = self.privileges.wrench(self.physics.frame(), channels, self._privilege_scale)
         physics_error = self.physics.step(self.task.ctrl_from_action(robot_action), wrench)
         result = self.task.advance(self.physics.frame(), self._state, robot_action)
+        # A blown-up env's frame is the model's reset state: its step earns and achieves nothing.
         result = StepResult(
             _stack_state(result.state),
-            np.asarray(result.reward, dtype=np.float64),
+            np.where(physics_error, 0.0, np.asarray(result.reward, dtype=np.float64)),
             np.asarray(result.terminated) & ~physics_error,
             np.asarray(result.truncated) | physics_error,
-            np.asarray(result.success),
+            np.asarray(result.success) & ~physics_error,
         )
         self._state = result.state
         return result, physics_error
