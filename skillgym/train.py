@@ -368,13 +368,18 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
 
 
 def success_history(out: Path) -> list[tuple[int, float]]:
-    """(env steps, eval success rate) from a run's TensorBoard log, for plots."""
+    """(env steps, eval success rate) from a run's TensorBoard logs, one log per session of the
+    run. A step evaluated twice (a session killed after evaluating but before checkpointing,
+    then resumed) keeps the later session's value."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    points = []
-    for events in sorted((out / "tensorboard").rglob("events.out.tfevents.*")):
+    def started(events: Path) -> tuple[float, float]:  # events.out.tfevents.<unix time>...
+        return float(events.name.split(".")[3]), events.stat().st_mtime
+
+    points: dict[int, float] = {}
+    for events in sorted((out / "tensorboard").rglob("events.out.tfevents.*"), key=started):
         acc = EventAccumulator(str(events))
         acc.Reload()
         if "eval/success_rate" in acc.Tags()["scalars"]:
-            points += [(e.step, e.value) for e in acc.Scalars("eval/success_rate")]
-    return sorted(set(points))
+            points |= {e.step: e.value for e in acc.Scalars("eval/success_rate")}
+    return sorted(points.items())

@@ -99,3 +99,13 @@ def test_a_run_without_an_evaluation_within_the_common_budget_is_a_clear_error(t
     short = fake_run(tmp_path / "n0", False, 0, [0.1], every=1500)
     with pytest.raises(ValueError, match="no evaluation within 1,500 env steps"):
         report([sparse, short], tmp_path / "report")
+
+
+def test_a_step_evaluated_again_after_a_resume_keeps_the_later_value(tmp_path):
+    path = fake_run(tmp_path / "run", True, 0, [0.1, 0.2])
+    with SummaryWriter(path / "tensorboard" / "PPO_2") as writer:  # the resumed session
+        writer.add_scalar("eval/success_rate", 0.7, 2000)
+        writer.add_scalar("eval/success_rate", 0.8, 3000)
+    run = read_run(path)
+    np.testing.assert_array_equal(run.steps, [1000, 2000, 3000])
+    np.testing.assert_allclose(run.success, [0.1, 0.7, 0.8], atol=1e-6)
