@@ -66,11 +66,14 @@ def test_a_blow_up_resets_only_its_env_and_is_reported_as_truncation(rng):
     faulty = make_vec("skillgym/Tall19-Walk-v0", 4)
     for env in (clean, faulty):
         env.reset(seed=3)
+    returns = np.zeros(4)
     for t, action in enumerate(actions):
         if t == 10:
             faulty.physics.batch.bind("qvel")[2] = 1e12  # a numerical blow-up in env 2
         obs_c, rew_c, term_c, trunc_c, _ = clean.step(action)
         obs_f, rew_f, term_f, trunc_f, info = faulty.step(action)
+        if t < 10:
+            returns += rew_f
         others = [0, 1, 3]
         np.testing.assert_array_equal(obs_c[others], obs_f[others])
         np.testing.assert_array_equal(rew_c[others], rew_f[others])
@@ -78,6 +81,8 @@ def test_a_blow_up_resets_only_its_env_and_is_reported_as_truncation(rng):
             assert info["physics_error"].tolist() == [False, False, True, False]
             assert trunc_f[2] and not term_f[2]
             assert rew_f[2] == 0.0 and not info["success"][2]  # nothing earned from a blow-up
+            episode = info["final_info"]["episode"]
+            assert episode["l"][2] == 10 and episode["r"][2] == pytest.approx(returns[2])
             assert info["_final_obs"][2]
             assert np.isfinite(obs_f).all()
     assert np.isfinite(faulty.physics.frame().qpos).all()

@@ -173,9 +173,17 @@ class SkillVectorEnv(gym.vector.VectorEnv):
             wrench = self.privileges.wrench(self.physics.frame(), channels, self._privilege_scale)
         physics_error = self.physics.step(self.task.ctrl_from_action(robot_action), wrench)
         result = self.task.advance(self.physics.frame(), self._state, robot_action)
-        # A blown-up env's frame is the model's reset state: its step earns and achieves nothing.
+        state = _stack_state(result.state)
+        # A blown-up env's frame is the model's reset state: its step counts for nothing, and its
+        # episode ends as it stood before that step.
+        if physics_error.any():
+            ids = np.flatnonzero(physics_error)
+            kept = (old[ids] for old in self._state)
+            state = EpisodeState(
+                *(_put(new, ids, old) for new, old in zip(state, kept, strict=True))
+            )
         result = StepResult(
-            _stack_state(result.state),
+            state,
             np.where(physics_error, 0.0, np.asarray(result.reward, dtype=np.float64)),
             np.asarray(result.terminated) & ~physics_error,
             np.asarray(result.truncated) | physics_error,
