@@ -75,19 +75,25 @@ def _scripted(argument: str, context: PolicyContext) -> LoadedPolicy:
     return LoadedPolicy(controller, f"scripted ({type(controller).__name__})")
 
 
-def _onnx(argument: str, context: PolicyContext) -> LoadedPolicy:
-    if not Path(argument).is_file():
-        raise ValueError(f"onnx policy file {argument!r} does not exist")
-    policy = OnnxPolicy(argument)
-    sizes = (policy.session.get_inputs()[0].shape[-1], policy.session.get_outputs()[0].shape[-1])
+def _check_fits(policy: str, sizes: tuple[Any, Any], context: PolicyContext) -> None:
+    """A policy's (observation, action) sizes against the scored env's; a size that is not a
+    number (a symbolic ONNX dimension) fits any."""
     expected = (context.env.single_observation_space.shape[0], context.env.model.nu)
     if any(
         size != want for size, want in zip(sizes, expected, strict=True) if isinstance(size, int)
     ):
         raise ValueError(
-            f"onnx graph {argument} maps {sizes[0]} observations to {sizes[1]} actions; "
+            f"{policy} maps {sizes[0]} observations to {sizes[1]} actions; "
             f"{context.env.env_id} has {expected[0]} and {expected[1]}"
         )
+
+
+def _onnx(argument: str, context: PolicyContext) -> LoadedPolicy:
+    if not Path(argument).is_file():
+        raise ValueError(f"onnx policy file {argument!r} does not exist")
+    policy = OnnxPolicy(argument)
+    sizes = (policy.session.get_inputs()[0].shape[-1], policy.session.get_outputs()[0].shape[-1])
+    _check_fits(f"onnx graph {argument}", sizes, context)
     return LoadedPolicy(policy, f"onnx ({Path(argument).name})")
 
 
@@ -99,12 +105,7 @@ def _checkpoint(argument: str, context: PolicyContext) -> LoadedPolicy:
         raise ValueError(
             f"checkpoint {argument} is trained for {meta.env_id}, not {context.env.env_id}"
         )
-    expected = (context.env.single_observation_space.shape[0], context.env.model.nu)
-    if (meta.obs_size, meta.action_size) != expected:
-        raise ValueError(
-            f"checkpoint {argument} maps {meta.obs_size} observations to {meta.action_size} "
-            f"actions; {context.env.env_id} has {expected[0]} and {expected[1]}"
-        )
+    _check_fits(f"checkpoint {argument}", (meta.obs_size, meta.action_size), context)
     return LoadedPolicy(actor.act, f"checkpoint ({meta.env_id}, {meta.env_steps:,} steps)")
 
 
