@@ -311,6 +311,13 @@ def restore(
     return meta
 
 
+def resumed_noise(config: TrainConfig, recorded: CheckpointMetadata) -> float | None:
+    """The log std a resumed run sets: one given with --resume, not the recorded one, which the
+    run spent at its start."""
+    given = config.log_std_init != recorded.hyperparameters.get("log_std_init")
+    return config.log_std_init if given else None
+
+
 def claim_run_folder(config: TrainConfig, resume: bool) -> None:
     """A resumed run needs its checkpoint; a new one needs a folder of its own, since mixing two
     runs would mix their `best/` and their evaluation logs."""
@@ -333,9 +340,7 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
     model = make_model(config, env)
     if resume:
         meta = restore(config.out / "latest", model, env, curriculum, config)
-        started_from = meta.started_from
-        # --log-std-init given with --resume sets a new noise level; the recorded one is spent
-        new_noise = config.log_std_init != meta.hyperparameters.get("log_std_init")
+        started_from, noise = meta.started_from, resumed_noise(config, meta)
     elif config.init_from:
         meta = warm_start(config.init_from, model, env, config)
         if config.total_steps <= meta.env_steps:
@@ -344,12 +349,12 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
                 f"--total-steps {config.total_steps:,} leaves nothing to train: env steps count "
                 f"on from {config.init_from}'s {meta.env_steps:,}"
             )
-        started_from, new_noise = describe(config.init_from), True
+        started_from, noise = describe(config.init_from), config.log_std_init
     else:
-        meta, started_from, new_noise = None, {}, False  # make_model set the initial noise
+        meta, started_from, noise = None, {}, None  # make_model set the initial noise
     done_steps, wall_offset = (meta.env_steps, meta.wall_seconds) if meta else (0, 0.0)
-    if new_noise and config.log_std_init is not None:
-        torch.nn.init.constant_(model.policy.log_std, config.log_std_init)
+    if noise is not None:
+        torch.nn.init.constant_(model.policy.log_std, noise)
     # The critic warms up over the first `critic_warmup` env steps after the fine-tune's start,
     # a resumed run included.
     warmup_end = started_from["env_steps"] + config.critic_warmup if started_from else 0

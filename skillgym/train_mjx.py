@@ -27,7 +27,13 @@ from skillgym.policies.checkpoint import (
     read_training_state,
     save_checkpoint,
 )
-from skillgym.train import EVAL_SEED, TrainConfig, claim_run_folder, reward_term_means
+from skillgym.train import (
+    EVAL_SEED,
+    TrainConfig,
+    claim_run_folder,
+    resumed_noise,
+    reward_term_means,
+)
 
 
 class RunningMeanStd:
@@ -95,8 +101,8 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
         policy.optimizer.load_state_dict(training["optimizer"])
         for group in policy.optimizer.param_groups:
             group["lr"] = config.learning_rate
-        if config.log_std_init not in (None, recorded.hyperparameters.get("log_std_init")):
-            torch.nn.init.constant_(policy.log_std, config.log_std_init)  # given with --resume
+        if (noise := resumed_noise(config, recorded)) is not None:
+            torch.nn.init.constant_(policy.log_std, noise)
         obs_rms.mean, obs_rms.var = (tensors[k].to(device) for k in ("obs_mean", "obs_var"))
         obs_rms.count = float(training["obs_count"])
         return_rms.var = training["return_var"].to(device)
