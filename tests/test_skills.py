@@ -17,6 +17,7 @@ from skillgym.policies.scripted import (
     RandomPolicy,
     ZeroPolicy,
 )
+from skillgym.skills.site_targets import hold_targets
 
 
 def run_episodes(env, policy, episodes: int, seed: int = 0):
@@ -192,9 +193,12 @@ def test_step_counts_a_foot_as_placed_only_while_it_touches_the_ground():
     on_the_spot = state._replace(goal=state.goal - errors)  # targets under the feet
     assert task.distances(frame, on_the_spot).max() < 0.01
     assert task.reached(frame, on_the_spot).all()
+    assert hold_targets(task, frame, on_the_spot, None).min() > 0.7
     lifted = np.array(frame.sensordata)
     lifted[:, task.touch[0]] = 0.0  # the left foot's touch sensor reads nothing
-    assert not task.reached(frame._replace(sensordata=lifted), on_the_spot).any()
+    in_the_air = frame._replace(sensordata=lifted)
+    assert not task.reached(in_the_air, on_the_spot).any()
+    assert (hold_targets(task, in_the_air, on_the_spot, None) == 0.0).all()
 
 
 def test_random_actions_make_humanoids_fall_and_falls_terminate():

@@ -68,9 +68,16 @@ class SiteTargets(HumanoidSkill):
         xp = xp_of(frame.qpos)
         return xp.mean(self.distances(frame, state), axis=-1)[..., None]
 
+    def placed(self, frame: Frame) -> Array:
+        """Whether both sites may count as on their targets, (...) bool; always, unless a
+        skill asks more of a site than its position."""
+        xp = xp_of(frame.qpos)
+        return xp.ones(frame.qpos.shape[:-1], dtype=xp.bool)
+
     def reached(self, frame: Frame, state: EpisodeState) -> Array:
         xp = xp_of(frame.qpos)
-        return xp.all(self.distances(frame, state) <= self.config.tolerance, axis=-1)
+        near = xp.all(self.distances(frame, state) <= self.config.tolerance, axis=-1)
+        return near & self.placed(frame)
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
         targets = np.asarray(state.goal).reshape(2, self.dims)
@@ -87,7 +94,8 @@ def track_targets(task: SiteTargets, frame: Frame, state: EpisodeState, action: 
 
 
 def hold_targets(task: SiteTargets, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    """exp(-worst distance / 3 cm): steep inside the 5 cm tolerance, where exp(-4 d) is flat,
-    and set by the worse site, since success needs both."""
+    """exp(-worst distance / 3 cm) while both sites are placed: steep inside the 5 cm
+    tolerance, where exp(-4 d) is flat, and set by the worse site, since success needs both."""
     xp = xp_of(frame.qpos)
-    return xp.exp(-xp.max(task.distances(frame, state), axis=-1) / 0.03)
+    close = xp.exp(-xp.max(task.distances(frame, state), axis=-1) / 0.03)
+    return xp.where(task.placed(frame), close, 0.0)

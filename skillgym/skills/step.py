@@ -30,11 +30,10 @@ class Step(SiteTargets):
             ),
         )
 
-    def reached(self, frame: Frame, state: EpisodeState) -> Array:
-        """Both feet on their targets: within the tolerance and on the ground, since the
-        distances are horizontal and a foot held over its target is not placed on it."""
-        xp = xp_of(frame.qpos)
-        return super().reached(frame, state) & xp.all(self.foot_contact(frame), axis=-1)
+    def placed(self, frame: Frame) -> Array:
+        """Both feet on the ground: the distances are horizontal, and a foot held over its
+        target is not placed on it, so neither success nor `hold_targets` counts it."""
+        return xp_of(frame.qpos).all(self.foot_contact(frame), axis=-1)
 
     def update_memory(self, frame: Frame, state: EpisodeState) -> Array:
         xp = xp_of(frame.qpos)
