@@ -2,7 +2,7 @@
 
 import dataclasses
 import json
-from importlib import resources
+from importlib import import_module, resources
 
 import gymnasium as gym
 import imageio.v3 as iio
@@ -22,6 +22,7 @@ from skillgym.benchmarks import (
 from skillgym.cli import main
 from skillgym.envs.task import FEASIBILITY_METRICS
 from skillgym.envs.tasks import TASKS
+from skillgym.policies.checkpoint import pretrained_path
 from skillgym.policies.scripted import RandomPolicy, ZeroPolicy
 
 LOCO_MANIPULATION = {
@@ -165,8 +166,20 @@ def test_a_registered_policy_scheme_is_what_scores(tiny_suite, tmp_path):
 
     register_policy_scheme("held", load)
     results = bench(tiny_suite, tmp_path, policy="held:some/folder", video=False)
-    assert calls == ["some/folder", "some/folder"]
+    assert set(calls) == {"some/folder"}  # checked up front, then built to play
     assert results["tasks"][0]["policy"] == "held pose from some/folder"
+
+
+def test_a_policy_unfit_for_a_later_task_fails_before_any_task_is_scored(tmp_path, monkeypatch):
+    tasks = [tiny_task(), tiny_task("skillgym/Tall19-Squat-v0", "tall19")]
+    suite = load_suite(write_suite(tmp_path / "mixed.json", tasks))
+    scored = []
+    # the module, which the package's `bench` function shadows as an attribute
+    monkeypatch.setattr(import_module("skillgym.benchmarks.bench"), "run_task", scored.append)
+    reach = pretrained_path("skillgym/Arm7-Reach-v0")
+    with pytest.raises(ValueError, match="not skillgym/Tall19-Squat-v0"):
+        bench(suite, tmp_path, policy=f"checkpoint:{reach}", video=False)
+    assert scored == []
 
 
 def test_an_unknown_policy_spec_names_the_known_kinds(tiny_suite, tmp_path, capsys):

@@ -20,7 +20,7 @@ from typing import Any
 from tqdm import tqdm
 
 from skillgym.benchmarks.results import build_results, write_results
-from skillgym.benchmarks.scoring import TaskJob, run_task
+from skillgym.benchmarks.scoring import TaskJob, check_policy, run_task
 from skillgym.benchmarks.submission import load_submission
 from skillgym.benchmarks.suite import Suite
 
@@ -67,6 +67,8 @@ def bench(
         for task in suite.tasks
         if task.env_id in specs
     ]
+    for job in task_jobs:  # a policy unfit for a late task fails now, not after the others
+        check_policy(job)
     records = run_jobs(task_jobs, jobs)
     for record in records:
         if record["video"] is not None:

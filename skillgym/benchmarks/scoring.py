@@ -74,6 +74,17 @@ def run_task(job: TaskJob) -> dict[str, Any]:
     return record
 
 
+def check_policy(job: TaskJob) -> None:
+    """Build the job's env and policy without playing: what fails here (a policy that does not
+    fit the task, a robot that is not the suite's) would fail the job. On the CPU backend,
+    whose spaces are every backend's, so the check costs no compilation."""
+    env = _make_env(dataclasses.replace(job, backend="cpu"))
+    try:
+        make_policy(job.policy, PolicyContext(env, job.task.seed))
+    finally:
+        env.close()
+
+
 def _make_env(job: TaskJob) -> gym.vector.VectorEnv:
     """The scored batch, with the suite's episode length; checks the suite's robot."""
     if job.backend not in BACKENDS:
