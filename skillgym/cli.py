@@ -150,6 +150,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     }
     if args.no_privileged:
         given["privileged"] = False
+    if args.task_config:
+        given["task_config"] = dict(args.task_config)
     config = run_config(args.env_id, out, resume=args.resume, **given)
     if args.backend == "mjx":
         from skillgym.train_mjx import train_mjx
@@ -253,6 +255,22 @@ def count(text: str) -> int:
     return value
 
 
+def setting(text: str) -> tuple[str, int | float | bool]:
+    """An argparse type for NAME=VALUE, the value a number or true/false."""
+    name, sep, value = text.partition("=")
+    words = {"true": True, "false": False}
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    if value.lower() in words:
+        return name, words[value.lower()]
+    for kind in (int, float):
+        try:
+            return name, kind(value)
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(f"{name}: expected a number or true/false, got {value!r}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skillgym", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -289,6 +307,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--no-privileged", action="store_true", help="train on the plain env (the ablation)"
+    )
+    train.add_argument(
+        "--task-config",
+        type=setting,
+        action="append",
+        metavar="NAME=VALUE",
+        help="a number setting of the task for the training env only (repeatable), e.g. "
+        "target_radius=0.3; evaluation always runs the registered env",
     )
     train.add_argument("--backend", choices=["cpu", "mjx"], default="cpu")
     train.add_argument("--impl", choices=["jax", "warp"], default="jax", help="MJX implementation")

@@ -27,6 +27,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecNormalize
 
 from skillgym.curricula import Curriculum, make_curriculum
+from skillgym.envs.registry import task_config
 from skillgym.envs.sb3 import SB3VecEnv
 from skillgym.evaluation import evaluate
 from skillgym.policies.checkpoint import (
@@ -70,6 +71,9 @@ class TrainConfig:
     activation: str = "elu"
     init_from: str | None = None  # a checkpoint to fine-tune, or None to start from scratch
     critic_warmup: int = 0  # env steps at the start of a fine-tune that train the critic alone
+    # Task settings of the training env only, e.g. {"target_radius": 0.3}: scores are always
+    # the registered env's.
+    task_config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def initial_log_std(self) -> float:
@@ -99,6 +103,7 @@ def make_training_env(config: TrainConfig) -> tuple[VecNormalize, Curriculum | N
         vectorization_mode="vector_entry_point",
         num_threads=config.num_threads,
         privileged=config.privileged,
+        config=task_config(config.env_id, config.task_config),
     )
     curriculum = make_curriculum(env) if env.privileges is not None else None
     return VecNormalize(SB3VecEnv(env), gamma=config.gamma, clip_obs=10.0), curriculum

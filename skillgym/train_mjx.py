@@ -9,6 +9,7 @@ so a run can move between the two and `skillgym eval` reads either.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import gymnasium as gym
 import jax
@@ -18,6 +19,7 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from skillgym.curricula import make_curriculum
+from skillgym.envs.registry import task_config
 from skillgym.evaluation import score
 from skillgym.policies.checkpoint import (
     Actor,
@@ -63,7 +65,7 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
     device = torch.device("cuda" if jax.default_backend() == "gpu" else "cpu")
     torch.manual_seed(config.seed)
 
-    def make_env(num_envs: int, privileged: bool) -> gym.vector.VectorEnv:
+    def make_env(num_envs: int, privileged: bool, **kwargs: Any) -> gym.vector.VectorEnv:
         return gym.make_vec(
             config.env_id,
             num_envs=num_envs,
@@ -72,9 +74,12 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
             impl=impl,
             array_type="torch",
             privileged=privileged,
+            **kwargs,
         )
 
-    env = make_env(config.num_envs, config.privileged)
+    env = make_env(
+        config.num_envs, config.privileged, config=task_config(config.env_id, config.task_config)
+    )
     curriculum = make_curriculum(env) if env.privileges is not None else None
     n, obs_size = config.num_envs, env.single_observation_space.shape[0]
     act_size = env.single_action_space.shape[0]

@@ -283,3 +283,32 @@ def test_a_published_checkpoint_records_what_skillgym_eval_scores(tmp_path):
     recorded = read_checkpoint(published)[0].evaluation
     actor, _ = load_actor(published)
     assert recorded == evaluate(ENV, lambda _env: actor.act, 4, seed=0)
+
+
+def test_task_config_changes_the_training_env_only_and_checks_names_and_types(tmp_path):
+    from skillgym.envs.registry import task_config
+    from skillgym.train import make_training_env
+
+    step = "skillgym/Tall19-Step-v0"
+    assert task_config(step, {"target_radius": 0.3}).target_radius == 0.3
+    assert task_config(step, {}) == gym.make(step).unwrapped.task.config
+    with pytest.raises(ValueError, match="no number setting 'radius'"):
+        task_config(step, {"radius": 0.3})
+    with pytest.raises(ValueError, match="takes a float"):
+        task_config(step, {"target_radius": True})
+    config = tiny_config(tmp_path, task_config={"reset_joint_noise": 0.0})
+    env, _ = make_training_env(config)
+    assert env.get_attr("task")[0].config.reset_joint_noise == 0.0
+    meta = train(config)
+    assert meta.hyperparameters["task_config"] == {"reset_joint_noise": 0.0}
+    assert run_config(ENV, tmp_path, resume=True).task_config == {"reset_joint_noise": 0.0}
+
+
+def test_train_command_reads_task_settings_and_refuses_unknown_ones(tmp_path, capsys):
+    code = main(["train", ENV, "--out", str(tmp_path), "--task-config", "radius=0.3"])
+    assert code == 2
+    assert "no number setting 'radius'" in capsys.readouterr().err
+    assert not (tmp_path / "latest").exists()
+    with pytest.raises(SystemExit):
+        main(["train", ENV, "--task-config", "radius"])
+    assert "expected NAME=VALUE" in capsys.readouterr().err

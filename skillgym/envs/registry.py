@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -26,6 +28,26 @@ def make_task(robot: str, skill: str, config: TaskConfig | None = None) -> Task:
     robot_cfg = robot_config(robot)
     cls = skill_class(robot_cfg.kind, skill, SKILLS_AND_TASKS, "skills and tasks")
     return cls(robot_cfg, config)
+
+
+def task_config(env_id: str, overrides: Mapping[str, Any]) -> TaskConfig:
+    """The registered env's task configuration with some number settings changed: what a run
+    trains on when it asks for more than the registered env (say, a wider goal range)."""
+    if env_id not in registered():
+        raise ValueError(f"unknown env id {env_id!r}; `skillgym list` shows them")
+    robot, name = registered()[env_id]
+    default = make_task(robot, name).config
+    numbers = {
+        f.name: type(getattr(default, f.name))
+        for f in dataclasses.fields(default)
+        if type(getattr(default, f.name)) in (int, float, bool)
+    }
+    for key, value in overrides.items():
+        if key not in numbers:
+            raise ValueError(f"{env_id} has no number setting {key!r}; it has {sorted(numbers)}")
+        if (numbers[key] is bool) != isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{env_id}: {key} takes a {numbers[key].__name__}, not {value!r}")
+    return dataclasses.replace(default, **{k: numbers[k](v) for k, v in overrides.items()})
 
 
 def make_env(robot: str, skill: str, config: TaskConfig | None = None, **kwargs: Any) -> SkillEnv:
