@@ -38,7 +38,11 @@ def test_privilege_channels_follow_the_robot_actions_and_plain_envs_have_none():
     assert make_vec("skillgym/Arm7-Push-v0", 2, privileged=True).action_space.shape == (2, 10)
     single = gym.make("skillgym/Arm7-Lift-v0", privileged=True)
     assert single.action_space.shape == (10,)
-    assert set(single.unwrapped.privilege_scales) == {"object_force", "table_offset"}
+    assert set(single.unwrapped.privilege_scales) == {
+        "object_force",
+        "table_offset",
+        "object_on_side",
+    }
     walk = make_vec("skillgym/Tall19-Walk-v0", 2, privileged=True)
     assert walk.action_space.shape == (2, 19)  # the humanoid's help needs no action
 
@@ -85,6 +89,53 @@ def test_object_force_is_horizontal_and_never_lifts(rng):
     np.testing.assert_allclose(wrench[:, box, :2], 1.5 * box_weight * channels)
     assert (wrench[..., 2:] == 0).all()  # no lift, no torque
     assert (np.delete(wrench, box, axis=1) == 0).all()  # only the box is pushed
+
+
+def lift_start(object_on_side: float, seed: int = 0):
+    env = make_vec("skillgym/Arm7-Lift-v0", 16, privileged=True)
+    env.set_privilege_scales({"object_on_side": object_on_side})
+    env.reset(seed=seed)
+    return env
+
+
+def test_object_on_side_stands_the_flat_box_on_its_side_where_it_stays():
+    from skillgym.skills.lift import flat_box_on_side
+
+    lying, standing = lift_start(0.0), lift_start(1.0)
+    task, state = standing.task, standing.episode_state
+    flat = np.asarray(state.goal)[:, 2] == 1
+    assert 0 < flat.sum() < 16
+    np.testing.assert_array_equal(state.goal, lying.episode_state.goal)
+    center = task.centers[task.flat]
+    thin_axis_up = standing.frame().site_xmat[:, center, 8]
+    np.testing.assert_allclose(np.abs(thin_axis_up[flat]), 0.0, atol=1e-9)
+    np.testing.assert_allclose(np.abs(lying.frame().site_xmat[flat, center, 8]), 1.0)
+    heights = standing.frame().site_xpos[flat, center, 2] - task.robot.table_height
+    np.testing.assert_allclose(heights, 0.05 + 1e-3)  # half its 10 cm width, now its height
+    same = ~flat  # the small box's episodes start as they would have
+    np.testing.assert_array_equal(standing.frame().qpos[same], lying.frame().qpos[same])
+    paid = flat_box_on_side(task, standing.frame(), state, None)
+    np.testing.assert_allclose(paid, flat.astype(float))
+    assert (flat_box_on_side(task, lying.frame(), state, None) == 0).all()
+    for _ in range(25):
+        standing.step(np.zeros(standing.action_space.shape))
+    assert (np.abs(standing.frame().site_xmat[flat, center, 8]) < 0.05).all()  # it rests there
+
+
+def test_object_on_side_start_is_the_same_array_function_under_jax():
+    import jax
+    import jax.numpy as jnp
+
+    env = lift_start(0.0)
+    u = np.random.default_rng(0).random((16, env.task.reset_uniforms + 1))
+    sample = env.task.sample_reset(u[:, :-1])
+    scales = np.tile([0.85, 0.3, 0.5], (16, 1))
+    args = (sample.qpos, sample.goal, u[:, -1:], scales)
+    qpos, goal = env.privileges.start(*args)
+    assert 0 < np.sum(qpos != sample.qpos) < qpos.size  # some boxes turned, not all
+    traced = jax.jit(env.privileges.start)(*(jnp.asarray(a, jnp.float32) for a in args))
+    np.testing.assert_allclose(traced[0], qpos, atol=1e-6)
+    np.testing.assert_allclose(traced[1], goal)
 
 
 def test_table_offset_lets_the_gripper_below_the_real_top_while_the_box_rests_on_it():

@@ -175,15 +175,17 @@ class MjxCore:
 
     def reset(self, key: jax.Array, privilege_scale: jax.Array | None = None) -> State:
         key, draw = jax.random.split(key)
-        u = jax.random.uniform(draw, (self.task.reset_uniforms,), dtype=self.dtype)
-        sample = self.task.sample_reset(u)
+        extra = self.privileges.start_uniforms if self.privileges is not None else 0
+        u = jax.random.uniform(draw, (self.task.reset_uniforms + extra,), dtype=self.dtype)
+        sample = self.task.sample_reset(u[: self.task.reset_uniforms])
         if privilege_scale is None:
             privilege_scale = self.initial_privilege_scale
         privilege_scale = self._cast(privilege_scale)
-        goal = sample.goal
+        qpos, goal = sample.qpos, sample.goal
         if self.privileges is not None:
-            goal = self.privileges.goal(goal, privilege_scale)
-        return self.reset_to(sample.qpos, sample.qvel, goal, key, privilege_scale)
+            start = u[self.task.reset_uniforms :]
+            qpos, goal = self.privileges.start(qpos, goal, start, privilege_scale)
+        return self.reset_to(qpos, sample.qvel, goal, key, privilege_scale)
 
     def physics(self, data: mjx.Data, ctrl: jax.Array) -> mjx.Data:
         """`frame_skip` physics steps holding `ctrl`."""

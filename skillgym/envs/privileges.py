@@ -14,10 +14,12 @@ for number.
 * `PelvisHarness`: a spring-damper on the pelvis that catches falls and keeps the trunk upright.
 * `ReducedGravity`: the robot's bodies are lifted by a fraction (the scale) of their weight.
 * `NarrowCommands`: commands are drawn nearer to zero, shrunk by a factor (1 - scale).
+* `ObjectOnSide`: a box that lies flat starts stood on its side, where a top grasp fits it, in
+  a `scale` fraction of episodes.
 
 Everything here is a pure array function of a `Frame`, the privileged action channels and the
 scales, so NumPy evaluates it on the CPU batch and jax.numpy under jit on MJX: the backends only
-write the results into `xfrc_applied`, mocap body positions and goals.
+write the results into `xfrc_applied`, mocap body positions and episode starts.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, norm, xp_of
+from skillgym.envs.frame import Array, Frame, norm, put, xp_of
 
 if TYPE_CHECKING:
     from skillgym.envs.task import Task
@@ -91,6 +93,7 @@ class Privilege:
 
     name: ClassVar[str]
     action_size: ClassVar[int] = 0  # extra action channels, appended after the robot's
+    start_uniforms: ClassVar[int] = 0  # uniform samples per env that `start` draws on
     schedule: Schedule
 
     def edit_spec(self, spec: mujoco.MjSpec) -> None:
@@ -109,9 +112,12 @@ class Privilege:
         poses live in the simulation state, which every backend keeps per env."""
         return None
 
-    def goal(self, goal: Array, scale: Array) -> Array:
-        """The goal an episode gets, from the one the task sampled."""
-        return goal
+    def start(
+        self, bound: Bound, qpos: Array, goal: Array, u: Array, scale: Array
+    ) -> tuple[Array, Array]:
+        """The initial positions and goal an episode gets, from those the task sampled; `u` holds
+        `start_uniforms` uniform samples per env."""
+        return qpos, goal
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -270,8 +276,53 @@ class NarrowCommands(Privilege):
     name: ClassVar[str] = "narrow_commands"
     schedule: Schedule = Schedule(initial=0.7, decrement=0.1)
 
-    def goal(self, goal: Array, scale: Array) -> Array:
-        return goal * (1.0 - scale[..., None])
+    def start(
+        self, bound: Bound, qpos: Array, goal: Array, u: Array, scale: Array
+    ) -> tuple[Array, Array]:
+        return qpos, goal * (1.0 - scale[..., None])
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ObjectOnSide(Privilege):
+    """A box lying flat on the table starts stood on its side in a `scale` fraction of
+    episodes: turned a quarter about its longest axis, so its thinnest extent lies across, where
+    a top grasp fits it. The policy learns that grasp before it has to tip the box up itself.
+    Scales set in mid-episode take effect from the next episode's start."""
+
+    name: ClassVar[str] = "object_on_side"
+    start_uniforms: ClassVar[int] = 1
+    schedule: Schedule = Schedule(initial=1.0, decrement=0.1)
+    object: str = "flat"  # the instance name the task gave the box (`add_prop`)
+
+    def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
+        half = model.geom(f"{self.object}/geom").size
+        if not half[0] >= half[1] >= half[2]:
+            raise ValueError(f"{self.object}: a box lying flat needs sizes x >= y >= z, not {half}")
+        joint = model.joint(f"{self.object}/free").id
+        return Bound(
+            np.zeros(0, dtype=int),
+            {
+                "qpos": int(model.jnt_qposadr[joint]),
+                "table_height": task.robot.table_height,
+                "rise": float(half[1] - half[2]),  # the centre's, from flat to on its side
+            },
+        )
+
+    def start(
+        self, bound: Bound, qpos: Array, goal: Array, u: Array, scale: Array
+    ) -> tuple[Array, Array]:
+        xp = xp_of(qpos)
+        adr = bound.constants["qpos"]
+        pose = qpos[..., adr : adr + 7]
+        on_table = pose[..., 2] > bound.constants["table_height"]  # others are parked below
+        turn = on_table & (u[..., 0] < scale)
+        w, x, y, z = (pose[..., 3 + i] for i in range(4))
+        # The quaternion times a quarter turn about the body's x axis, (1, 1, 0, 0) / sqrt(2).
+        turned = xp.stack([w - x, w + x, y + z, z - y], axis=-1) / np.sqrt(2.0)
+        raised = pose[..., :3] + xp.asarray([0.0, 0.0, bound.constants["rise"]], dtype=qpos.dtype)
+        on_side = xp.concat([raised, turned], axis=-1)
+        pose = xp.where(turn[..., None], on_side, pose)
+        return put(qpos, np.arange(adr, adr + 7), pose), goal
 
 
 class Privileges:
@@ -286,6 +337,7 @@ class Privileges:
         if len(set(self.names)) != len(self.names):
             raise ValueError(f"{task.name}: a privilege is declared twice in {self.names}")
         self.action_size = sum(p.action_size for p in configs)
+        self.start_uniforms = sum(p.start_uniforms for p in configs)
         ends = np.cumsum([0] + [p.action_size for p in configs]).tolist()
         self.action_slices = [slice(a, b) for a, b in zip(ends[:-1], ends[1:], strict=True)]
 
@@ -343,10 +395,15 @@ class Privileges:
                 pos = pos + offset
         return pos
 
-    def goal(self, goal: Array, scales: Array) -> Array:
-        for i, privilege in enumerate(self.configs):
-            goal = privilege.goal(goal, scales[..., i])
-        return goal
+    def start(self, qpos: Array, goal: Array, u: Array, scales: Array) -> tuple[Array, Array]:
+        """An episode's initial positions and goal, from the task's sample: `u` holds
+        `start_uniforms` uniform samples per env, shared out in declaration order."""
+        used = 0
+        for i, (privilege, bound) in enumerate(zip(self.configs, self.bound, strict=True)):
+            draws = u[..., used : used + privilege.start_uniforms]
+            used += privilege.start_uniforms
+            qpos, goal = privilege.start(bound, qpos, goal, draws, scales[..., i])
+        return qpos, goal
 
 
 def compile_task(task: Task, privileged: bool) -> tuple[mujoco.MjModel, Privileges | None]:

@@ -135,13 +135,15 @@ class SkillVectorEnv(gym.vector.VectorEnv):
 
     def _reset_envs(self, ids: np.ndarray, state: EpisodeState | None) -> EpisodeState:
         """Reset envs `ids` with fresh samples; return the whole batch's episode state."""
-        u = self._rng.random((len(ids), self.task.reset_uniforms))
-        sample = self.task.sample_reset(u)
-        goal = sample.goal
+        extra = self.privileges.start_uniforms if self.privileges is not None else 0
+        u = self._rng.random((len(ids), self.task.reset_uniforms + extra))
+        sample = self.task.sample_reset(u[:, : self.task.reset_uniforms])
+        qpos, goal = sample.qpos, sample.goal
         if self.privileges is not None:
             self._take_privilege_scales(ids)
-            goal = self.privileges.goal(goal, self._privilege_scale[ids])
-        self.physics.reset(ids, sample.qpos, sample.qvel, self.task.default_ctrl)
+            start = u[:, self.task.reset_uniforms :]
+            qpos, goal = self.privileges.start(qpos, goal, start, self._privilege_scale[ids])
+        self.physics.reset(ids, qpos, sample.qvel, self.task.default_ctrl)
         fresh = self.task.initial_state(np.asarray(goal))
         if state is None:
             return fresh

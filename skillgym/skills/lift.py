@@ -13,7 +13,7 @@ import mujoco
 import numpy as np
 
 from skillgym.envs.frame import Array, Frame, xp_of
-from skillgym.envs.privileges import Privilege
+from skillgym.envs.privileges import ObjectOnSide, Privilege
 from skillgym.envs.task import EpisodeState
 from skillgym.skills.arm import (
     OBJECT_PRIVILEGES,
@@ -32,7 +32,7 @@ HALF_HEIGHTS = {"box_small": 0.025, "box_flat": 0.03}
 class LiftConfig(ArmTaskConfig):
     lift_height: float = 0.10  # m above the resting height, for success
     flat_box_probability: float = 0.5
-    privileges: tuple[Privilege, ...] = OBJECT_PRIVILEGES
+    privileges: tuple[Privilege, ...] = (*OBJECT_PRIVILEGES, ObjectOnSide(object="flat"))
 
 
 class Lift(ArmSkill):
@@ -50,7 +50,9 @@ class Lift(ArmSkill):
         return LiftConfig(
             episode_seconds=6.0,
             hold_seconds=1.0,
-            reward_weights=arm_weights(reach_object=1.0, lift=4.0, goal_reached=2.0),
+            reward_weights=arm_weights(
+                reach_object=1.0, lift=4.0, goal_reached=2.0, flat_box_on_side=1.0
+            ),
         )
 
     def bind(self, model: mujoco.MjModel) -> None:
@@ -58,6 +60,7 @@ class Lift(ArmSkill):
         self.centers = [model.site(f"{name}/center").id for name, _ in self.objects]
         self.rest_heights = np.array([HALF_HEIGHTS[prop] for _, prop in self.objects])
         self.half_sizes = np.array([model.geom(f"{name}/geom").size for name, _ in self.objects])
+        self.flat = [name for name, _ in self.objects].index("flat")
 
     def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
         xp = xp_of(u)
@@ -114,7 +117,12 @@ class Lift(ArmSkill):
         )
 
     def skill_reward_terms(self) -> dict:
-        return {"reach_object": reach_object, "lift": lift, "goal_reached": goal_reached}
+        return {
+            "reach_object": reach_object,
+            "lift": lift,
+            "goal_reached": goal_reached,
+            "flat_box_on_side": flat_box_on_side,
+        }
 
     def metrics(self, frame: Frame, state: EpisodeState) -> Array:
         xp = xp_of(frame.xpos)
@@ -134,3 +142,12 @@ class Lift(ArmSkill):
 def lift(task: Lift, frame: Frame, state: EpisodeState, action: Array) -> Array:
     xp = xp_of(frame.xpos)
     return xp.clip(task.clearance(frame, state) / state.goal[..., 0], 0.0, 1.0)
+
+
+def flat_box_on_side(task: Lift, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    """In flat-box episodes, how far the box's thinnest axis is from vertical: 0 lying flat, 1
+    stood on its side or end, where its 6 cm fit the jaw for a top grasp. The step before a
+    lift that the box lying flat leaves no room for."""
+    xp = xp_of(frame.site_xmat)
+    thin_axis_up = frame.site_xmat[..., task.centers[task.flat], 8]  # world z . box z
+    return (1.0 - xp.abs(thin_axis_up)) * state.goal[..., 1 + task.flat]
