@@ -285,7 +285,7 @@ def test_a_published_checkpoint_records_what_skillgym_eval_scores(tmp_path):
     assert recorded == evaluate(ENV, lambda _env: actor.act, 4, seed=0)
 
 
-def test_task_config_changes_the_training_env_only_and_checks_names_and_types(tmp_path):
+def test_task_config_sets_the_training_env_is_recorded_and_checks_names_and_types(tmp_path):
     from skillgym.envs.registry import task_config
     from skillgym.train import make_training_env
 
