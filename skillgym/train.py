@@ -75,6 +75,9 @@ class TrainConfig:
     # the registered env's.
     task_config: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        task_config(self.env_id, self.task_config)  # a bad setting fails before any run folder
+
     @property
     def initial_log_std(self) -> float:
         return -0.5 if self.log_std_init is None else self.log_std_init

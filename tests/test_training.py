@@ -305,10 +305,10 @@ def test_task_config_sets_the_training_env_is_recorded_and_checks_names_and_type
 
 
 def test_train_command_reads_task_settings_and_refuses_unknown_ones(tmp_path, capsys):
-    code = main(["train", ENV, "--out", str(tmp_path), "--task-config", "radius=0.3"])
+    code = main(["train", ENV, "--out", str(tmp_path / "run"), "--task-config", "radius=0.3"])
     assert code == 2
     assert "no number setting 'radius'" in capsys.readouterr().err
-    assert not (tmp_path / "latest").exists()
+    assert not (tmp_path / "run").exists()
     with pytest.raises(SystemExit):
         main(["train", ENV, "--task-config", "radius"])
     assert "expected NAME=VALUE" in capsys.readouterr().err
