@@ -25,7 +25,7 @@ from gymnasium.vector import AutoresetMode
 from mujoco import mjx
 
 from skillgym.envs.frame import Frame
-from skillgym.envs.privileges import compile_task
+from skillgym.envs.privileges import compile_task, sample_start, start_uniforms
 from skillgym.envs.task import EpisodeState, Task
 from skillgym.envs.vector import object_rows
 
@@ -175,17 +175,13 @@ class MjxCore:
 
     def reset(self, key: jax.Array, privilege_scale: jax.Array | None = None) -> State:
         key, draw = jax.random.split(key)
-        extra = self.privileges.start_uniforms if self.privileges is not None else 0
-        u = jax.random.uniform(draw, (self.task.reset_uniforms + extra,), dtype=self.dtype)
-        sample = self.task.sample_reset(u[: self.task.reset_uniforms])
+        size = (start_uniforms(self.task, self.privileges),)
+        u = jax.random.uniform(draw, size, dtype=self.dtype)
         if privilege_scale is None:
             privilege_scale = self.initial_privilege_scale
         privilege_scale = self._cast(privilege_scale)
-        qpos, goal = sample.qpos, sample.goal
-        if self.privileges is not None:
-            start = u[self.task.reset_uniforms :]
-            qpos, goal = self.privileges.start(qpos, goal, start, privilege_scale)
-        return self.reset_to(qpos, sample.qvel, goal, key, privilege_scale)
+        sample = sample_start(self.task, self.privileges, u, privilege_scale)
+        return self.reset_to(sample.qpos, sample.qvel, sample.goal, key, privilege_scale)
 
     def physics(self, data: mjx.Data, ctrl: jax.Array) -> mjx.Data:
         """`frame_skip` physics steps holding `ctrl`."""

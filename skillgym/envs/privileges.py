@@ -34,7 +34,7 @@ import numpy as np
 from skillgym.envs.frame import Array, Frame, norm, put, xp_of
 
 if TYPE_CHECKING:
-    from skillgym.envs.task import Task
+    from skillgym.envs.task import ResetSample, Task
 
 GRIP_VELOCITY_SENSOR = "privileged/grip_linvel"
 
@@ -404,6 +404,22 @@ class Privileges:
             used += privilege.start_uniforms
             qpos, goal = privilege.start(bound, qpos, goal, draws, scales[..., i])
         return qpos, goal
+
+
+def start_uniforms(task: Task, privileges: Privileges | None) -> int:
+    """Uniform draws per env that `sample_start` takes: the task's, then the privileges'."""
+    return task.reset_uniforms + (privileges.start_uniforms if privileges is not None else 0)
+
+
+def sample_start(task: Task, privileges: Privileges | None, u: Array, scales: Array) -> ResetSample:
+    """An episode's start from `start_uniforms` draws per env: the task's sample, then what the
+    privileges (if any) make of it at these scales. A plain env draws what it always drew."""
+    sample = task.sample_reset(u[..., : task.reset_uniforms])
+    if privileges is None:
+        return sample
+    draws = u[..., task.reset_uniforms :]
+    qpos, goal = privileges.start(sample.qpos, sample.goal, draws, scales)
+    return sample._replace(qpos=qpos, goal=goal)
 
 
 def compile_task(task: Task, privileged: bool) -> tuple[mujoco.MjModel, Privileges | None]:

@@ -33,9 +33,10 @@ def make_task(robot: str, skill: str, config: TaskConfig | None = None) -> Task:
 def task_config(env_id: str, overrides: Mapping[str, Any]) -> TaskConfig:
     """The registered env's task configuration with some number settings changed: what a run
     trains on when it asks for more than the registered env (say, a wider goal range)."""
-    if env_id not in registered():
+    envs = registered()
+    if env_id not in envs:
         raise ValueError(f"unknown env id {env_id!r}; `skillgym list` shows them")
-    robot, name = registered()[env_id]
+    robot, name = envs[env_id]
     default = make_task(robot, name).config
     numbers = {
         f.name: type(getattr(default, f.name))

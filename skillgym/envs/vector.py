@@ -12,7 +12,7 @@ from gymnasium.vector import AutoresetMode
 
 from skillgym.envs.cpu import CpuPhysics
 from skillgym.envs.frame import Frame
-from skillgym.envs.privileges import compile_task
+from skillgym.envs.privileges import compile_task, sample_start, start_uniforms
 from skillgym.envs.render import Renderer
 from skillgym.envs.task import EpisodeState, StepResult, Task
 
@@ -135,16 +135,12 @@ class SkillVectorEnv(gym.vector.VectorEnv):
 
     def _reset_envs(self, ids: np.ndarray, state: EpisodeState | None) -> EpisodeState:
         """Reset envs `ids` with fresh samples; return the whole batch's episode state."""
-        extra = self.privileges.start_uniforms if self.privileges is not None else 0
-        u = self._rng.random((len(ids), self.task.reset_uniforms + extra))
-        sample = self.task.sample_reset(u[:, : self.task.reset_uniforms])
-        qpos, goal = sample.qpos, sample.goal
         if self.privileges is not None:
             self._take_privilege_scales(ids)
-            start = u[:, self.task.reset_uniforms :]
-            qpos, goal = self.privileges.start(qpos, goal, start, self._privilege_scale[ids])
-        self.physics.reset(ids, qpos, sample.qvel, self.task.default_ctrl)
-        fresh = self.task.initial_state(np.asarray(goal))
+        u = self._rng.random((len(ids), start_uniforms(self.task, self.privileges)))
+        sample = sample_start(self.task, self.privileges, u, self._privilege_scale[ids])
+        self.physics.reset(ids, sample.qpos, sample.qvel, self.task.default_ctrl)
+        fresh = self.task.initial_state(np.asarray(sample.goal))
         if state is None:
             return fresh
         return EpisodeState(*(_put(old, ids, new) for old, new in zip(state, fresh, strict=True)))
