@@ -96,6 +96,19 @@ def test_walk_observes_its_command_then_the_base_velocity_it_is_scored_on():
     np.testing.assert_allclose(obs[:, 3:6], velocity, rtol=1e-5, atol=1e-6)
 
 
+def test_step_observes_its_foot_errors_then_the_base_velocity_and_which_feet_stand():
+    env = make_vec("skillgym/Tall19-Step-v0", num_envs=2)
+    env.reset(seed=0)
+    obs, *_ = env.step(np.full((2, 19), 0.3))
+    frame = env.physics.frame()
+    velocity = env.task.base_lin_vel(frame)
+    standing = env.task.foot_contact(frame)
+    assert np.abs(velocity).max() > 0.01  # the robot moved, so the check below can fail
+    assert obs.shape == (2, 72)
+    np.testing.assert_allclose(obs[:, 4:7], velocity, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(obs[:, 7:9], standing.astype(np.float32))
+
+
 def test_a_reward_term_left_without_a_weight_is_warned_about():
     from skillgym.envs.robots import tall19
     from skillgym.skills.walk import Walk, WalkConfig

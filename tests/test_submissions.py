@@ -11,6 +11,7 @@ import torch  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from skillgym.benchmarks import (  # noqa: E402
+    LAYOUT_VERSION,
     SubmissionError,
     bench,
     check_submission,
@@ -24,7 +25,7 @@ OBS, ACT = 29, 8
 
 
 def manifest(**overrides):
-    fields = {"name": "probe", "robot": "arm7", "tasks": [ENV_ID], "layout_version": 1}
+    fields = {"name": "probe", "robot": "arm7", "tasks": [ENV_ID], "layout_version": LAYOUT_VERSION}
     return {k: v for k, v in {**fields, **overrides}.items() if v is not None}
 
 
@@ -120,7 +121,11 @@ MALFORMED = {
         "com.example::Run",
     ),
     "missing-field": (linear_graph, manifest(robot=None), "'robot'"),
-    "layout-version": (linear_graph, manifest(layout_version=2), "layout_version 2"),
+    "layout-version": (
+        linear_graph,
+        manifest(layout_version=LAYOUT_VERSION - 1),
+        f"layout_version {LAYOUT_VERSION - 1}",
+    ),
     "unknown-task": (linear_graph, manifest(tasks=["skillgym/Arm7-Fly-v0"]), "Arm7-Fly"),
     "robot-mismatch": (
         linear_graph,

@@ -17,6 +17,7 @@ from skillgym.benchmarks.policy_spec import (
 from skillgym.benchmarks.results import format_table, read_results
 from skillgym.benchmarks.scoring import TaskJob, run_task
 from skillgym.benchmarks.submission import (
+    LAYOUT_VERSION,
     CheckFailure,
     SubmissionError,
     check_submission,
@@ -26,6 +27,7 @@ from skillgym.benchmarks.submission import (
 from skillgym.benchmarks.suite import builtin_suites, load_suite
 
 __all__ = [
+    "LAYOUT_VERSION",
     "CheckFailure",
     "LoadedPolicy",
     "PolicyContext",

@@ -33,7 +33,7 @@ SUITE_POLICY = "policy.onnx"
 TASK_POLICIES = "policies"
 # The observation and action layout of the skillgym envs a policy was made for; bumped whenever
 # an env's flat observation or its action order changes.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 MAX_POLICY_BYTES = 32 * 2**20
 REQUIRED_FIELDS = {"name": str, "robot": str, "tasks": list, "layout_version": int}
 _DEFAULT_DOMAINS = ("", "ai.onnx")

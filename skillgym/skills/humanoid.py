@@ -132,11 +132,17 @@ class HumanoidSkill(Task):
         """The goal as the policy sees it; by default the goal itself."""
         return state.goal
 
+    def estimated_state(self, frame: Frame) -> list[Array]:
+        """Base state beyond the IMU's rates and tilt that a skill observes: none by default,
+        since on a robot each entry costs an estimator or a sensor the skill then depends on."""
+        return []
+
     def observe(self, frame: Frame, state: EpisodeState) -> Array:
         xp = xp_of(frame.qpos)
         return xp.concat(
             [
                 self.goal_observation(frame, state),
+                *self.estimated_state(frame),
                 *self.joint_observation(frame, state, JOINT_VEL_SCALE),
                 GYRO_SCALE * self.base_ang_vel(frame),
                 self.gravity(frame),

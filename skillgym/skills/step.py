@@ -35,6 +35,13 @@ class Step(SiteTargets):
         target is not placed on it, so neither success nor `hold_targets` counts it."""
         return xp_of(frame.qpos).all(self.foot_contact(frame), axis=-1)
 
+    def estimated_state(self, frame: Frame) -> list[Array]:
+        """The base velocity (on hardware, an estimate) and which feet stand (foot switches):
+        whether the body is still moving and which foot is free to lift decide when a step
+        is safe, and the joint readings give neither directly."""
+        xp = xp_of(frame.qpos)
+        return [self.base_lin_vel(frame), xp.astype(self.foot_contact(frame), frame.qpos.dtype)]
+
     def update_memory(self, frame: Frame, state: EpisodeState) -> Array:
         xp = xp_of(frame.qpos)
         air, nearest = state.memory[..., :2], state.memory[..., 2:]

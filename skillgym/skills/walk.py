@@ -50,10 +50,9 @@ class Walk(HumanoidSkill):
         low, high = xp.asarray(self.config.command_low), xp.asarray(self.config.command_high)
         return qpos, uniform(u, low, high)
 
-    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
-        """The command and the base velocity it is tracked against (on hardware, an estimate)."""
-        xp = xp_of(frame.qpos)
-        return xp.concat([state.goal, self.base_lin_vel(frame)], axis=-1)
+    def estimated_state(self, frame: Frame) -> list[Array]:
+        """The base velocity the command is tracked against (on hardware, an estimate)."""
+        return [self.base_lin_vel(frame)]
 
     def velocity_error_sq(self, frame: Frame, state: EpisodeState) -> Array:
         xp = xp_of(frame.qpos)
