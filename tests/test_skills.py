@@ -279,16 +279,21 @@ def test_lift_puts_the_flat_box_on_the_table_in_about_half_the_episodes():
     assert np.allclose(heights, task.robot.table_height + np.where(flat, 0.03, 0.025), atol=0.005)
 
 
-def test_lift_pays_for_a_lifted_box_and_not_for_one_stood_on_end():
-    from skillgym.skills.lift import lift
-
+def first_flat_box_episode():
+    """Lift's task, frame and episode state of one episode that starts with the flat box."""
     env = make_vec("skillgym/Arm7-Lift-v0", num_envs=64)
     env.reset(seed=0)
     task, state = env.task, env.episode_state
     flat = np.flatnonzero(np.asarray(state.goal)[:, 2] == 1)[:1]
     state = type(state)(*(np.asarray(x)[flat] for x in state))
     frame = env.physics.frame()
-    frame = type(frame)(*(np.asarray(x)[flat] for x in frame))
+    return task, type(frame)(*(np.asarray(x)[flat] for x in frame)), state
+
+
+def test_lift_pays_for_a_lifted_box_and_not_for_one_stood_on_end():
+    from skillgym.skills.lift import lift
+
+    task, frame, state = first_flat_box_episode()
     center = task.centers[1]
 
     def paid(long_axis_up: bool, centre_height: float) -> float:
@@ -302,6 +307,30 @@ def test_lift_pays_for_a_lifted_box_and_not_for_one_stood_on_end():
     assert paid(True, 0.075) == pytest.approx(0.0)  # stood on end: centre up 4.5 cm, not lifted
     assert paid(False, 0.03 + task.config.lift_height) == pytest.approx(1.0)
     assert paid(True, 0.075 + task.config.lift_height / 2) == pytest.approx(0.5)
+
+
+def test_jaw_fits_pays_for_a_jaw_turned_to_span_the_flat_box_and_only_near_it():
+    from skillgym.skills.lift import jaw_fits
+
+    task, frame, state = first_flat_box_episode()
+    box = np.asarray(frame.site_xmat)[0, task.centers[1]].reshape(3, 3)
+
+    def paid(jaw_axis: np.ndarray, offset: float = 0.0) -> float:
+        """With the grip `offset` m above the box centre and its jaw (the hand's y axis, all
+        that the term reads of the hand's orientation) along a box axis."""
+        hand = box.copy()
+        hand[:, 1] = jaw_axis
+        xmat, xpos = np.array(frame.site_xmat), np.array(frame.site_xpos)
+        xmat[:, task.grip] = hand.ravel()
+        xpos[:, task.grip] = xpos[:, task.centers[1]] + [0.0, 0.0, offset]
+        moved = frame._replace(site_xmat=xmat, site_xpos=xpos)
+        return float(jaw_fits(task, moved, state, None)[0])
+
+    vertical, across_10cm, along_15cm = paid(box[:, 2]), paid(box[:, 1]), paid(box[:, 0])
+    assert vertical == pytest.approx(1.0)  # a vertical jaw spans its 6 cm
+    assert along_15cm < across_10cm < 0.8  # lying flat, it is wider than the jaw opens
+    assert along_15cm > 0.3  # the turn towards a fit pays from the worst orientation on
+    assert paid(box[:, 2], offset=0.3) < 0.01  # paid near the box only
 
 
 def test_push_reward_grows_as_the_box_nears_its_goal():

@@ -12,7 +12,7 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, xp_of
+from skillgym.envs.frame import Array, Frame, norm, xp_of
 from skillgym.envs.privileges import ObjectOnSide, Privilege
 from skillgym.envs.task import EpisodeState
 from skillgym.skills.arm import (
@@ -20,12 +20,14 @@ from skillgym.skills.arm import (
     ArmSkill,
     ArmTaskConfig,
     arm_weights,
+    distance_reward,
     goal_reached,
     reach_object,
 )
 
 # Resting heights of the object centres above the table top.
 HALF_HEIGHTS = {"box_small": 0.025, "box_flat": 0.03}
+JAW_OPENING = 0.075  # m between the pads fully open (8 cm), less a margin for the approach
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,7 +53,11 @@ class Lift(ArmSkill):
             episode_seconds=6.0,
             hold_seconds=1.0,
             reward_weights=arm_weights(
-                reach_object=1.0, lift=4.0, goal_reached=2.0, flat_box_on_side=1.0
+                reach_object=1.0,
+                lift=4.0,
+                goal_reached=2.0,
+                flat_box_on_side=1.0,
+                jaw_fits=1.0,
             ),
         )
 
@@ -104,6 +110,18 @@ class Lift(ArmSkill):
             heights.append(lowest - self.robot.table_height)
         return self.selected(xp.stack(heights, axis=-1)[..., None], state)[..., 0]
 
+    def extent_along_jaw(self, frame: Frame, state: EpisodeState) -> Array:
+        """How wide the active object is along the jaw's closing axis (the hand's y): what the
+        open jaw has to span for a grasp in its current orientation."""
+        xp = xp_of(frame.site_xmat)
+        jaw = frame.site_xmat[..., self.grip, 1::3]  # the hand's y axis in world coordinates
+        extents = []
+        for center, half in zip(self.centers, self.half_sizes, strict=True):
+            rows = frame.site_xmat[..., center, :]
+            along = sum(jaw[..., i : i + 1] * rows[..., 3 * i : 3 * i + 3] for i in range(3))
+            extents.append(2.0 * xp.sum(xp.asarray(half) * xp.abs(along), axis=-1))
+        return self.selected(xp.stack(extents, axis=-1)[..., None], state)[..., 0]
+
     def object_observation(self, frame: Frame, state: EpisodeState) -> Array:
         xp = xp_of(frame.xpos)
         orientation = xp.stack([frame.site_xmat[..., c, :] for c in self.centers], axis=-2)
@@ -122,6 +140,7 @@ class Lift(ArmSkill):
             "lift": lift,
             "goal_reached": goal_reached,
             "flat_box_on_side": flat_box_on_side,
+            "jaw_fits": jaw_fits,
         }
 
     def metrics(self, frame: Frame, state: EpisodeState) -> Array:
@@ -151,3 +170,15 @@ def flat_box_on_side(task: Lift, frame: Frame, state: EpisodeState, action: Arra
     xp = xp_of(frame.site_xmat)
     thin_axis_up = frame.site_xmat[..., task.centers[task.flat], 8]  # world z . box z
     return (1.0 - xp.abs(thin_axis_up)) * state.goal[..., 1 + task.flat]
+
+
+def jaw_fits(task: Lift, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    """Near the object, whether the jaw is turned so the object fits between its pads. The flat
+    box lying flat fits only a vertical jaw (pinching its 6 cm where it overhangs an edge, or
+    through a lowered robot table) or, once stood on its side, a jaw across its thickness; a top
+    grasp at the small box's yaw never shows a policy that, so the turn is paid on its own. Both
+    scales are wide: a jaw along the box's 15 cm, the habit to break, still feels the slope."""
+    xp = xp_of(frame.site_xpos)
+    too_wide = xp.clip(task.extent_along_jaw(frame, state) - JAW_OPENING, 0.0, None)
+    near = distance_reward(norm(task.active_object_pos(frame, state) - task.grip_pos(frame)), 0.1)
+    return near * distance_reward(too_wide, 0.1)
