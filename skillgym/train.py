@@ -286,22 +286,39 @@ def save(path: Path, meta: CheckpointMetadata, model: PPO, env: VecNormalize) ->
 def warm_start(
     path: str | Path, model: PPO, env: VecNormalize, config: TrainConfig
 ) -> CheckpointMetadata:
-    """Load a checkpoint's policy, observation statistics and step count into a fresh model."""
+    """Load a checkpoint's policy, observation statistics and step count into a fresh model.
+
+    An env whose observation has grown at its end since the checkpoint still starts from it:
+    the new entries get zero weights, so the policy acts as it did until training finds a use
+    for them, and unit statistics until the normalizer learns theirs."""
     meta, tensors = read_checkpoint(path)
-    shapes = (env.observation_space.shape[0], env.action_space.shape[0])
-    if meta.env_id != config.env_id or (meta.obs_size, meta.policy_action_size) != shapes:
+    obs_size, action_size = env.observation_space.shape[0], env.action_space.shape[0]
+    grown = obs_size - meta.obs_size
+    if meta.env_id != config.env_id or meta.policy_action_size != action_size or grown < 0:
         raise ValueError(
             f"{path}: a checkpoint of {meta.env_id} "
             f"(obs {meta.obs_size}, actions {meta.policy_action_size}) cannot start "
-            f"{config.env_id} (obs {shapes[0]}, actions {shapes[1]}); "
+            f"{config.env_id} (obs {obs_size}, actions {action_size}); "
             "--no-privileged matches a checkpoint trained without privileges"
         )
-    model.policy.load_state_dict(tensors["policy"])
-    env.obs_rms.mean = tensors["obs_mean"].numpy()
-    env.obs_rms.var = tensors["obs_var"].numpy()
+    fresh = model.policy.state_dict()
+    model.policy.load_state_dict(
+        {
+            name: pad_last_axis(w, fresh[name].shape[-1], 0.0)
+            for name, w in tensors["policy"].items()
+        }
+    )
+    env.obs_rms.mean = pad_last_axis(tensors["obs_mean"], obs_size, 0.0).numpy()
+    env.obs_rms.var = pad_last_axis(tensors["obs_var"], obs_size, 1.0).numpy()
     env.obs_rms.count = float(meta.env_steps)  # the statistics are as settled as its training
     model.num_timesteps = meta.env_steps
     return meta
+
+
+def pad_last_axis(tensor: torch.Tensor, size: int, value: float) -> torch.Tensor:
+    """`tensor` with its last axis filled out to `size` by `value`."""
+    missing = size - tensor.shape[-1]
+    return torch.cat([tensor, tensor.new_full((*tensor.shape[:-1], missing), value)], dim=-1)
 
 
 def restore(
@@ -310,6 +327,11 @@ def restore(
     """`warm_start` from `latest`, plus what resuming needs: optimizer, normalizer counts and
     the curriculum."""
     meta = warm_start(path, model, env, config)
+    if meta.obs_size != env.observation_space.shape[0]:
+        raise ValueError(
+            f"{path} was trained on {meta.obs_size} observations and {config.env_id} now has "
+            f"{env.observation_space.shape[0]}: --init-from starts a new run from it"
+        )
     training = read_training_state(path)
     model.policy.optimizer.load_state_dict(training["optimizer"])
     env.obs_rms.count = float(training["obs_count"])

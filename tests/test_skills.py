@@ -333,6 +333,19 @@ def test_jaw_fits_pays_for_a_jaw_turned_to_span_the_flat_box_and_only_near_it():
     assert paid(box[:, 2], offset=0.3) < 0.01  # paid near the box only
 
 
+def test_lift_observes_the_object_in_the_hand_frame():
+    task, frame, state = first_flat_box_episode()
+    hand = np.asarray(frame.site_xmat)[0, task.grip].reshape(3, 3)
+    quarter_turn_about_z = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    offset_in_hand = np.array([0.01, 0.02, 0.03])
+    xmat, xpos = np.array(frame.site_xmat), np.array(frame.xpos)
+    xmat[:, task.centers[1]] = (hand @ quarter_turn_about_z).ravel()
+    xpos[:, task.object_body[1]] = np.asarray(frame.site_xpos)[:, task.grip] + hand @ offset_in_hand
+    observed = task.object_observation(frame._replace(site_xmat=xmat, xpos=xpos), state)[0]
+    np.testing.assert_allclose(observed[-12:-9], offset_in_hand, atol=1e-6)
+    np.testing.assert_allclose(observed[-9:], quarter_turn_about_z.ravel(), atol=1e-6)
+
+
 def test_push_reward_grows_as_the_box_nears_its_goal():
     env = make_vec("skillgym/Arm7-Push-v0", num_envs=1)
     env.reset(seed=0)

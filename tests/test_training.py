@@ -199,6 +199,37 @@ def test_init_from_a_checkpoint_of_another_env_is_a_clear_error(tmp_path):
         train(config)
 
 
+def test_init_from_a_checkpoint_of_a_smaller_observation_gives_the_new_entries_zero_weights(
+    tmp_path,
+):
+    torch.manual_seed(0)
+    meta = CheckpointMetadata(env_id=ENV, obs_size=26, action_size=8, env_steps=10**9)
+    save_checkpoint(tmp_path / "ckpt", meta, build_policy(meta), np.zeros(26), np.ones(26))
+    config = tiny_config(
+        tmp_path / "run",
+        total_steps=10**9 + 1024,
+        init_from=str(tmp_path / "ckpt"),
+        critic_warmup=10_000,  # the policy stays as loaded
+    )
+    tuned = train(config)
+    before = read_checkpoint(tmp_path / "ckpt")[1]["policy"]["mlp_extractor.policy_net.0.weight"]
+    after = read_checkpoint(tmp_path / "run" / "latest")[1]
+    first_layer = after["policy"]["mlp_extractor.policy_net.0.weight"]
+    assert tuned.obs_size == 29 and first_layer.shape == (256, 29)
+    assert torch.equal(first_layer[:, :26], before)
+    assert not first_layer[:, 26:].any()
+    assert after["obs_var"].shape == (29,)
+
+
+def test_resume_after_the_observation_changed_is_a_clear_error(tmp_path):
+    train(tiny_config(tmp_path))
+    metadata = tmp_path / "latest" / "metadata.json"
+    recorded = json.loads(metadata.read_text())
+    metadata.write_text(json.dumps({**recorded, "obs_size": 26}))
+    with pytest.raises(ValueError, match="was trained on 26 observations"):
+        train(run_config(ENV, tmp_path, resume=True, total_steps=2048), resume=True)
+
+
 def test_init_from_is_refused_by_the_device_trainer(tmp_path):
     from skillgym.train_mjx import train_mjx
 

@@ -52,6 +52,22 @@ def gravity_in_frame(xmat: Array) -> Array:
     return -xmat[..., 6:9]
 
 
+def in_frame(xmat: Array, vec: Array) -> Array:
+    """World vectors (..., 3) in a frame given by its row-major rotation matrix (..., 9)."""
+    xp = xp_of(vec)
+    rotation = xp.reshape(xmat, xmat.shape[:-1] + (3, 3))
+    return xp.sum(rotation * vec[..., :, None], axis=-2)
+
+
+def relative_rotation(xmat: Array, other: Array) -> Array:
+    """The rotation of frame `other` in frame `xmat`, both row-major (..., 9): R^T R_other."""
+    xp = xp_of(other)
+    a = xp.reshape(xmat, xmat.shape[:-1] + (3, 3))
+    b = xp.reshape(other, other.shape[:-1] + (3, 3))
+    product = xp.sum(a[..., :, :, None] * b[..., :, None, :], axis=-3)
+    return xp.reshape(product, product.shape[:-2] + (9,))
+
+
 def heading_rotate(xmat: Array, vec_xy: Array) -> Array:
     """Rotate world-frame xy vectors into the frame's heading (yaw-only) frame."""
     xp = xp_of(vec_xy)

@@ -12,7 +12,7 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, norm, xp_of
+from skillgym.envs.frame import Array, Frame, in_frame, norm, relative_rotation, xp_of
 from skillgym.envs.privileges import ObjectOnSide, Privilege
 from skillgym.envs.task import EpisodeState
 from skillgym.skills.arm import (
@@ -123,13 +123,21 @@ class Lift(ArmSkill):
         return self.selected(xp.stack(extents, axis=-1)[..., None], state)[..., 0]
 
     def object_observation(self, frame: Frame, state: EpisodeState) -> Array:
+        """Where the object is and how it is turned, in the world and in the hand's frame: a
+        grasp depends on how the object sits between the pads, which the joint angles say only
+        through the arm's kinematics."""
         xp = xp_of(frame.xpos)
         orientation = xp.stack([frame.site_xmat[..., c, :] for c in self.centers], axis=-2)
+        offset = self.active_object_pos(frame, state) - self.grip_pos(frame)
+        object_xmat = self.selected(orientation, state)
+        hand_xmat = frame.site_xmat[..., self.grip, :]
         return xp.concat(
             [
-                self.active_object_pos(frame, state) - self.grip_pos(frame),
+                offset,
                 self.lift_height(frame, state)[..., None],
-                self.selected(orientation, state),
+                object_xmat,
+                in_frame(hand_xmat, offset),
+                relative_rotation(hand_xmat, object_xmat),
             ],
             axis=-1,
         )
