@@ -150,6 +150,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     }
     if args.no_privileged:
         given["privileged"] = False
+    if args.per_env_levels:
+        given["per_env_levels"] = True
     if args.task_config:
         given["task_config"] = dict(args.task_config)
     config = run_config(args.env_id, out, resume=args.resume, **given)
@@ -307,6 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--no-privileged", action="store_true", help="train on the plain env (the ablation)"
+    )
+    train.add_argument(
+        "--per-env-levels",
+        action="store_true",
+        help="a curriculum level per env, up at each success and down at each failure",
     )
     train.add_argument(
         "--task-config",

@@ -54,6 +54,10 @@ class TrainConfig:
     num_threads: int | None = None
     seed: int = 0
     privileged: bool = True  # train with the skill's privileges and their curriculum
+    # One curriculum level per env, promoted when its episode succeeds and demoted when it
+    # fails, instead of one level promoted by a window of episodes: envs spread over the levels
+    # where the policy succeeds about half the time, so it trains across them at once.
+    per_env_levels: bool = False
     eval_every: int = 500_000
     eval_episodes: int = 100
     rollout_steps: int = 32  # per env, per PPO update
@@ -82,6 +86,12 @@ class TrainConfig:
     def initial_log_std(self) -> float:
         return -0.5 if self.log_std_init is None else self.log_std_init
 
+    def curriculum(self, env: Any) -> Curriculum | None:
+        """The training env's curriculum, or None for an env without privileges."""
+        if env.privileges is None:
+            return None
+        return make_curriculum(env, per_env=self.per_env_levels)
+
     def hyperparameters(self) -> dict[str, Any]:
         skip = {"env_id", "out", "num_threads"}
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
@@ -108,7 +118,7 @@ def make_training_env(config: TrainConfig) -> tuple[VecNormalize, Curriculum | N
         privileged=config.privileged,
         config=task_config(config.env_id, config.task_config),
     )
-    curriculum = make_curriculum(env) if env.privileges is not None else None
+    curriculum = config.curriculum(env)
     return VecNormalize(SB3VecEnv(env), gamma=config.gamma, clip_obs=10.0), curriculum
 
 

@@ -18,7 +18,6 @@ import torch
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
-from skillgym.curricula import make_curriculum
 from skillgym.envs.registry import task_config
 from skillgym.evaluation import score
 from skillgym.policies.checkpoint import (
@@ -80,7 +79,7 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
     env = make_env(
         config.num_envs, config.privileged, config=task_config(config.env_id, config.task_config)
     )
-    curriculum = make_curriculum(env) if env.privileges is not None else None
+    curriculum = config.curriculum(env)
     n, obs_size = config.num_envs, env.single_observation_space.shape[0]
     act_size = env.single_action_space.shape[0]
     meta = CheckpointMetadata(

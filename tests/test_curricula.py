@@ -125,6 +125,17 @@ def test_state_dict_round_trips_through_json_and_restores_the_env_scales():
     assert resumed.levels["privileges"] == 2
 
 
+def test_per_env_levels_continue_a_global_level_with_every_env_at_it():
+    env = make_vec("skillgym/Arm7-Push-v0", 3, privileged=True)
+    curriculum = make_curriculum(env, window=3)
+    curriculum.update(episodes([1, 1, 1]))
+    per_env = make_curriculum(make_vec("skillgym/Arm7-Push-v0", 3, privileged=True), per_env=True)
+    per_env.load_state_dict(json.loads(json.dumps(curriculum.state_dict())))
+    assert per_env.levels["privileges"].tolist() == [1, 1, 1]
+    per_env.update(episodes([1, 0, 1]))
+    assert per_env.levels["privileges"].tolist() == [2, 0, 2]
+
+
 def test_walk_commands_widen_as_tracking_error_falls_on_their_own_level():
     env = make_vec("skillgym/Tall19-Walk-v0", 2, privileged=True)
     curriculum = make_curriculum(env, window=2)

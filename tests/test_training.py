@@ -99,6 +99,16 @@ def test_resume_keeps_the_runs_own_settings_unless_told_otherwise(tmp_path):
     assert fresh.privileged and fresh.learning_rate == TrainConfig(ENV, tmp_path).learning_rate
 
 
+def test_train_command_with_per_env_levels_saves_a_level_per_env_and_resumes_with_them(tmp_path):
+    args = ["train", "skillgym/Arm7-Push-v0", "--out", str(tmp_path), "--per-env-levels"]
+    sizes = ["--num-envs", "8", "--num-threads", "1", "--rollout-steps", "64"]
+    budget = ["--eval-every", "512", "--eval-episodes", "2"]
+    assert main([*args, *sizes, *budget, "--total-steps", "512"]) == 0
+    meta = read_checkpoint(tmp_path / "latest")[0]
+    assert len(meta.curriculum["privileges"]["level"]) == 8
+    assert run_config("skillgym/Arm7-Push-v0", tmp_path, resume=True).per_env_levels
+
+
 def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         train(tiny_config(tmp_path), resume=True)

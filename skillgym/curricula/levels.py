@@ -174,10 +174,13 @@ class Curriculum:
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Continue from a `state_dict`, and put the env's scales where it left them."""
+        """Continue from a `state_dict`, and put the env's scales where it left them. Per-env
+        levels may continue a global level's run: every env starts at its level."""
         for term in self.terms:
             saved = state[term.name]
             level = np.asarray(saved["level"], dtype=np.int64)
+            if term.per_env and level.shape == ():  # a global level's run goes on per env
+                level = np.full(self.num_envs, level)
             if level.shape != np.shape(self.levels[term.name]):
                 raise ValueError(f"{term.name}: saved level has shape {level.shape}")
             self.levels[term.name] = level if term.per_env else np.int64(level)
