@@ -3,6 +3,7 @@
 import dataclasses
 
 import gymnasium as gym
+import mujoco
 import numpy as np
 import pytest
 from conftest import HUMANOIDS, make_vec
@@ -41,6 +42,7 @@ def test_privilege_channels_follow_the_robot_actions_and_plain_envs_have_none():
     assert set(single.unwrapped.privilege_scales) == {
         "object_force",
         "table_offset",
+        "squared_yaw",
         "object_on_side",
     }
     walk = make_vec("skillgym/Tall19-Walk-v0", 2, privileged=True)
@@ -93,7 +95,7 @@ def test_object_force_is_horizontal_and_never_lifts(rng):
 
 def lift_start(object_on_side: float):
     env = make_vec("skillgym/Arm7-Lift-v0", 16, privileged=True)
-    env.set_privilege_scales({"object_on_side": object_on_side})
+    env.set_privilege_scales({"object_on_side": object_on_side, "squared_yaw": 0.0})
     env.reset(seed=0)
     return env
 
@@ -129,13 +131,49 @@ def test_object_on_side_start_is_the_same_array_function_under_jax():
     env = lift_start(0.0)
     u = np.random.default_rng(0).random((16, env.task.reset_uniforms + 1))
     sample = env.task.sample_reset(u[:, :-1])
-    scales = np.tile([0.85, 0.3, 0.5], (16, 1))
+    scales = np.tile([0.85, 0.3, 0.5, 0.5], (16, 1))
     args = (sample.qpos, sample.goal, u[:, -1:], scales)
     qpos, goal = env.privileges.start(*args)
     assert 0 < np.sum(qpos != sample.qpos) < qpos.size  # some boxes turned, not all
     traced = jax.jit(env.privileges.start)(*(jnp.asarray(a, jnp.float32) for a in args))
     np.testing.assert_allclose(traced[0], qpos, atol=1e-6)
     np.testing.assert_allclose(traced[1], goal)
+
+
+def jaw_spans_of_an_arm_turned_to_the_flat_box(squared_yaw: float) -> np.ndarray:
+    """How wide the flat box stood on its side is along the jaw of the arm in its home pose,
+    turned about its first joint to face the box, in each flat-box episode."""
+    env = make_vec("skillgym/Arm7-Lift-v0", 16, privileged=True)
+    env.set_privilege_scales({"object_on_side": 1.0, "squared_yaw": squared_yaw})
+    env.reset(seed=0)
+    task, model = env.task, env.model
+    data = mujoco.MjData(model)
+    box = task.object_qpos[task.flat]
+    first_joint = model.jnt_qposadr[model.joint("joint1").id]
+    base = data.xpos[model.body("base").id]
+    spans = []
+    for qpos, goal in zip(env.frame().qpos, np.asarray(env.episode_state.goal), strict=True):
+        if goal[1 + task.flat] != 1:
+            continue
+        data.qpos[:] = task.home_qpos
+        data.qpos[box : box + 7] = qpos[box : box + 7]
+        mujoco.mj_kinematics(model, data)
+        towards = data.xpos[task.object_body[task.flat]] - base
+        data.qpos[first_joint] = np.arctan2(towards[1], towards[0])
+        mujoco.mj_kinematics(model, data)
+        jaw = data.site_xmat[task.grip].reshape(3, 3)[:, 1]
+        axes = data.site_xmat[task.centers[task.flat]].reshape(3, 3)
+        spans.append(2.0 * np.sum(task.half_sizes[task.flat] * np.abs(jaw @ axes)))
+    assert len(spans) > 3
+    return np.array(spans)
+
+
+def test_squared_yaw_turns_the_box_so_the_jaw_of_an_arm_facing_it_spans_its_thickness():
+    np.testing.assert_allclose(jaw_spans_of_an_arm_turned_to_the_flat_box(1.0), 0.06, atol=1e-6)
+    unsquared = jaw_spans_of_an_arm_turned_to_the_flat_box(0.0)
+    assert np.median(unsquared) > 0.1  # turned at random, it mostly does not fit the 8 cm jaw
+    halfway = jaw_spans_of_an_arm_turned_to_the_flat_box(0.5)
+    assert (halfway <= unsquared + 1e-9).all() and (halfway < unsquared - 1e-3).any()
 
 
 def test_table_offset_lets_the_gripper_below_the_real_top_while_the_box_rests_on_it():

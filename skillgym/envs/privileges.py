@@ -14,6 +14,7 @@ for number.
 * `PelvisHarness`: a spring-damper on the pelvis that catches falls and keeps the trunk upright.
 * `ReducedGravity`: the robot's bodies are lifted by a fraction (the scale) of their weight.
 * `NarrowCommands`: commands are drawn nearer to zero, shrunk by a factor (1 - scale).
+* `SquaredYaw`: a box starts turned nearly square to the jaw; `1 - scale` of the full spread.
 * `ObjectOnSide`: a box that lies flat starts stood on its side, where a top grasp fits it, in
   a `scale` fraction of episodes.
 
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, norm, put, xp_of
+from skillgym.envs.frame import Array, Frame, free_pose, norm, put, xp_of
 
 if TYPE_CHECKING:
     from skillgym.envs.task import ResetSample, Task
@@ -280,6 +281,57 @@ class NarrowCommands(Privilege):
         self, bound: Bound, qpos: Array, goal: Array, u: Array, scale: Array
     ) -> tuple[Array, Array]:
         return qpos, goal * (1.0 - scale[..., None])
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SquaredYaw(Privilege):
+    """A box starts squared to the jaw: its yaw is drawn `1 - scale` as far from the yaw where
+    its long axis lies across the jaw of an arm turned towards it as the task drew it. Stood on
+    its side, the flat box fits the 8 cm jaw only within about 7 degrees of square, which
+    exploration rarely hits; the curriculum widens the spread to the full turn."""
+
+    name: ClassVar[str] = "squared_yaw"
+    schedule: Schedule = Schedule(initial=1.0, decrement=0.1)
+    object: str = "flat"  # the instance name the task gave the box (`add_prop`)
+    base_body: str = "base"  # the arm's base: turning the first joint turns the jaw about it
+
+    def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
+        data = mujoco.MjData(model)
+        mujoco.mj_resetDataKeyframe(model, data, model.keyframe("home").id)
+        mujoco.mj_kinematics(model, data)
+        grip = model.site("grip").id
+        jaw = data.site_xmat[grip].reshape(3, 3)[:, 1]  # the hand's y: the fingers' axis
+        base = data.xpos[model.body(self.base_body).id]
+        reach = data.site_xpos[grip] - base
+        # The long axis across the jaw, relative to the direction from the base to the grip.
+        offset = np.arctan2(jaw[1], jaw[0]) + np.pi / 2 - np.arctan2(reach[1], reach[0])
+        joint = model.joint(f"{self.object}/free").id
+        return Bound(
+            np.zeros(0, dtype=int),
+            {
+                "qpos": int(model.jnt_qposadr[joint]),
+                "table_height": task.robot.table_height,
+                "base_xy": base[:2].copy(),
+                "offset": float(offset),
+            },
+        )
+
+    def start(
+        self, bound: Bound, qpos: Array, goal: Array, u: Array, scale: Array
+    ) -> tuple[Array, Array]:
+        xp = xp_of(qpos)
+        c = bound.constants
+        adr = c["qpos"]
+        pose = qpos[..., adr : adr + 7]
+        on_table = pose[..., 2] > c["table_height"]  # others are parked below
+        yaw = 2.0 * xp.atan2(pose[..., 6], pose[..., 3])  # the task places boxes by yaw alone
+        towards = pose[..., :2] - xp.asarray(c["base_xy"], dtype=qpos.dtype)
+        square = xp.atan2(towards[..., 1], towards[..., 0]) + c["offset"]
+        # A box looks the same turned half a turn: the shortest way to square is within 90 deg.
+        off_square = xp.remainder(yaw - square + np.pi / 2, np.pi) - np.pi / 2
+        squared = free_pose(pose[..., :3], square + (1.0 - scale) * off_square)
+        pose = xp.where((on_table & (scale > 0.0))[..., None], squared, pose)  # 0: as drawn
+        return put(qpos, np.arange(adr, adr + 7), pose), goal
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -13,7 +13,7 @@ import mujoco
 import numpy as np
 
 from skillgym.envs.frame import Array, Frame, in_frame, norm, relative_rotation, xp_of
-from skillgym.envs.privileges import ObjectOnSide, Privilege
+from skillgym.envs.privileges import ObjectOnSide, Privilege, SquaredYaw
 from skillgym.envs.task import EpisodeState
 from skillgym.skills.arm import (
     OBJECT_PRIVILEGES,
@@ -34,7 +34,11 @@ JAW_OPENING = 0.075  # m between the pads fully open (8 cm), less a margin for t
 class LiftConfig(ArmTaskConfig):
     lift_height: float = 0.10  # m above the resting height, for success
     flat_box_probability: float = 0.5
-    privileges: tuple[Privilege, ...] = (*OBJECT_PRIVILEGES, ObjectOnSide(object="flat"))
+    privileges: tuple[Privilege, ...] = (
+        *OBJECT_PRIVILEGES,
+        SquaredYaw(object="flat"),
+        ObjectOnSide(object="flat"),
+    )
 
 
 class Lift(ArmSkill):
