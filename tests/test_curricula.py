@@ -7,7 +7,7 @@ import pytest
 from conftest import make_vec
 
 from skillgym.curricula import Curriculum, LevelTerm, make_curriculum
-from skillgym.envs.privileges import ObjectForce, Schedule, TableOffset
+from skillgym.envs.privileges import ObjectForce, ObjectOnSide, Schedule, SquaredYaw, TableOffset
 
 
 def episodes(success, **stats) -> dict:
@@ -25,6 +25,14 @@ def test_schedules_follow_the_reference_offset_and_alpha_steps():
     expected = [0.85 * 0.9**k for k in range(26)] + [0.06, 0.0, 0.0]
     np.testing.assert_allclose(alpha.scale(np.arange(29)), expected)
     assert alpha.off_level == 27
+
+
+def test_a_delayed_schedule_holds_its_initial_scale_through_its_delay():
+    on_side = ObjectOnSide().schedule
+    expected = [1.0] * 11 + [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0, 0.0]
+    np.testing.assert_allclose(on_side.scale(np.arange(22)), expected, atol=1e-9)
+    assert on_side.scale(3) == 1.0 and on_side.off_level == 20
+    assert SquaredYaw().schedule.off_level == 10  # the box stands up itself once yaw is free
 
 
 def test_a_schedule_that_never_ends_is_rejected():

@@ -44,21 +44,26 @@ GRIP_VELOCITY_SENSOR = "privileged/grip_linvel"
 class Schedule:
     """A privilege's scale at each curriculum level.
 
-    From `initial`, each level multiplies by `factor` and subtracts `decrement`; the first level
-    that reaches `floor` holds it (when the floor is above 0), and every later level is 0.
+    The scale stays at `initial` for the first `delay` levels, so that one privilege can wait
+    for another to go; from there each level multiplies by `factor` and subtracts `decrement`;
+    the first level that reaches `floor` holds it (when the floor is above 0), and every later
+    level is 0.
     """
 
     initial: float
     decrement: float = 0.0
     factor: float = 1.0
     floor: float = 0.0
+    delay: int = 0
 
     def __post_init__(self) -> None:
         if not (self.factor < 1.0 or self.decrement > 0.0) or self.initial <= self.floor:
             raise ValueError(f"{self} never reaches its floor")
 
     def _unclamped(self, level: Array) -> Array:
-        return self.initial * self.factor**level - self.decrement * level
+        steps = level - self.delay
+        steps = steps * (steps > 0)  # max(level - delay, 0) for ints and arrays alike
+        return self.initial * self.factor**steps - self.decrement * steps
 
     @property
     def floor_level(self) -> int:
@@ -343,7 +348,8 @@ class ObjectOnSide(Privilege):
 
     name: ClassVar[str] = "object_on_side"
     start_uniforms: ClassVar[int] = 1
-    schedule: Schedule = Schedule(initial=1.0, decrement=0.1)
+    # Every flat box on its side until `SquaredYaw` is off: the grasp at any yaw comes first.
+    schedule: Schedule = Schedule(initial=1.0, decrement=0.1, delay=10)
     object: str = "flat"  # the instance name the task gave the box (`add_prop`)
 
     def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
