@@ -290,10 +290,12 @@ class NarrowCommands(Privilege):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SquaredYaw(Privilege):
-    """A box starts squared to the jaw: its yaw is drawn `1 - scale` as far from the yaw where
-    its long axis lies across the jaw of an arm turned towards it as the task drew it. Stood on
-    its side, the flat box fits the 8 cm jaw only within about 7 degrees of square, which
-    exploration rarely hits; the curriculum widens the spread to the full turn."""
+    """A box starts nearly square to the jaw: square is its long axis across the jaw of the
+    home pose turned about the first joint to face the box, and the box keeps `1 - scale` of
+    the task's own turn away from it (scale 1: square; 0: as the task drew it). Stood on its
+    side, the flat box fits the 8 cm jaw only within about 7 degrees of square, which
+    exploration rarely hits; the curriculum widens the spread to the full turn. Declare it
+    before `ObjectOnSide`: it reads the yaw of a box the task turned about the vertical alone."""
 
     name: ClassVar[str] = "squared_yaw"
     schedule: Schedule = Schedule(initial=1.0, decrement=0.1)
