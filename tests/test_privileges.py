@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import HUMANOIDS, make_vec
 
+from skillgym.envs.frame import Frame
 from skillgym.envs.privileges import ObjectForce, TableOffset
 from skillgym.skills.push import Push
 
@@ -152,8 +153,8 @@ def jaw_spans_of_an_arm_turned_to_the_flat_box(squared_yaw: float) -> np.ndarray
     first_joint = model.jnt_qposadr[model.joint("joint1").id]
     base = data.xpos[model.body("base").id]
     spans = []
-    for qpos, goal in zip(env.frame().qpos, np.asarray(env.episode_state.goal), strict=True):
-        if goal[1 + task.flat] != 1:
+    for i, qpos in enumerate(env.frame().qpos):
+        if env.episode_state.goal[i, 1 + task.flat] != 1:
             continue
         data.qpos[:] = task.home_qpos
         data.qpos[box : box + 7] = qpos[box : box + 7]
@@ -161,9 +162,9 @@ def jaw_spans_of_an_arm_turned_to_the_flat_box(squared_yaw: float) -> np.ndarray
         towards = data.xpos[task.object_body[task.flat]] - base
         data.qpos[first_joint] = np.arctan2(towards[1], towards[0])
         mujoco.mj_kinematics(model, data)
-        jaw = data.site_xmat[task.grip].reshape(3, 3)[:, 1]
-        axes = data.site_xmat[task.centers[task.flat]].reshape(3, 3)
-        spans.append(2.0 * np.sum(task.half_sizes[task.flat] * np.abs(jaw @ axes)))
+        turned = Frame(*(getattr(data, field).copy() for field in Frame._fields))
+        state = env.episode_state._replace(goal=env.episode_state.goal[i])
+        spans.append(task.extent_along_jaw(turned, state))
     assert len(spans) > 3
     return np.array(spans)
 
