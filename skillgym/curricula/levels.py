@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from skillgym.envs.frame import Array, xp_of
+from skillgym.envs.privileges import NarrowCommands
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,14 +193,23 @@ def make_curriculum(
     per_env: bool = False,
     success_rate: float = LevelTerm.threshold,
     window: int = LevelTerm.window,
+    command_error: float = 0.25,
 ) -> Curriculum:
     """The default curriculum of a privileged env: one level for all its privileges, promoted
-    while more than `success_rate` of episodes succeed. Walk's narrowed commands share that
-    level: on a level of their own, widened while the tracking error stayed under the success
-    rule's, they held success near half and the harness's gate was never passed."""
+    while more than `success_rate` of episodes succeed; narrowed commands, where the task has
+    them, widen on their own level while the headline tracking error stays below
+    `command_error`."""
     unwrapped = getattr(env, "unwrapped", env)
     if unwrapped.privileges is None:
         raise ValueError("a curriculum needs a privileged env: make it with privileged=True")
-    names = tuple(unwrapped.privileges.names)
-    term = LevelTerm("privileges", names, "success", success_rate, False, per_env, window)
-    return Curriculum(env, (term,) if names else ())
+    names = unwrapped.privileges.names
+    commands = tuple(n for n in names if n == NarrowCommands.name)
+    helpers = tuple(n for n in names if n not in commands)
+    terms = []
+    if helpers:
+        success = LevelTerm("privileges", helpers, "success", success_rate, False, per_env, window)
+        terms.append(success)
+    if commands:
+        error = unwrapped.task.metric_names[0]
+        terms.append(LevelTerm("commands", commands, error, command_error, True, per_env, window))
+    return Curriculum(env, tuple(terms))
