@@ -145,6 +145,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             "learning_rate",
             "log_std_init",
             "critic_warmup",
+            "promote_at",
+            "widen_below",
         )
         if getattr(args, name) is not None
     }
@@ -314,6 +316,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--per-env-levels",
         action="store_true",
         help="a curriculum level per env, up at each success and down at each failure",
+    )
+    train.add_argument(
+        "--promote-at",
+        type=float,
+        metavar="RATE",
+        help="privileges come off a level while more than this share of episodes succeed "
+        "(default 0.7)",
+    )
+    train.add_argument(
+        "--widen-below",
+        type=float,
+        metavar="ERROR",
+        help="narrowed commands widen a level while the mean tracking error stays below this "
+        "(default 0.25 m/s, Walk's success bound)",
     )
     train.add_argument(
         "--task-config",

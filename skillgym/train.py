@@ -26,7 +26,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecNormalize
 
-from skillgym.curricula import Curriculum, make_curriculum
+from skillgym.curricula import COMMAND_ERROR, Curriculum, LevelTerm, make_curriculum
 from skillgym.envs.registry import task_config
 from skillgym.envs.sb3 import SB3VecEnv
 from skillgym.evaluation import evaluate
@@ -58,6 +58,10 @@ class TrainConfig:
     # fails, instead of one level promoted by a window of episodes: envs spread over the levels
     # where the policy succeeds about half the time, so it trains across them at once.
     per_env_levels: bool = False
+    # The curriculum's gates: privileges come off while more than `promote_at` of the episodes
+    # succeed; narrowed commands widen while the mean tracking error stays below `widen_below`.
+    promote_at: float = LevelTerm.threshold
+    widen_below: float = COMMAND_ERROR
     eval_every: int = 500_000
     eval_episodes: int = 100
     rollout_steps: int = 32  # per env, per PPO update
@@ -80,7 +84,12 @@ class TrainConfig:
     task_config: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        task_config(self.env_id, self.task_config)  # a bad setting fails before any run folder
+        # A bad setting fails before any run folder exists.
+        task_config(self.env_id, self.task_config)
+        if not 0.0 <= self.promote_at < 1.0:
+            raise ValueError(f"promote_at is a success rate in [0, 1), not {self.promote_at}")
+        if not self.widen_below > 0.0:
+            raise ValueError(f"widen_below is a tracking error above 0, not {self.widen_below}")
 
     @property
     def initial_log_std(self) -> float:
@@ -90,7 +99,12 @@ class TrainConfig:
         """The training env's curriculum, or None for an env without privileges."""
         if env.privileges is None:
             return None
-        return make_curriculum(env, per_env=self.per_env_levels)
+        return make_curriculum(
+            env,
+            per_env=self.per_env_levels,
+            success_rate=self.promote_at,
+            command_error=self.widen_below,
+        )
 
     def hyperparameters(self) -> dict[str, Any]:
         skip = {"env_id", "out", "num_threads"}

@@ -7,6 +7,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from conftest import make_vec
 
 from skillgym.cli import main
 from skillgym.curricula.ablation import read_run
@@ -107,6 +108,21 @@ def test_train_command_with_per_env_levels_saves_a_level_per_env_and_resumes_wit
     meta = read_checkpoint(tmp_path / "latest")[0]
     assert len(meta.curriculum["privileges"]["level"]) == 8
     assert run_config("skillgym/Arm7-Push-v0", tmp_path, resume=True).per_env_levels
+
+
+def test_the_curriculum_gates_a_run_is_given_are_the_ones_its_curriculum_applies(tmp_path):
+    config = TrainConfig("skillgym/Tall19-Walk-v0", tmp_path, promote_at=0.5, widen_below=0.15)
+    curriculum = config.curriculum(make_vec("skillgym/Tall19-Walk-v0", 2, privileged=True))
+    gates = {term.name: term.threshold for term in curriculum.terms}
+    assert gates == {"privileges": 0.5, "commands": 0.15}
+    assert config.hyperparameters()["widen_below"] == 0.15  # recorded, so a resume keeps it
+
+
+@pytest.mark.parametrize("gate", [{"promote_at": 1.0}, {"promote_at": -0.1}, {"widen_below": 0}])
+def test_a_curriculum_gate_out_of_range_is_refused_before_a_run_folder_exists(tmp_path, gate):
+    with pytest.raises(ValueError, match=next(iter(gate))):
+        TrainConfig(ENV, tmp_path / "run", **gate)
+    assert not (tmp_path / "run").exists()
 
 
 def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):

@@ -1,5 +1,5 @@
 """Curricula that take a training env's privileges away as the policy improves."""
 
-from skillgym.curricula.levels import Curriculum, LevelTerm, make_curriculum
+from skillgym.curricula.levels import COMMAND_ERROR, Curriculum, LevelTerm, make_curriculum
 
-__all__ = ["Curriculum", "LevelTerm", "make_curriculum"]
+__all__ = ["COMMAND_ERROR", "Curriculum", "LevelTerm", "make_curriculum"]

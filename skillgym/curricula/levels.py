@@ -188,12 +188,16 @@ class Curriculum:
         self._apply()
 
 
+# Mean tracking error under which narrowed commands widen: Walk's success bound (m/s).
+COMMAND_ERROR = 0.25
+
+
 def make_curriculum(
     env: Any,
     per_env: bool = False,
     success_rate: float = LevelTerm.threshold,
     window: int = LevelTerm.window,
-    command_error: float = 0.25,
+    command_error: float = COMMAND_ERROR,
 ) -> Curriculum:
     """The default curriculum of a privileged env: one level for all its privileges, promoted
     while more than `success_rate` of episodes succeed; narrowed commands, where the task has
