@@ -220,6 +220,26 @@ def test_pelvis_harness_leaves_a_standing_humanoid_its_weight_on_its_feet(robot)
     np.testing.assert_allclose(on_feet, weight, rtol=0.05)
 
 
+@pytest.mark.parametrize("robot", HUMANOIDS)
+def test_pelvis_harness_leaves_alone_a_pelvis_as_low_as_the_deepest_squat_and_a_little_tilted(
+    robot,
+):
+    env = make_vec(f"skillgym/{robot.capitalize()}-Squat-v0", 2, privileged=True)
+    env.reset(seed=0)
+    frame = env.frame()
+    qpos = frame.qpos.copy()
+    qpos[:, 2] -= env.task.base_height(frame) - env.task.robot.squat_height_range[0]
+    half_tilts = np.array([0.045, 0.06])  # half of 0.09 rad, inside the slack; 0.12, beyond it
+    qpos[:, 3:7] = np.stack(
+        [np.cos(half_tilts), np.sin(half_tilts), 0 * half_tilts, 0 * half_tilts], axis=1
+    )
+    env.physics.reset(np.arange(2), qpos, np.zeros_like(frame.qvel), env.task.default_ctrl)
+    scales = np.array([[1.0, 0.0], [1.0, 0.0]])  # the harness at full strength, gravity whole
+    wrench = env.privileges.wrench(env.frame(), np.zeros((2, 0)), scales)
+    assert (wrench[0] == 0).all()  # no lift, no torque: a crouched gait walks on its own
+    assert wrench[1, :, 2].sum() == 0 and np.abs(wrench[1, :, 3]).sum() > 0
+
+
 def test_reduced_gravity_lifts_the_robot_by_a_fraction_of_its_weight():
     env = make_vec("skillgym/Tall19-Reach-v0", 2, privileged=True)
     env.reset(seed=0)
