@@ -50,20 +50,24 @@ def test_scripted_pushing_brings_the_box_to_its_goal_in_most_episodes():
     assert scripted["metrics"]["episode_return"] > 2 * idle["metrics"]["episode_return"]
 
 
-def test_a_top_grasp_lifts_the_small_box_but_not_the_flat_one():
-    """The flat box lying flat is wider than the jaw opens: Lift's hard half needs more."""
+def test_scripted_lifting_rolls_the_flat_box_onto_its_side_and_lifts_both_boxes():
+    """The flat box lying flat is wider than the jaw opens: rolled over a long edge first, it
+    stands 6 cm thick, which a top grasp with the jaw turned across it spans."""
     env = make_vec("skillgym/Arm7-Lift-v0", num_envs=16)
-    flat = []
+    flat, stood = [], np.zeros(16, dtype=bool)
 
     def note_objects(step, scored):
         if step == 0:
             flat.extend(np.asarray(env.episode_state.goal)[:, 2] > 0.5)
+        box_axes = np.asarray(env.frame().site_xmat)[:, env.task.centers[env.task.flat]]
+        stood[~scored] |= np.abs(box_axes[~scored, 7]) > 0.95  # its 10 cm axis vertical
 
     records = evaluation.run_episodes(env, ArmLiftIK(env), seed=0, on_step=note_objects)
     flat = np.array(flat)
-    assert 0 < flat.sum() < 16
+    assert 4 <= flat.sum() <= 12
     assert records["success"][~flat].mean() >= 0.9
-    assert not records["success"][flat].any()
+    assert stood[flat].mean() >= 0.75  # 0.95 and 0.94 over 64 flat boxes from seeds 0 and 1
+    assert records["success"][flat].mean() >= 0.5  # 0.72 and 0.83 over the same
 
 
 @pytest.mark.parametrize("robot", HUMANOIDS)
