@@ -26,7 +26,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecNormalize
 
-from skillgym.curricula import COMMAND_ERROR, Curriculum, LevelTerm, make_curriculum
+from skillgym.curricula import COMMAND_ERROR, Curriculum, LevelTerm, check_gates, make_curriculum
 from skillgym.envs.registry import task_config
 from skillgym.envs.sb3 import SB3VecEnv
 from skillgym.evaluation import evaluate
@@ -86,10 +86,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         # A bad setting fails before any run folder exists.
         task_config(self.env_id, self.task_config)
-        if not 0.0 <= self.promote_at < 1.0:
-            raise ValueError(f"promote_at is a success rate in [0, 1), not {self.promote_at}")
-        if not self.widen_below > 0.0:
-            raise ValueError(f"widen_below is a tracking error above 0, not {self.widen_below}")
+        check_gates(self.promote_at, self.widen_below)
 
     @property
     def initial_log_std(self) -> float:

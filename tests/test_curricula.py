@@ -160,3 +160,10 @@ def test_a_curriculum_needs_every_privilege_driven_by_one_term():
         Curriculum(env, (LevelTerm("offset", ("table_offset",)),))
     with pytest.raises(ValueError, match="privileged=True"):
         make_curriculum(make_vec("skillgym/Arm7-Push-v0", 2))
+
+
+@pytest.mark.parametrize("gate", [{"success_rate": 1.0}, {"command_error": 0.0}])
+def test_make_curriculum_refuses_a_gate_no_policy_can_pass(gate):
+    env = make_vec("skillgym/Tall19-Walk-v0", 2, privileged=True)
+    with pytest.raises(ValueError, match=next(iter(gate))):
+        make_curriculum(env, **gate)

@@ -192,6 +192,21 @@ class Curriculum:
 COMMAND_ERROR = 0.25
 
 
+def check_gates(success_rate: float, command_error: float) -> None:
+    """Refuse gates no curriculum can pass or fail: a success rate outside [0, 1), an error
+    bound at or below 0."""
+    if not 0.0 <= success_rate < 1.0:
+        raise ValueError(
+            f"the promotion gate (promote_at, success_rate) is a success rate in [0, 1), "
+            f"not {success_rate}"
+        )
+    if not command_error > 0.0:
+        raise ValueError(
+            f"the widening gate (widen_below, command_error) is a tracking error above 0, "
+            f"not {command_error}"
+        )
+
+
 def make_curriculum(
     env: Any,
     per_env: bool = False,
@@ -203,6 +218,7 @@ def make_curriculum(
     while more than `success_rate` of episodes succeed; narrowed commands, where the task has
     them, widen on their own level while the headline tracking error stays below
     `command_error`."""
+    check_gates(success_rate, command_error)
     unwrapped = getattr(env, "unwrapped", env)
     if unwrapped.privileges is None:
         raise ValueError("a curriculum needs a privileged env: make it with privileged=True")
