@@ -124,6 +124,22 @@ def cmd_speed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_imitate(args: argparse.Namespace) -> int:
+    from skillgym.imitate import ImitateConfig, imitate
+
+    if args.env_id not in skillgym.registered():
+        raise ValueError(f"unknown env id {args.env_id!r}; `skillgym list` shows them")
+    out = Path(args.out or Path("runs") / args.env_id.split("/")[-1] / f"dagger{args.seed}")
+    given = {
+        name: getattr(args, name)
+        for name in ("iterations", "num_envs", "num_threads", "seed")
+        if getattr(args, name) is not None
+    }
+    latest = imitate(ImitateConfig(args.env_id, out, **given), resume=args.resume)
+    print(f"{args.env_id}: checkpoints in {latest.parent}")
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from skillgym.train import run_config, train
 
@@ -356,6 +372,20 @@ def build_parser() -> argparse.ArgumentParser:
         "the checkpoint's own)",
     )
     train.set_defaults(func=cmd_train)
+
+    imitate = sub.add_parser(
+        "imitate", help="teach a policy network the env's scripted controller (DAgger)"
+    )
+    imitate.add_argument("env_id")
+    imitate.add_argument("--out", help="run folder (default: runs/<env>/dagger<seed>)")
+    imitate.add_argument("--iterations", type=count, help="policy-driven rounds (default 20)")
+    imitate.add_argument("--num-envs", type=count)
+    imitate.add_argument("--num-threads", type=count)
+    imitate.add_argument("--seed", type=int, default=0)
+    imitate.add_argument(
+        "--resume", action="store_true", help="continue the run in --out with its labels"
+    )
+    imitate.set_defaults(func=cmd_imitate)
 
     ablation = sub.add_parser(
         "ablation", help="compare runs trained with and without privileges (plot and table)"
