@@ -184,7 +184,7 @@ def fit(
         loss.backward()
         optimizer.step()
         schedule.step()
-    return float(loss)
+    return loss.item()
 
 
 def save_iteration(
