@@ -387,6 +387,9 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
     claim_run_folder(config, resume)
     if config.num_threads:  # the updates too: runs side by side must not oversubscribe cores
         torch.set_num_threads(config.num_threads)
+    if config.init_from and not resume:  # a fine-tune keeps the network it starts from
+        source = read_checkpoint(config.init_from)[0]
+        config = dataclasses.replace(config, net_arch=source.net_arch, activation=source.activation)
     env, curriculum = make_training_env(config)
     model = make_model(config, env)
     if resume:

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from skillgym.imitate import DATASET, ImitateConfig, imitate
-from skillgym.policies.checkpoint import load_actor, read_checkpoint
+from skillgym.policies.checkpoint import describe, load_actor, read_checkpoint
+from skillgym.train import TrainConfig, train
 
 ENV = "skillgym/Arm7-Reach-v0"
 
@@ -62,3 +63,24 @@ def test_a_new_imitation_run_in_a_folder_that_holds_one_is_refused(tmp_path):
 def test_resuming_an_imitation_run_that_is_not_there_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no imitation run"):
         imitate(tiny_config(tmp_path), resume=True)
+
+
+def test_ppo_fine_tunes_an_imitated_policy_in_the_network_it_was_imitated_with(tmp_path):
+    latest = imitate(tiny_config(tmp_path / "dagger", net_arch=[64, 64, 64]))
+    config = TrainConfig(
+        ENV,
+        tmp_path / "ppo",
+        total_steps=3 * 600 + 512,
+        num_envs=8,
+        rollout_steps=64,
+        eval_every=512,
+        eval_episodes=4,
+        epochs=1,
+        num_threads=1,
+        privileged=False,
+        init_from=str(latest),
+        log_std_init=-2.0,
+    )
+    meta = train(config)
+    assert meta.net_arch == [64, 64, 64]
+    assert meta.started_from["weights_sha256"] == describe(latest)["weights_sha256"]
