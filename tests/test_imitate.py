@@ -4,10 +4,11 @@ resumes with its labels."""
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_train_config
 
 from skillgym.imitate import DATASET, ImitateConfig, imitate
 from skillgym.policies.checkpoint import describe, load_actor, read_checkpoint
-from skillgym.train import TrainConfig, train
+from skillgym.train import train
 
 ENV = "skillgym/Arm7-Reach-v0"
 
@@ -67,16 +68,9 @@ def test_resuming_an_imitation_run_that_is_not_there_is_a_clear_error(tmp_path):
 
 def test_ppo_fine_tunes_an_imitated_policy_in_the_network_it_was_imitated_with(tmp_path):
     latest = imitate(tiny_config(tmp_path / "dagger", net_arch=[64, 64, 64]))
-    config = TrainConfig(
-        ENV,
+    config = tiny_train_config(
         tmp_path / "ppo",
         total_steps=3 * 600 + 512,
-        num_envs=8,
-        rollout_steps=64,
-        eval_every=512,
-        eval_episodes=4,
-        epochs=1,
-        num_threads=1,
         privileged=False,
         init_from=str(latest),
         log_std_init=-2.0,

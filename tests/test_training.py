@@ -7,7 +7,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from conftest import make_vec
+from conftest import make_vec, tiny_train_config
 
 from skillgym.cli import main
 from skillgym.curricula.ablation import read_run
@@ -25,13 +25,6 @@ from skillgym.policies.checkpoint import (
 from skillgym.train import TrainConfig, run_config, train
 
 ENV = "skillgym/Arm7-Reach-v0"
-
-
-def tiny_config(out, **kwargs):
-    defaults = dict(
-        total_steps=1024, num_envs=8, rollout_steps=64, eval_every=512, eval_episodes=4, epochs=1
-    )
-    return TrainConfig(**{"env_id": ENV, "out": out, "num_threads": 1, **defaults, **kwargs})
 
 
 def saved_policy(path, seed=0):
@@ -75,12 +68,12 @@ def test_reading_a_folder_that_is_not_a_checkpoint_names_what_is_missing(tmp_pat
 
 
 def test_training_evaluates_checkpoints_and_resume_continues_the_step_count(tmp_path):
-    meta = train(tiny_config(tmp_path))
+    meta = train(tiny_train_config(tmp_path))
     assert meta.env_steps >= 1024
     assert set(meta.evaluation) >= {"env_id", "episodes", "success_rate", "metrics"}
     assert meta.evaluation["episodes"] == 4
     first = meta.wall_seconds
-    resumed = train(tiny_config(tmp_path, total_steps=2048), resume=True)
+    resumed = train(tiny_train_config(tmp_path, total_steps=2048), resume=True)
     assert resumed.env_steps >= 2048 and resumed.env_steps < 2048 + 1024
     assert resumed.wall_seconds > first  # time accumulates across runs
     assert (tmp_path / "best" / "weights.pt").exists()
@@ -91,7 +84,7 @@ def test_training_evaluates_checkpoints_and_resume_continues_the_step_count(tmp_
 
 
 def test_resume_keeps_the_runs_own_settings_unless_told_otherwise(tmp_path):
-    train(tiny_config(tmp_path, privileged=False, learning_rate=1e-4, total_steps=512))
+    train(tiny_train_config(tmp_path, privileged=False, learning_rate=1e-4, total_steps=512))
     kept = run_config(ENV, tmp_path, resume=True)
     assert not kept.privileged and kept.learning_rate == 1e-4 and kept.num_envs == 8
     changed = run_config(ENV, tmp_path, resume=True, learning_rate=5e-5, total_steps=2048)
@@ -127,22 +120,22 @@ def test_a_curriculum_gate_out_of_range_is_refused_before_a_run_folder_exists(tm
 
 def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
-        train(tiny_config(tmp_path), resume=True)
+        train(tiny_train_config(tmp_path), resume=True)
 
 
 def test_a_new_run_in_a_folder_that_holds_one_is_refused_and_the_old_run_kept(tmp_path):
-    first = train(tiny_config(tmp_path, total_steps=512))
+    first = train(tiny_train_config(tmp_path, total_steps=512))
     weights = (tmp_path / "latest" / "weights.pt").read_bytes()
     with pytest.raises(ValueError, match="holds a run already"):
-        train(tiny_config(tmp_path, total_steps=512))
+        train(tiny_train_config(tmp_path, total_steps=512))
     assert (tmp_path / "latest" / "weights.pt").read_bytes() == weights
     assert read_checkpoint(tmp_path / "latest")[0].env_steps == first.env_steps
 
 
 def test_init_from_fine_tunes_another_run_and_counts_its_steps_on(tmp_path):
-    first = train(tiny_config(tmp_path / "first"))
+    first = train(tiny_train_config(tmp_path / "first"))
     tuned = train(
-        tiny_config(
+        tiny_train_config(
             tmp_path / "tuned",
             total_steps=first.env_steps + 1024,
             init_from=str(tmp_path / "first" / "latest"),
@@ -161,8 +154,8 @@ def test_init_from_fine_tunes_another_run_and_counts_its_steps_on(tmp_path):
 
 
 def test_init_from_with_a_budget_its_checkpoint_already_spent_is_a_clear_error(tmp_path):
-    first = train(tiny_config(tmp_path / "first"))
-    config = tiny_config(
+    first = train(tiny_train_config(tmp_path / "first"))
+    config = tiny_train_config(
         tmp_path / "tuned",
         total_steps=first.env_steps,
         init_from=str(tmp_path / "first" / "latest"),
@@ -173,11 +166,13 @@ def test_init_from_with_a_budget_its_checkpoint_already_spent_is_a_clear_error(t
 
 
 def test_init_from_with_log_std_init_restarts_exploration_at_that_noise(tmp_path):
-    train(tiny_config(tmp_path / "first"))
+    train(tiny_train_config(tmp_path / "first"))
     latest = tmp_path / "first" / "latest"
-    kept = train(tiny_config(tmp_path / "kept", total_steps=3072, init_from=str(latest)))
+    kept = train(tiny_train_config(tmp_path / "kept", total_steps=3072, init_from=str(latest)))
     quiet = train(
-        tiny_config(tmp_path / "quiet", total_steps=3072, init_from=str(latest), log_std_init=-2.0)
+        tiny_train_config(
+            tmp_path / "quiet", total_steps=3072, init_from=str(latest), log_std_init=-2.0
+        )
     )
     first_std = read_checkpoint(latest)[1]["policy"]["log_std"]
     kept_std = read_checkpoint(tmp_path / "kept" / "latest")[1]["policy"]["log_std"]
@@ -198,10 +193,10 @@ def test_init_from_with_log_std_init_restarts_exploration_at_that_noise(tmp_path
 
 
 def test_critic_warmup_moves_the_critic_and_leaves_the_policy_alone(tmp_path):
-    train(tiny_config(tmp_path / "first"))
+    train(tiny_train_config(tmp_path / "first"))
     latest = tmp_path / "first" / "latest"
     train(
-        tiny_config(
+        tiny_train_config(
             tmp_path / "warm", total_steps=3072, init_from=str(latest), critic_warmup=10_000
         )
     )
@@ -218,7 +213,7 @@ def test_critic_warmup_moves_the_critic_and_leaves_the_policy_alone(tmp_path):
 
 def test_init_from_a_checkpoint_of_another_env_is_a_clear_error(tmp_path):
     saved_policy(tmp_path / "ckpt")
-    config = tiny_config(
+    config = tiny_train_config(
         tmp_path / "run", env_id="skillgym/Arm7-Push-v0", init_from=str(tmp_path / "ckpt")
     )
     with pytest.raises(ValueError, match="cannot start skillgym/Arm7-Push-v0"):
@@ -231,7 +226,7 @@ def test_init_from_a_checkpoint_of_a_smaller_observation_gives_the_new_entries_z
     torch.manual_seed(0)
     meta = CheckpointMetadata(env_id=ENV, obs_size=26, action_size=8, env_steps=10**9)
     save_checkpoint(tmp_path / "ckpt", meta, build_policy(meta), np.zeros(26), np.ones(26))
-    config = tiny_config(
+    config = tiny_train_config(
         tmp_path / "run",
         total_steps=10**9 + 1024,
         init_from=str(tmp_path / "ckpt"),
@@ -248,7 +243,7 @@ def test_init_from_a_checkpoint_of_a_smaller_observation_gives_the_new_entries_z
 
 
 def test_resume_after_the_observation_changed_is_a_clear_error(tmp_path):
-    train(tiny_config(tmp_path))
+    train(tiny_train_config(tmp_path))
     metadata = tmp_path / "latest" / "metadata.json"
     recorded = json.loads(metadata.read_text())
     metadata.write_text(json.dumps({**recorded, "obs_size": 26}))
@@ -260,7 +255,7 @@ def test_init_from_is_refused_by_the_device_trainer(tmp_path):
     from skillgym.train_mjx import train_mjx
 
     with pytest.raises(ValueError, match="CPU backend"):
-        train_mjx(tiny_config(tmp_path, init_from=str(tmp_path / "ckpt")))
+        train_mjx(tiny_train_config(tmp_path, init_from=str(tmp_path / "ckpt")))
 
 
 def test_eval_command_writes_the_documented_record(tmp_path):
@@ -327,7 +322,7 @@ def test_every_shipped_checkpoint_fits_its_env_and_acts(name):
 def test_training_logs_each_reward_terms_part_of_the_return(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    train(tiny_config(tmp_path, total_steps=2048))  # 256 steps per env: every episode ends
+    train(tiny_train_config(tmp_path, total_steps=2048))  # 256 steps per env: every episode ends
     (log,) = (tmp_path / "tensorboard").rglob("events.out.tfevents.*")
     scalars = EventAccumulator(str(log)).Reload().Tags()["scalars"]
     weights = gym.make(ENV).unwrapped.task.config.reward_weights
@@ -353,7 +348,7 @@ def test_task_config_sets_the_training_env_is_recorded_and_checks_names_and_type
         task_config(step, {"radius": 0.3})
     with pytest.raises(ValueError, match="takes a float"):
         task_config(step, {"target_radius": True})
-    config = tiny_config(tmp_path, task_config={"reset_joint_noise": 0.0})
+    config = tiny_train_config(tmp_path, task_config={"reset_joint_noise": 0.0})
     env, _ = make_training_env(config)
     assert env.get_attr("task")[0].config.reset_joint_noise == 0.0
     meta = train(config)
