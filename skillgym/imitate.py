@@ -20,12 +20,10 @@ the actor of Stable-Baselines3's `ActorCriticPolicy`, as in every checkpoint, so
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -36,8 +34,10 @@ from skillgym.evaluation import PolicyFn, evaluate
 from skillgym.policies.checkpoint import (
     Actor,
     CheckpointMetadata,
+    best_success_rate,
     build_policy,
     read_actor,
+    run_settings,
     save_checkpoint,
 )
 from skillgym.policies.scripted import scripted_policy
@@ -95,7 +95,7 @@ def imitate(config: ImitateConfig, resume: bool = False) -> Path:
 
     if resume:
         actor, meta, tensors = read_actor(latest)
-        meta.hyperparameters = hyperparameters(config)  # this session's settings, iterations first
+        meta.hyperparameters = run_settings(config)  # this session's settings, iterations first
         policy = actor.policy
         obs_mean, obs_var = tensors["obs_mean"].numpy(), tensors["obs_var"].numpy()
         data = dict(np.load(dataset))
@@ -110,7 +110,7 @@ def imitate(config: ImitateConfig, resume: bool = False) -> Path:
             net_arch=list(config.net_arch),
             trainer="dagger",
             seed=config.seed,
-            hyperparameters=hyperparameters(config),
+            hyperparameters=run_settings(config),
         )
         policy = build_policy(meta)
         loss = fit(policy, data, obs_mean, obs_var, config, config.first_fit_steps, first=True)
@@ -130,11 +130,6 @@ def imitate(config: ImitateConfig, resume: bool = False) -> Path:
     writer.close()
     env.close()
     return latest
-
-
-def hyperparameters(config: ImitateConfig) -> dict[str, Any]:
-    skip = {"env_id", "out", "num_threads"}
-    return {k: v for k, v in dataclasses.asdict(config).items() if k not in skip}
 
 
 def collect(
@@ -213,11 +208,8 @@ def save_iteration(
     writer.add_scalar("imitation/loss", loss, meta.env_steps)
     writer.flush()
     save_checkpoint(config.out / "latest", meta, policy, obs_mean, obs_var)
-    best = config.out / "best"
-    if not best.exists() or result["success_rate"] >= read_actor(best)[1].evaluation.get(
-        "success_rate", -1.0
-    ):
-        save_checkpoint(best, meta, policy, obs_mean, obs_var)
+    if result["success_rate"] >= best_success_rate(config.out):
+        save_checkpoint(config.out / "best", meta, policy, obs_mean, obs_var)
     staging = config.out / f".{DATASET}"
     with open(staging, "wb") as f:
         np.savez(f, iteration=iteration, **data)

@@ -33,10 +33,12 @@ from skillgym.evaluation import evaluate
 from skillgym.policies.checkpoint import (
     Actor,
     CheckpointMetadata,
+    best_success_rate,
     describe,
     policy_kwargs,
     read_checkpoint,
     read_training_state,
+    run_settings,
     save_checkpoint,
 )
 
@@ -104,8 +106,7 @@ class TrainConfig:
         )
 
     def hyperparameters(self) -> dict[str, Any]:
-        skip = {"env_id", "out", "num_threads"}
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
+        return run_settings(self)
 
 
 def run_config(env_id: str, out: Path, resume: bool = False, **given: Any) -> TrainConfig:
@@ -234,11 +235,7 @@ class EvaluateAndCheckpoint(BaseCallback):
 
     def _on_training_start(self) -> None:
         self.next_eval = self.num_timesteps + self.config.eval_every
-        self.best = self._best_so_far()
-
-    def _best_so_far(self) -> float:
-        best = self.config.out / "best"
-        return read_checkpoint(best)[0].evaluation["success_rate"] if best.exists() else -1.0
+        self.best = best_success_rate(self.config.out)
 
     def _on_step(self) -> bool:
         info = self.norm.venv.last_info
