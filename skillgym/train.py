@@ -37,6 +37,7 @@ from skillgym.policies.checkpoint import (
     describe,
     policy_kwargs,
     read_checkpoint,
+    read_metadata,
     read_training_state,
     run_settings,
     save_checkpoint,
@@ -114,7 +115,7 @@ def run_config(env_id: str, out: Path, resume: bool = False, **given: Any) -> Tr
     recorded, overridden by those `given` (what the command names). A resumed run keeps its
     learning rate, privileges and fine-tuning origin unless told otherwise."""
     latest = out / "latest"
-    recorded = read_checkpoint(latest)[0].hyperparameters if resume and latest.exists() else {}
+    recorded = read_metadata(latest).hyperparameters if resume and latest.exists() else {}
     known = {f.name for f in dataclasses.fields(TrainConfig)} - {"env_id", "out"}
     settings = {k: v for k, v in recorded.items() if k in known} | given
     return TrainConfig(env_id=env_id, out=out, **settings)
@@ -385,7 +386,7 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
     if config.num_threads:  # the updates too: runs side by side must not oversubscribe cores
         torch.set_num_threads(config.num_threads)
     if config.init_from and not resume:  # a fine-tune keeps the network it starts from
-        source = read_checkpoint(config.init_from)[0]
+        source = read_metadata(config.init_from)
         config = dataclasses.replace(config, net_arch=source.net_arch, activation=source.activation)
     env, curriculum = make_training_env(config)
     model = make_model(config, env)
@@ -420,7 +421,7 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
         progress_bar=True,
     )
     env.close()
-    return read_checkpoint(config.out / "latest")[0]
+    return read_metadata(config.out / "latest")
 
 
 def success_history(out: Path) -> list[tuple[int, float]]:

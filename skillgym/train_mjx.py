@@ -23,6 +23,7 @@ from skillgym.evaluation import score
 from skillgym.policies.checkpoint import (
     Actor,
     CheckpointMetadata,
+    best_success_rate,
     build_policy,
     read_checkpoint,
     read_training_state,
@@ -130,7 +131,7 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
     start, wall_offset, env_steps = time.perf_counter(), meta.wall_seconds, meta.env_steps
     start_steps = env_steps
     next_eval = env_steps + config.eval_every
-    best = read_checkpoint(out / "best")[0].evaluation["success_rate"] if resume else -1.0
+    best = best_success_rate(out) if resume else -1.0
     bar = tqdm(total=config.total_steps, initial=env_steps, unit="step", desc=config.env_id)
     while env_steps < config.total_steps:
         # 1. Collect a rollout with the current policy.

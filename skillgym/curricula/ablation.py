@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skillgym.policies.checkpoint import read_checkpoint
+from skillgym.policies.checkpoint import read_metadata
 
 SUCCESS_MARK = 0.5  # the table reports when a run's evaluation first reaches this success rate
 
@@ -42,7 +42,7 @@ def read_run(path: str | os.PathLike) -> Run:
     from skillgym.train import success_history
 
     path = Path(path)
-    meta, _ = read_checkpoint(path / "latest")
+    meta = read_metadata(path / "latest")
     if "privileged" not in meta.hyperparameters:
         raise ValueError(f"{path}: its checkpoint does not say whether it trained with privileges")
     history = success_history(path)

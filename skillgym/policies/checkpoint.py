@@ -119,13 +119,13 @@ def run_settings(config: Any) -> dict[str, Any]:
 def best_success_rate(run_dir: str | os.PathLike) -> float:
     """The evaluated success rate of a run's `best/` checkpoint; -1 before it has one."""
     best = Path(run_dir) / "best"
-    return read_checkpoint(best)[0].evaluation["success_rate"] if best.exists() else -1.0
+    return read_metadata(best).evaluation["success_rate"] if best.exists() else -1.0
 
 
 def describe(path: str | os.PathLike) -> dict[str, Any]:
     """What identifies a checkpoint wherever it lies: its env steps, the success rate of its
     evaluation and the sha256 of its weights."""
-    meta, _ = read_checkpoint(path)
+    meta = read_metadata(path)
     digest = hashlib.sha256((Path(path) / WEIGHTS).read_bytes()).hexdigest()
     return {
         "env_steps": meta.env_steps,
@@ -134,8 +134,8 @@ def describe(path: str | os.PathLike) -> dict[str, Any]:
     }
 
 
-def read_checkpoint(path: str | os.PathLike) -> tuple[CheckpointMetadata, dict[str, Any]]:
-    """Metadata and tensors, with a clear error for anything that is not a checkpoint."""
+def read_metadata(path: str | os.PathLike) -> CheckpointMetadata:
+    """A checkpoint's metadata alone, with a clear error for anything that is not a checkpoint."""
     path = Path(path)
     if not (path / METADATA).is_file() or not (path / WEIGHTS).is_file():
         raise FileNotFoundError(f"{path} is not a checkpoint: it needs {METADATA} and {WEIGHTS}")
@@ -144,9 +144,13 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[CheckpointMetadata, dict[s
         raise ValueError(
             f"{path}: checkpoint format {raw.get('format_version')!r}, expected {FORMAT_VERSION}"
         )
-    meta = CheckpointMetadata(**raw)
-    tensors = torch.load(path / WEIGHTS, map_location="cpu", weights_only=True)
-    return meta, tensors
+    return CheckpointMetadata(**raw)
+
+
+def read_checkpoint(path: str | os.PathLike) -> tuple[CheckpointMetadata, dict[str, Any]]:
+    """Metadata and tensors."""
+    meta = read_metadata(path)
+    return meta, torch.load(Path(path) / WEIGHTS, map_location="cpu", weights_only=True)
 
 
 def read_training_state(path: str | os.PathLike) -> dict[str, Any]:
