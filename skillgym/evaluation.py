@@ -14,7 +14,7 @@ import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 
-from skillgym.envs.task import FEASIBILITY_METRICS
+from skillgym.core.task import FEASIBILITY_METRICS
 
 PolicyFn = Callable[[np.ndarray], np.ndarray]
 

@@ -10,7 +10,7 @@ ENV_IDS = tuple(skillgym.registered())
 
 def tiny_train_config(out, env_id="skillgym/Arm7-Reach-v0", **kwargs):
     """A PPO run of a few seconds: enough to write, evaluate and resume checkpoints."""
-    from skillgym.train import TrainConfig
+    from skillgym.training.ppo import TrainConfig
 
     defaults = dict(
         total_steps=1024, num_envs=8, rollout_steps=64, eval_every=512, eval_episodes=4, epochs=1

@@ -6,8 +6,8 @@ import pytest
 from torch.utils.tensorboard import SummaryWriter
 
 from skillgym.cli import main
-from skillgym.curricula.ablation import first_reaching, markdown_table, read_run, report
 from skillgym.policies.checkpoint import CheckpointMetadata, build_policy, save_checkpoint
+from skillgym.reports.ablation import first_reaching, markdown_table, read_run, report
 
 ENV = "skillgym/Arm7-Lift-v0"
 

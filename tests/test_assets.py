@@ -96,7 +96,7 @@ def test_gripper_opens_at_most_eight_centimetres():
 
 
 def test_arm_table_matches_the_constants_the_tasks_use():
-    from skillgym.envs.robots.arm7 import CONFIG
+    from skillgym.core.robots.arm7 import CONFIG
 
     model = load("arm7")
     for name in ("table_top", "table_top_robot"):

@@ -85,7 +85,7 @@ def test_a_blow_up_resets_only_its_env_and_is_reported_as_truncation(rng):
             assert episode["l"][2] == 10 and episode["r"][2] == pytest.approx(returns[2])
             assert info["_final_obs"][2]
             assert np.isfinite(obs_f).all()
-    assert np.isfinite(faulty.physics.frame().qpos).all()
+    assert np.isfinite(faulty.physics.snapshot().qpos).all()
 
 
 def test_nan_state_in_one_env_is_caught_too():
@@ -95,4 +95,4 @@ def test_nan_state_in_one_env_is_caught_too():
     _, _, _, truncated, info = env.step(np.zeros((3, 8)))
     assert info["physics_error"].tolist() == [True, False, False]
     assert truncated[0]
-    assert np.isfinite(env.physics.frame().qpos).all()
+    assert np.isfinite(env.physics.snapshot().qpos).all()

@@ -20,10 +20,10 @@ from skillgym.benchmarks import (
     run_task,
 )
 from skillgym.cli import main
-from skillgym.envs.task import FEASIBILITY_METRICS
-from skillgym.envs.tasks import TASKS
+from skillgym.core.task import FEASIBILITY_METRICS
 from skillgym.policies.checkpoint import pretrained_path
 from skillgym.policies.scripted import RandomPolicy, ZeroPolicy
+from skillgym.tasks import TASKS
 
 LOCO_MANIPULATION = {
     f"skillgym/{'Tall19' if cls.robot_kind == 'humanoid' else 'Arm7'}-{cls.name}-v0"
@@ -175,7 +175,7 @@ def test_a_policy_unfit_for_a_later_task_fails_before_any_task_is_scored(tmp_pat
     suite = load_suite(write_suite(tmp_path / "mixed.json", tasks))
     scored = []
     # the module, which the package's `bench` function shadows as an attribute
-    monkeypatch.setattr(import_module("skillgym.benchmarks.bench"), "run_task", scored.append)
+    monkeypatch.setattr(import_module("skillgym.benchmarks.runner"), "run_task", scored.append)
     reach = pretrained_path("skillgym/Arm7-Reach-v0")
     with pytest.raises(ValueError, match="not skillgym/Tall19-Squat-v0"):
         bench(suite, tmp_path, policy=f"checkpoint:{reach}", video=False)

@@ -6,13 +6,13 @@ import pytest
 from conftest import make_vec
 
 import skillgym
-from skillgym.envs.frame import heading_unrotate
-from skillgym.envs.tasks import TASKS
-from skillgym.envs.tasks.box_push import BOX_REST_Z
-from skillgym.envs.tasks.button_press import ButtonPress
-from skillgym.envs.tasks.football_shoot import GOAL_X
-from skillgym.envs.tasks.package_lift import PACKAGE_REST_Z
+from skillgym.core.arrays import heading_unrotate
 from skillgym.skills import skill_class
+from skillgym.tasks import TASKS
+from skillgym.tasks.box_push import BOX_REST_Z
+from skillgym.tasks.button_press import ButtonPress
+from skillgym.tasks.football_shoot import GOAL_X
+from skillgym.tasks.package_lift import PACKAGE_REST_Z
 
 TASK_NAMES = {cls.name for cls in TASKS}
 TASK_IDS = tuple(e for e, (_, name) in skillgym.registered().items() if name in TASK_NAMES)
@@ -48,10 +48,10 @@ def test_task_runs_in_a_cpu_batch_with_finite_outputs_and_skill_goals_in_skill_l
         obs, reward, terminated, truncated, info = env.step(action)
         assert np.isfinite(obs).all() and np.isfinite(reward).all()
         assert info["success"].shape == (4,) and info["success"].dtype == bool
-    frame, state = env.frame(), env.episode_state
-    assert task.metrics(frame, state).shape == (4, len(task.metric_names))
-    assert np.isfinite(task.metrics(frame, state)).all()
-    goals = task.skill_goals(frame, state)
+    snap, state = env.snapshot(), env.episode_state
+    assert task.metrics(snap, state).shape == (4, len(task.metric_names))
+    assert np.isfinite(task.metrics(snap, state)).all()
+    goals = task.skill_goals(snap, state)
     assert goals
     for skill, goal in goals.items():
         assert goal.shape == (4, skill_class(task.robot_kind, skill).goal_size), skill
@@ -115,13 +115,13 @@ def test_resets_sample_inside_the_documented_ranges_and_cover_them(env_id, rng):
 def test_football_success_is_the_ball_over_the_goal_line_between_the_posts():
     env = make_vec("skillgym/Tall19-FootballShoot-v0", num_envs=2)
     env.reset(seed=0)
-    task, frame = env.task, env.frame()
-    qpos = np.array(frame.qpos)
+    task, snap = env.task, env.snapshot()
+    qpos = np.array(snap.qpos)
     ball = task.prop_qpos["ball"]
     qpos[0, ball : ball + 3] = (GOAL_X + 0.3, 0.2, 0.1)  # in the net
     qpos[1, ball : ball + 3] = (GOAL_X + 0.3, 1.2, 0.1)  # wide of the post
     env.physics.reset(np.arange(2), qpos, np.zeros((2, env.model.nv)), task.default_ctrl[None])
-    result = task.advance(env.frame(), env.episode_state, np.zeros((2, env.model.nu)))
+    result = task.advance(env.snapshot(), env.episode_state, np.zeros((2, env.model.nu)))
     assert result.success.tolist() == [True, False]
 
 
@@ -129,11 +129,13 @@ def test_button_press_needs_the_button_pushed_in_not_just_touched():
     env = make_vec("skillgym/Tall19-ButtonPress-v0", num_envs=2)
     env.reset(seed=0)
     task: ButtonPress = env.task
-    qpos = np.array(env.frame().qpos)
+    qpos = np.array(env.snapshot().qpos)
     qpos[:, task.press_qpos] = (0.025, 0.005)
     env.physics.reset(np.arange(2), qpos, np.zeros((2, env.model.nv)), task.default_ctrl[None])
-    assert task.reached(env.frame(), env.episode_state).tolist() == [True, False]
-    np.testing.assert_allclose(task.metrics(env.frame(), env.episode_state)[:, 1], (0.025, 0.005))
+    assert task.reached(env.snapshot(), env.episode_state).tolist() == [True, False]
+    np.testing.assert_allclose(
+        task.metrics(env.snapshot(), env.episode_state)[:, 1], (0.025, 0.005)
+    )
 
 
 @pytest.mark.parametrize(
@@ -143,22 +145,22 @@ def test_button_press_needs_the_button_pushed_in_not_just_touched():
 def test_reward_grows_and_the_goal_is_met_as_the_box_nears_its_goal(env_id, box_position):
     env = make_vec(env_id, num_envs=1)
     env.reset(seed=0)
-    task, state, frame = env.task, env.episode_state, env.frame()
-    box = np.asarray(getattr(task, box_position)(frame))[:, : task.goal_size]
+    task, state, snap = env.task, env.episode_state, env.snapshot()
+    box = np.asarray(getattr(task, box_position)(snap))[:, : task.goal_size]
     near, far = state._replace(goal=box + 0.01), state._replace(goal=box + 0.2)
     action = np.zeros((1, env.model.nu))
-    assert task.advance(frame, near, action).reward[0] > task.advance(frame, far, action).reward[0]
-    assert task.reached(frame, near)[0] and not task.reached(frame, far)[0]
+    assert task.advance(snap, near, action).reward[0] > task.advance(snap, far, action).reward[0]
+    assert task.reached(snap, near)[0] and not task.reached(snap, far)[0]
 
 
 def test_walk_goal_heads_for_the_target_and_stops_at_the_stand_off():
     env = make_vec("skillgym/Tall19-FarReach-v0", num_envs=1)
     env.reset(seed=0)
-    task, frame = env.task, env.frame()
-    pelvis = np.asarray(frame.site_xpos[:, task.sites["pelvis"]])
-    ahead = task.walk_goal(frame, pelvis + [1.0, 0.0, 0.0], 0.3)[0]
-    left = task.walk_goal(frame, pelvis + [0.0, 1.0, 0.0], 0.3)[0]
-    there = task.walk_goal(frame, pelvis + [0.2, 0.0, 0.0], 0.3)[0]
+    task, snap = env.task, env.snapshot()
+    pelvis = np.asarray(snap.site_xpos[:, task.sites["pelvis"]])
+    ahead = task.walk_goal(snap, pelvis + [1.0, 0.0, 0.0], 0.3)[0]
+    left = task.walk_goal(snap, pelvis + [0.0, 1.0, 0.0], 0.3)[0]
+    there = task.walk_goal(snap, pelvis + [0.2, 0.0, 0.0], 0.3)[0]
     assert ahead[0] > 0.5 and abs(ahead[1]) < 0.05 and abs(ahead[2]) < 0.05
     assert left[1] > 0 and left[2] > 0  # sidestep left and turn left
     np.testing.assert_allclose(there[:2], 0.0, atol=1e-9)
@@ -170,21 +172,21 @@ def test_skill_goals_and_observations_under_jax_jit_match_numpy(env_id, rng):
     env = make_vec(env_id, num_envs=2)
     env.reset(seed=0)
     env.step(rng.uniform(-0.2, 0.2, env.action_space.shape))
-    task, frame, state = env.task, env.frame(), env.episode_state
+    task, snap, state = env.task, env.snapshot(), env.episode_state
 
     @jax.jit
-    def evaluate(frame, state):
+    def evaluate(snap, state):
         return (
-            task.skill_goals(frame, state),
-            task.observe(frame, state),
-            task.metrics(frame, state),
+            task.skill_goals(snap, state),
+            task.observe(snap, state),
+            task.metrics(snap, state),
         )
 
-    on_jax = evaluate(*jax.tree.map(jax.numpy.asarray, (frame, state)))
+    on_jax = evaluate(*jax.tree.map(jax.numpy.asarray, (snap, state)))
     on_numpy = (
-        task.skill_goals(frame, state),
-        task.observe(frame, state),
-        task.metrics(frame, state),
+        task.skill_goals(snap, state),
+        task.observe(snap, state),
+        task.metrics(snap, state),
     )
     for jax_value, numpy_value in zip(
         jax.tree.leaves(on_jax), jax.tree.leaves(on_numpy), strict=True
@@ -210,7 +212,7 @@ def test_skill_goals_give_the_skill_the_errors_to_world_targets_in_its_range(ski
     env = make_vec("skillgym/Tall19-FootballShoot-v0", num_envs=3)
     env.reset(seed=0)
     env.step(np.zeros(env.action_space.shape))  # the robot stands aside, not at the origin
-    task, frame = env.task, env.frame()
+    task, snap = env.task, env.snapshot()
     primitive = skill_class("humanoid", skill)(task.robot)
     primitive.bind(env.model)
     dims = primitive.dims
@@ -220,14 +222,14 @@ def test_skill_goals_give_the_skill_the_errors_to_world_targets_in_its_range(ski
     offsets = np.array([[0.03, 0.02, 0.06], [-0.02, -0.03, 0.05]])[:, :dims]
     local = home.copy()
     local[:, :dims] += offsets
-    pelvis = frame.site_xpos[:, task.sites["pelvis"]]
-    xmat = frame.site_xmat[:, None, task.sites["pelvis"]]
+    pelvis = snap.site_xpos[:, task.sites["pelvis"]]
+    xmat = snap.site_xmat[:, None, task.sites["pelvis"]]
     xy = pelvis[:, None, :2] + heading_unrotate(xmat, np.broadcast_to(local[:, :2], (3, 2, 2)))
     targets = np.concatenate([xy, pelvis[:, None, 2:] + local[:, 2:]], axis=-1)
-    goal = {"Reach": task.reach_goal, "Step": task.step_goal}[skill](frame, targets)
+    goal = {"Reach": task.reach_goal, "Step": task.step_goal}[skill](snap, targets)
     state = env.episode_state._replace(goal=goal)
-    errors = primitive.goal_observation(frame, state).reshape(3, 2, dims)
+    errors = primitive.goal_observation(snap, state).reshape(3, 2, dims)
     current = np.stack(
-        [primitive.local(frame, f"{side}_{sites}")[:, :dims] for side in ("left", "right")], 1
+        [primitive.local(snap, f"{side}_{sites}")[:, :dims] for side in ("left", "right")], 1
     )
     np.testing.assert_allclose(errors, local[:, :dims] - current, atol=1e-9)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import make_vec
 
+from skillgym.core.privileges import ObjectForce, ObjectOnSide, Schedule, SquaredYaw, TableOffset
 from skillgym.curricula import Curriculum, LevelTerm, make_curriculum
-from skillgym.envs.privileges import ObjectForce, ObjectOnSide, Schedule, SquaredYaw, TableOffset
 
 
 def episodes(success, **stats) -> dict:

@@ -59,7 +59,7 @@ def test_threads_for_a_single_env_are_a_clear_error():
 def test_dict_observations_carry_goal_and_privileged_terms():
     env = make_vec("skillgym/Tall19-Squat-v0", num_envs=2, obs_mode="dict")
     obs, _ = env.reset(seed=0)
-    assert set(obs) == {"observation", "goal", "privileged"}
+    assert set(obs) == {"observation", "goal", "critic"}
     assert obs["goal"].shape == (2, 1)
     flat = make_vec("skillgym/Tall19-Squat-v0", num_envs=2)
     flat_obs, _ = flat.reset(seed=0)

@@ -6,9 +6,9 @@ import pytest
 import torch
 from conftest import tiny_train_config
 
-from skillgym.imitate import DATASET, ImitateConfig, imitate
 from skillgym.policies.checkpoint import describe, load_actor, read_checkpoint
-from skillgym.train import train
+from skillgym.training.imitate import DATASET, ImitateConfig, imitate
+from skillgym.training.ppo import train
 
 ENV = "skillgym/Arm7-Reach-v0"
 

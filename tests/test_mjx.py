@@ -18,10 +18,10 @@ def make_mjx(env_id: str, num_envs: int, **kwargs):
 
 def start_from_cpu_state(cpu, mjx_env):
     """Put the MJX envs into the CPU envs' current state, goals included."""
-    frame, state = cpu.frame(), cpu.episode_state
+    snap, state = cpu.snapshot(), cpu.episode_state
     keys = jax.random.split(jax.random.PRNGKey(0), cpu.num_envs)
     reset_to = device_jit(jax.vmap(mjx_env.core.reset_to))
-    mjx_env._state = reset_to(frame.qpos.copy(), frame.qvel.copy(), np.asarray(state.goal), keys)
+    mjx_env._state = reset_to(snap.qpos.copy(), snap.qvel.copy(), np.asarray(state.goal), keys)
 
 
 # Every scene and every task's functions, once: what MJX supports depends on the scene's
@@ -123,8 +123,8 @@ def test_compilation_cache_location_is_configurable(tmp_path):
 def test_device_trainer_writes_a_checkpoint_whose_policy_runs_on_the_cpu_backend(tmp_path):
     from skillgym.evaluation import evaluate
     from skillgym.policies.checkpoint import load_actor, read_training_state
-    from skillgym.train import TrainConfig
-    from skillgym.train_mjx import train_mjx
+    from skillgym.training.ppo import TrainConfig
+    from skillgym.training.ppo_mjx import train_mjx
 
     config = TrainConfig(
         env_id="skillgym/Arm7-Reach-v0",

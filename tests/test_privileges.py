@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from conftest import HUMANOIDS, make_vec
 
-from skillgym.envs.frame import Frame
-from skillgym.envs.privileges import ObjectForce, TableOffset
+from skillgym.core.privileges import ObjectForce, TableOffset
+from skillgym.core.snapshot import Snapshot
 from skillgym.skills.push import Push
 
 # Joint targets (robot action) that bring the arm's grip site to about 0.63 m, below the top.
@@ -59,14 +59,14 @@ def push_box(gate_distance: float, steps: int = 25) -> tuple[np.ndarray, np.ndar
     env.set_privilege_scales({"object_force": 1.0, "table_offset": 0.0})
     env.reset(seed=0)
     box = env.task.object_body[0]
-    start = env.frame().xpos[:, box].copy()
+    start = env.snapshot().xpos[:, box].copy()
     action = np.zeros(env.action_space.shape)
     action[:, 8] = 1.0  # full force along +x
     highest = 0.0
     for _ in range(steps):
         env.step(action)
-        highest = max(highest, env.frame().xpos[:, box, 2].max())
-    return start, env.frame().xpos[:, box].copy(), highest
+        highest = max(highest, env.snapshot().xpos[:, box, 2].max())
+    return start, env.snapshot().xpos[:, box].copy(), highest
 
 
 def test_object_force_pushes_only_while_the_gripper_is_near():
@@ -81,10 +81,10 @@ def test_object_force_pushes_only_while_the_gripper_is_near():
 def test_object_force_is_horizontal_and_never_lifts(rng):
     env = make_vec("skillgym/Arm7-Lift-v0", 4, privileged=True)
     env.reset(seed=0)
-    frame = env.frame()
-    site_xpos = frame.site_xpos.copy()
-    site_xpos[:, env.task.grip] = frame.xpos[:, env.task.object_body[0]]  # grip on the box
-    near = frame._replace(site_xpos=site_xpos)
+    snap = env.snapshot()
+    site_xpos = snap.site_xpos.copy()
+    site_xpos[:, env.task.grip] = snap.xpos[:, env.task.object_body[0]]  # grip on the box
+    near = snap._replace(site_xpos=site_xpos)
     channels = rng.uniform(-1, 1, (4, 2))
     wrench = env.privileges.wrench(near, channels, np.array([[0.85, 0.0]] * 4))
     box = env.task.object_body[0]
@@ -110,19 +110,19 @@ def test_object_on_side_stands_the_flat_box_on_its_side_where_it_stays():
     assert 0 < flat.sum() < 16
     np.testing.assert_array_equal(state.goal, lying.episode_state.goal)
     center = task.centers[task.flat]
-    thin_axis_up = standing.frame().site_xmat[:, center, 8]
+    thin_axis_up = standing.snapshot().site_xmat[:, center, 8]
     np.testing.assert_allclose(np.abs(thin_axis_up[flat]), 0.0, atol=1e-9)
-    np.testing.assert_allclose(np.abs(lying.frame().site_xmat[flat, center, 8]), 1.0)
-    heights = standing.frame().site_xpos[flat, center, 2] - task.robot.table_height
+    np.testing.assert_allclose(np.abs(lying.snapshot().site_xmat[flat, center, 8]), 1.0)
+    heights = standing.snapshot().site_xpos[flat, center, 2] - task.robot.table_height
     np.testing.assert_allclose(heights, 0.05 + 1e-3)  # half its 10 cm width, now its height
     same = ~flat  # the small box's episodes start as they would have
-    np.testing.assert_array_equal(standing.frame().qpos[same], lying.frame().qpos[same])
-    paid = flat_box_on_side(task, standing.frame(), state, None)
+    np.testing.assert_array_equal(standing.snapshot().qpos[same], lying.snapshot().qpos[same])
+    paid = flat_box_on_side(task, standing.snapshot(), state, None)
     np.testing.assert_allclose(paid, flat.astype(float))
-    assert (flat_box_on_side(task, lying.frame(), state, None) == 0).all()
+    assert (flat_box_on_side(task, lying.snapshot(), state, None) == 0).all()
     for _ in range(25):
         standing.step(np.zeros(standing.action_space.shape))
-    assert (np.abs(standing.frame().site_xmat[flat, center, 8]) < 0.05).all()  # it rests there
+    assert (np.abs(standing.snapshot().site_xmat[flat, center, 8]) < 0.05).all()  # it rests there
 
 
 def test_object_on_side_start_is_the_same_array_function_under_jax():
@@ -153,7 +153,7 @@ def jaw_spans_of_an_arm_turned_to_the_flat_box(squared_yaw: float) -> np.ndarray
     first_joint = model.jnt_qposadr[model.joint("joint1").id]
     base = data.xpos[model.body("base").id]
     spans = []
-    for i, qpos in enumerate(env.frame().qpos):
+    for i, qpos in enumerate(env.snapshot().qpos):
         if env.episode_state.goal[i, 1 + task.flat] != 1:
             continue
         data.qpos[:] = task.home_qpos
@@ -162,7 +162,7 @@ def jaw_spans_of_an_arm_turned_to_the_flat_box(squared_yaw: float) -> np.ndarray
         towards = data.xpos[task.object_body[task.flat]] - base
         data.qpos[first_joint] = np.arctan2(towards[1], towards[0])
         mujoco.mj_kinematics(model, data)
-        turned = Frame(*(getattr(data, field).copy() for field in Frame._fields))
+        turned = Snapshot(*(getattr(data, field).copy() for field in Snapshot._fields))
         state = env.episode_state._replace(goal=env.episode_state.goal[i])
         spans.append(task.extent_along_jaw(turned, state))
     assert len(spans) > 3
@@ -186,10 +186,10 @@ def test_table_offset_lets_the_gripper_below_the_real_top_while_the_box_rests_on
     lowest = np.full(2, np.inf)
     for _ in range(80):
         env.step(action)
-        lowest = np.minimum(lowest, env.frame().site_xpos[:, env.task.grip, 2])
+        lowest = np.minimum(lowest, env.snapshot().site_xpos[:, env.task.grip, 2])
     top = env.task.robot.table_height
     assert lowest[0] > top and lowest[1] < top - 0.08
-    box_z = env.frame().xpos[:, env.task.object_body[0], 2]
+    box_z = env.snapshot().xpos[:, env.task.object_body[0], 2]
     np.testing.assert_allclose(box_z, top + 0.025, atol=2e-3)  # resting on the real top
 
 
@@ -197,10 +197,10 @@ def test_pelvis_harness_holds_up_a_shoved_humanoid_that_falls_without_it():
     env = make_vec("skillgym/Tall19-Squat-v0", 2, privileged=True)
     env.set_privilege_scales({"pelvis_harness": np.array([0.0, 1.0]), "reduced_gravity": 0.0})
     env.reset(seed=0)
-    frame = env.frame()
-    qvel = frame.qvel.copy()
+    snap = env.snapshot()
+    qvel = snap.qvel.copy()
     qvel[:, 0] = 1.0  # a 1 m/s shove forward
-    env.physics.reset(np.arange(2), frame.qpos.copy(), qvel, env.task.default_ctrl)
+    env.physics.reset(np.arange(2), snap.qpos.copy(), qvel, env.task.default_ctrl)
     fell = np.zeros(2, dtype=bool)
     for _ in range(100):  # 2 s of zero action
         fell |= env.step(np.zeros(env.action_space.shape))[2]
@@ -214,9 +214,9 @@ def test_pelvis_harness_leaves_a_standing_humanoid_its_weight_on_its_feet(robot)
     env.reset(seed=0)
     for _ in range(50):  # 1 s standing, harness on
         env.step(np.zeros(env.action_space.shape))
-    frame = env.frame()
+    snap = env.snapshot()
     weight = env.model.body_subtreemass[1] * 9.81
-    on_feet = np.asarray(frame.sensordata)[0, env.task.touch].sum()
+    on_feet = np.asarray(snap.sensordata)[0, env.task.touch].sum()
     np.testing.assert_allclose(on_feet, weight, rtol=0.05)
 
 
@@ -226,16 +226,16 @@ def test_pelvis_harness_leaves_alone_a_pelvis_as_low_as_the_deepest_squat_and_a_
 ):
     env = make_vec(f"skillgym/{robot.capitalize()}-Squat-v0", 2, privileged=True)
     env.reset(seed=0)
-    frame = env.frame()
-    qpos = frame.qpos.copy()
-    qpos[:, 2] -= env.task.base_height(frame) - env.task.robot.squat_height_range[0]
+    snap = env.snapshot()
+    qpos = snap.qpos.copy()
+    qpos[:, 2] -= env.task.base_height(snap) - env.task.robot.squat_height_range[0]
     half_tilts = np.array([0.045, 0.06])  # half of 0.09 rad, inside the slack; 0.12, beyond it
     qpos[:, 3:7] = np.stack(
         [np.cos(half_tilts), np.sin(half_tilts), 0 * half_tilts, 0 * half_tilts], axis=1
     )
-    env.physics.reset(np.arange(2), qpos, np.zeros_like(frame.qvel), env.task.default_ctrl)
+    env.physics.reset(np.arange(2), qpos, np.zeros_like(snap.qvel), env.task.default_ctrl)
     scales = np.array([[1.0, 0.0], [1.0, 0.0]])  # the harness at full strength, gravity whole
-    wrench = env.privileges.wrench(env.frame(), np.zeros((2, 0)), scales)
+    wrench = env.privileges.wrench(env.snapshot(), np.zeros((2, 0)), scales)
     assert (wrench[0] == 0).all()  # no lift, no torque: a crouched gait walks on its own
     assert wrench[1, :, 2].sum() == 0 and np.abs(wrench[1, :, 3]).sum() > 0
 
@@ -244,7 +244,7 @@ def test_reduced_gravity_lifts_the_robot_by_a_fraction_of_its_weight():
     env = make_vec("skillgym/Tall19-Reach-v0", 2, privileged=True)
     env.reset(seed=0)
     scales = np.array([[0.0, 0.25], [0.0, 0.0]])  # harness off; a quarter of the weight
-    wrench = env.privileges.wrench(env.frame(), np.zeros((2, 0)), scales)
+    wrench = env.privileges.wrench(env.snapshot(), np.zeros((2, 0)), scales)
     weight = env.model.body_subtreemass[1] * 9.81
     np.testing.assert_allclose(wrench[:, :, 2].sum(axis=1), [0.25 * weight, 0.0])
     assert (wrench[..., [0, 1, 3, 4, 5]] == 0).all()
@@ -301,11 +301,11 @@ def test_privileged_push_on_mjx_matches_the_cpu_backend():
     cpu.set_privilege_scales(scales)
     mjx_env.set_privilege_scales(scales)
     cpu.reset(seed=0)
-    frame, goal = cpu.frame(), np.asarray(cpu.episode_state.goal)
+    snap, goal = cpu.snapshot(), np.asarray(cpu.episode_state.goal)
     keys = jax.random.split(jax.random.PRNGKey(0), 2)
     start = np.stack([cpu.privilege_scales[name] for name in cpu.privileges.names], axis=-1)
     reset_to = device_jit(jax.vmap(mjx_env.core.reset_to))
-    mjx_env._state = reset_to(frame.qpos.copy(), frame.qvel.copy(), goal, keys, start)
+    mjx_env._state = reset_to(snap.qpos.copy(), snap.qvel.copy(), goal, keys, start)
     np.testing.assert_allclose(mjx_env.privilege_scales["table_offset"], [0.0, 0.3])
     action = np.zeros((2, 10))
     action[:, :8] = REACH_UNDER_THE_TABLE

@@ -59,7 +59,7 @@ def test_scripted_lifting_rolls_the_flat_box_onto_its_side_and_lifts_both_boxes(
     def note_objects(step, scored):
         if step == 0:
             flat.extend(np.asarray(env.episode_state.goal)[:, 2] > 0.5)
-        box_axes = np.asarray(env.frame().site_xmat)[:, env.task.centers[env.task.flat]]
+        box_axes = np.asarray(env.snapshot().site_xmat)[:, env.task.centers[env.task.flat]]
         stood[~scored] |= np.abs(box_axes[~scored, 7]) > 0.95  # its 10 cm axis vertical
 
     records = evaluation.run_episodes(env, ArmLiftIK(env), seed=0, on_step=note_objects)
@@ -94,7 +94,7 @@ def test_walk_observes_its_command_then_the_base_velocity_it_is_scored_on():
     env = make_vec("skillgym/Tall19-Walk-v0", num_envs=2)
     env.reset(seed=0)
     obs, *_ = env.step(np.full((2, 19), 0.3))
-    velocity = env.task.base_lin_vel(env.physics.frame())
+    velocity = env.task.base_lin_vel(env.physics.snapshot())
     assert np.abs(velocity).max() > 0.01  # the robot moved, so the check below can fail
     np.testing.assert_allclose(obs[:, :3], env.episode_state.goal, rtol=1e-6)
     np.testing.assert_allclose(obs[:, 3:6], velocity, rtol=1e-5, atol=1e-6)
@@ -104,9 +104,9 @@ def test_step_observes_its_foot_errors_then_the_base_velocity_and_which_feet_sta
     env = make_vec("skillgym/Tall19-Step-v0", num_envs=2)
     env.reset(seed=0)
     obs, *_ = env.step(np.full((2, 19), 0.3))
-    frame = env.physics.frame()
-    velocity = env.task.base_lin_vel(frame)
-    standing = env.task.foot_contact(frame)
+    snap = env.physics.snapshot()
+    velocity = env.task.base_lin_vel(snap)
+    standing = env.task.foot_contact(snap)
     assert np.abs(velocity).max() > 0.01  # the robot moved, so the check below can fail
     assert obs.shape == (2, 72)
     np.testing.assert_allclose(obs[:, 4:7], velocity, rtol=1e-5, atol=1e-6)
@@ -114,7 +114,7 @@ def test_step_observes_its_foot_errors_then_the_base_velocity_and_which_feet_sta
 
 
 def test_a_reward_term_left_without_a_weight_is_warned_about():
-    from skillgym.envs.robots import tall19
+    from skillgym.core.robots import tall19
     from skillgym.skills.walk import Walk, WalkConfig
 
     with pytest.warns(UserWarning, match=r"reward terms \[.*'posture'.*\] have no weight"):
@@ -149,21 +149,21 @@ def standing_after_one_step(env_id: str):
     env = make_vec(env_id, num_envs=1)
     env.reset(seed=0)
     env.step(np.zeros((1, 19)))
-    task, frame, state = env.task, env.physics.frame(), env.episode_state
-    assert task.foot_contact(frame).all()  # standing: both feet down
-    return task, frame, state
+    task, snap, state = env.task, env.physics.snapshot(), env.episode_state
+    assert task.foot_contact(snap).all()  # standing: both feet down
+    return task, snap, state
 
 
 def test_walk_pays_for_strides_at_touchdown_and_charges_for_taps():
     from skillgym.skills.walk import feet_air_time
 
-    task, frame, state = standing_after_one_step("skillgym/Tall19-Walk-v0")
+    task, snap, state = standing_after_one_step("skillgym/Tall19-Walk-v0")
     walking = state._replace(goal=np.array([[0.5, 0.0, 0.0]]))
 
     def paid(left_air: float, episode=walking, right_air: float = 0.0) -> float:
         """What a touchdown now pays after the left foot swung `left_air` seconds."""
         memory = np.array([[left_air, right_air]])
-        return float(feet_air_time(task, frame, episode._replace(memory=memory), None)[0])
+        return float(feet_air_time(task, snap, episode._replace(memory=memory), None)[0])
 
     assert paid(0.0) == 0.0  # no foot came down
     assert paid(0.4) > 0.0  # a stride
@@ -172,21 +172,21 @@ def test_walk_pays_for_strides_at_touchdown_and_charges_for_taps():
     assert paid(0.4, walking._replace(goal=np.zeros((1, 3)))) == 0.0  # told to stand
     assert paid(0.4, right_air=0.4) == 0.0  # both feet came down: a hop, not a step
     np.testing.assert_array_equal(
-        task.update_memory(frame, walking._replace(memory=np.ones((1, 2)))), 0.0
+        task.update_memory(snap, walking._replace(memory=np.ones((1, 2)))), 0.0
     )
 
 
 def test_step_pays_for_a_landing_nearer_its_target_than_any_before():
     from skillgym.skills.step import step_progress
 
-    task, frame, state = standing_after_one_step("skillgym/Tall19-Step-v0")
-    left, right = task.distances(frame, state)[0]
+    task, snap, state = standing_after_one_step("skillgym/Tall19-Step-v0")
+    left, right = task.distances(snap, state)[0]
 
     def paid(left_air: float, nearest: float, right_air: float = 0.0) -> float:
         """What landing now pays after the left foot swung `left_air` seconds, when it had
         landed at best `nearest` metres from its target."""
         memory = np.array([[left_air, right_air, nearest, right]])
-        return float(step_progress(task, frame, state._replace(memory=memory), None)[0])
+        return float(step_progress(task, snap, state._replace(memory=memory), None)[0])
 
     assert paid(0.0, left + 0.1) == 0.0  # no foot came down
     assert paid(0.3, left + 0.1) == pytest.approx(0.1 / task.dt)  # a record by 10 cm
@@ -194,7 +194,7 @@ def test_step_pays_for_a_landing_nearer_its_target_than_any_before():
     assert paid(0.3, left + 0.1, right_air=0.3) == 0.0  # both feet came down: a hop
 
     def remembered(memory: list[float]) -> list[float]:
-        return task.update_memory(frame, state._replace(memory=np.array([memory])))[0].tolist()
+        return task.update_memory(snap, state._replace(memory=np.array([memory])))[0].tolist()
 
     # The left foot's step lands: a record is kept, a worse landing is not.
     assert remembered([0.3, 0.0, 1.0, 1.0]) == pytest.approx([0.0, 0.0, left, 1.0])
@@ -205,15 +205,15 @@ def test_step_pays_for_a_landing_nearer_its_target_than_any_before():
 
 
 def test_step_counts_a_foot_as_placed_only_while_it_touches_the_ground():
-    task, frame, state = standing_after_one_step("skillgym/Tall19-Step-v0")
-    errors = task.site_errors(frame, state).reshape(1, 4)
+    task, snap, state = standing_after_one_step("skillgym/Tall19-Step-v0")
+    errors = task.site_errors(snap, state).reshape(1, 4)
     on_the_spot = state._replace(goal=state.goal - errors)  # targets under the feet
-    assert task.distances(frame, on_the_spot).max() < 0.01
-    assert task.reached(frame, on_the_spot).all()
-    assert hold_targets(task, frame, on_the_spot, None).min() > 0.7
-    lifted = np.array(frame.sensordata)
+    assert task.distances(snap, on_the_spot).max() < 0.01
+    assert task.reached(snap, on_the_spot).all()
+    assert hold_targets(task, snap, on_the_spot, None).min() > 0.7
+    lifted = np.array(snap.sensordata)
     lifted[:, task.touch[0]] = 0.0  # the left foot's touch sensor reads nothing
-    in_the_air = frame._replace(sensordata=lifted)
+    in_the_air = snap._replace(sensordata=lifted)
     assert not task.reached(in_the_air, on_the_spot).any()
     assert (hold_targets(task, in_the_air, on_the_spot, None) == 0.0).all()
 
@@ -255,9 +255,9 @@ def shifted_goal_errors(env_id: str, shift: np.ndarray) -> tuple[np.ndarray, np.
     env = make_vec(env_id, num_envs=1)
     env.reset(seed=0)
     task = env.task
-    frame = env.physics.frame()
-    moved = frame._replace(site_xpos=frame.site_xpos + shift)
-    return np.asarray(task.goal_observation(frame, env.episode_state)), np.asarray(
+    snap = env.physics.snapshot()
+    moved = snap._replace(site_xpos=snap.site_xpos + shift)
+    return np.asarray(task.goal_observation(snap, env.episode_state)), np.asarray(
         task.goal_observation(moved, env.episode_state)
     )
 
@@ -278,8 +278,8 @@ def test_lift_puts_the_flat_box_on_the_table_in_about_half_the_episodes():
     task = env.task
     flat = np.asarray(env.episode_state.goal)[:, 2] == 1
     assert 0.3 < flat.mean() < 0.7
-    frame = env.physics.frame()
-    heights = task.active_object_pos(frame, env.episode_state)[:, 2]
+    snap = env.physics.snapshot()
+    heights = task.active_object_pos(snap, env.episode_state)[:, 2]
     assert np.allclose(heights, task.robot.table_height + np.where(flat, 0.03, 0.025), atol=0.005)
 
 
@@ -290,21 +290,21 @@ def first_flat_box_episode():
     task, state = env.task, env.episode_state
     flat = np.flatnonzero(np.asarray(state.goal)[:, 2] == 1)[:1]
     state = type(state)(*(np.asarray(x)[flat] for x in state))
-    frame = env.physics.frame()
-    return task, type(frame)(*(np.asarray(x)[flat] for x in frame)), state
+    snap = env.physics.snapshot()
+    return task, type(snap)(*(np.asarray(x)[flat] for x in snap)), state
 
 
 def test_lift_pays_for_a_lifted_box_and_not_for_one_stood_on_end():
     from skillgym.skills.lift import lift
 
-    task, frame, state = first_flat_box_episode()
+    task, snap, state = first_flat_box_episode()
     center = task.centers[1]
 
     def paid(long_axis_up: bool, centre_height: float) -> float:
-        xmat, xpos = np.array(frame.site_xmat), np.array(frame.site_xpos)
+        xmat, xpos = np.array(snap.site_xmat), np.array(snap.site_xpos)
         xmat[:, center] = [0, 0, 1, 0, 1, 0, -1, 0, 0] if long_axis_up else np.eye(3).ravel()
         xpos[:, center, 2] = task.robot.table_height + centre_height
-        moved = frame._replace(site_xmat=xmat, site_xpos=xpos)
+        moved = snap._replace(site_xmat=xmat, site_xpos=xpos)
         return float(lift(task, moved, state, None)[0])
 
     assert paid(False, 0.03) == pytest.approx(0.0)  # lying flat on the table
@@ -316,18 +316,18 @@ def test_lift_pays_for_a_lifted_box_and_not_for_one_stood_on_end():
 def test_jaw_fits_pays_for_a_jaw_turned_to_span_the_flat_box_and_only_near_it():
     from skillgym.skills.lift import jaw_fits
 
-    task, frame, state = first_flat_box_episode()
-    box = np.asarray(frame.site_xmat)[0, task.centers[1]].reshape(3, 3)
+    task, snap, state = first_flat_box_episode()
+    box = np.asarray(snap.site_xmat)[0, task.centers[1]].reshape(3, 3)
 
     def paid(jaw_axis: np.ndarray, offset: float = 0.0) -> float:
         """With the grip `offset` m above the box centre and its jaw (the hand's y axis, all
         that the term reads of the hand's orientation) along a box axis."""
         hand = box.copy()
         hand[:, 1] = jaw_axis
-        xmat, xpos = np.array(frame.site_xmat), np.array(frame.site_xpos)
+        xmat, xpos = np.array(snap.site_xmat), np.array(snap.site_xpos)
         xmat[:, task.grip] = hand.ravel()
         xpos[:, task.grip] = xpos[:, task.centers[1]] + [0.0, 0.0, offset]
-        moved = frame._replace(site_xmat=xmat, site_xpos=xpos)
+        moved = snap._replace(site_xmat=xmat, site_xpos=xpos)
         return float(jaw_fits(task, moved, state, None)[0])
 
     vertical, across_10cm, along_15cm = paid(box[:, 2]), paid(box[:, 1]), paid(box[:, 0])
@@ -338,14 +338,14 @@ def test_jaw_fits_pays_for_a_jaw_turned_to_span_the_flat_box_and_only_near_it():
 
 
 def test_lift_observes_the_object_in_the_hand_frame():
-    task, frame, state = first_flat_box_episode()
-    hand = np.asarray(frame.site_xmat)[0, task.grip].reshape(3, 3)
+    task, snap, state = first_flat_box_episode()
+    hand = np.asarray(snap.site_xmat)[0, task.grip].reshape(3, 3)
     quarter_turn_about_z = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
     offset_in_hand = np.array([0.01, 0.02, 0.03])
-    xmat, xpos = np.array(frame.site_xmat), np.array(frame.xpos)
+    xmat, xpos = np.array(snap.site_xmat), np.array(snap.xpos)
     xmat[:, task.centers[1]] = (hand @ quarter_turn_about_z).ravel()
-    xpos[:, task.object_body[1]] = np.asarray(frame.site_xpos)[:, task.grip] + hand @ offset_in_hand
-    observed = task.object_observation(frame._replace(site_xmat=xmat, xpos=xpos), state)[0]
+    xpos[:, task.object_body[1]] = np.asarray(snap.site_xpos)[:, task.grip] + hand @ offset_in_hand
+    observed = task.object_observation(snap._replace(site_xmat=xmat, xpos=xpos), state)[0]
     np.testing.assert_allclose(observed[-12:-9], offset_in_hand, atol=1e-6)
     np.testing.assert_allclose(observed[-9:], quarter_turn_about_z.ravel(), atol=1e-6)
 
@@ -354,12 +354,12 @@ def test_push_reward_grows_as_the_box_nears_its_goal():
     env = make_vec("skillgym/Arm7-Push-v0", num_envs=1)
     env.reset(seed=0)
     task, state = env.task, env.episode_state
-    frame = env.physics.frame()
-    near = state._replace(goal=np.asarray(task.object_pos(frame)[:, :2]) + 0.01)
-    far = state._replace(goal=np.asarray(task.object_pos(frame)[:, :2]) + 0.2)
+    snap = env.physics.snapshot()
+    near = state._replace(goal=np.asarray(task.object_pos(snap)[:, :2]) + 0.01)
+    far = state._replace(goal=np.asarray(task.object_pos(snap)[:, :2]) + 0.2)
     action = np.zeros((1, 8))
-    assert task.advance(frame, near, action).reward[0] > task.advance(frame, far, action).reward[0]
-    assert task.reached(frame, near)[0] and not task.reached(frame, far)[0]
+    assert task.advance(snap, near, action).reward[0] > task.advance(snap, far, action).reward[0]
+    assert task.reached(snap, near)[0] and not task.reached(snap, far)[0]
 
 
 @pytest.mark.parametrize("env_id", ["skillgym/Arm7-Push-v0", "skillgym/Arm7-Lift-v0"])
@@ -368,14 +368,14 @@ def test_reach_object_pulls_the_gripper_from_where_episodes_start(env_id):
 
     env = make_vec(env_id, num_envs=16)
     env.reset(seed=0)
-    task, state, frame = env.task, env.episode_state, env.physics.frame()
-    grip = np.asarray(task.grip_pos(frame))
-    gap = np.asarray(task.active_object_pos(frame, state)) - grip
+    task, state, snap = env.task, env.episode_state, env.physics.snapshot()
+    grip = np.asarray(task.grip_pos(snap))
+    gap = np.asarray(task.active_object_pos(snap, state)) - grip
     distance = np.linalg.norm(gap, axis=-1)
     assert np.all((distance > 0.15) & (distance < 0.5))
     # The gripper 5 cm nearer its object earns clearly more, at every start.
-    site_xpos = np.array(frame.site_xpos)
+    site_xpos = np.array(snap.site_xpos)
     site_xpos[:, task.grip] += 0.05 * gap / distance[:, None]
-    nearer = frame._replace(site_xpos=site_xpos)
-    gain = reach_object(task, nearer, state, None) - reach_object(task, frame, state, None)
+    nearer = snap._replace(site_xpos=site_xpos)
+    gain = reach_object(task, nearer, state, None) - reach_object(task, snap, state, None)
     assert np.all(gain > 0.02)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from conftest import ENV_IDS, make_vec
 
-from skillgym.envs.frame import Frame
-from skillgym.envs.task import EpisodeState
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
 
 
 def frozen_array(x):
@@ -29,16 +29,16 @@ def test_task_functions_never_mutate_and_work_with_or_without_a_batch_axis(env_i
     env.reset(seed=1)
     env.step(rng.uniform(-0.3, 0.3, env.action_space.shape))
     task = env.task
-    frame = frozen(env.physics.frame())
+    snap = frozen(env.physics.snapshot())
     state = frozen(env.episode_state)
     action = frozen_array(rng.uniform(-1, 1, env.action_space.shape))
-    batched = task.advance(frame, state, action)
-    batched_obs = task.observe(frame, state)
+    batched = task.advance(snap, state, action)
+    batched_obs = task.observe(snap, state)
     for i in range(3):
-        single = task.advance(take(frame, i), take(state, i), action[i])
+        single = task.advance(take(snap, i), take(state, i), action[i])
         np.testing.assert_allclose(single.reward, batched.reward[i], rtol=1e-12)
         np.testing.assert_array_equal(single.terminated, batched.terminated[i])
-        np.testing.assert_allclose(task.observe(take(frame, i), take(state, i)), batched_obs[i])
+        np.testing.assert_allclose(task.observe(take(snap, i), take(state, i)), batched_obs[i])
     u = frozen_array(rng.random((3, task.reset_uniforms)))
     sample = task.sample_reset(u)
     assert sample.qpos.shape == (3, env.model.nq)
@@ -58,4 +58,4 @@ def test_reset_samples_are_a_function_of_the_uniforms_alone(env_id, rng):
 
 
 def test_frame_and_episode_state_are_named_tuples_a_jax_backend_can_carry():
-    assert issubclass(Frame, tuple) and issubclass(EpisodeState, tuple)
+    assert issubclass(Snapshot, tuple) and issubclass(EpisodeState, tuple)

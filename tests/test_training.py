@@ -10,7 +10,6 @@ import torch
 from conftest import make_vec, tiny_train_config
 
 from skillgym.cli import main
-from skillgym.curricula.ablation import read_run
 from skillgym.evaluation import evaluate
 from skillgym.policies.checkpoint import (
     PRETRAINED_DIR,
@@ -22,7 +21,8 @@ from skillgym.policies.checkpoint import (
     read_checkpoint,
     save_checkpoint,
 )
-from skillgym.train import TrainConfig, run_config, train
+from skillgym.reports.ablation import read_run
+from skillgym.training.ppo import TrainConfig, run_config, train
 
 ENV = "skillgym/Arm7-Reach-v0"
 
@@ -252,7 +252,7 @@ def test_resume_after_the_observation_changed_is_a_clear_error(tmp_path):
 
 
 def test_init_from_is_refused_by_the_device_trainer(tmp_path):
-    from skillgym.train_mjx import train_mjx
+    from skillgym.training.ppo_mjx import train_mjx
 
     with pytest.raises(ValueError, match="CPU backend"):
         train_mjx(tiny_train_config(tmp_path, init_from=str(tmp_path / "ckpt")))
@@ -268,7 +268,7 @@ def test_eval_command_writes_the_documented_record(tmp_path):
     record = json.loads(out.read_text())
     assert record["env_id"] == ENV and record["episodes"] == 3
     assert 0.0 <= record["success_rate"] <= 1.0
-    assert {"grip_error", "abs_torque", "abs_joint_vel", "energy", "base_tilt", "falls"} <= set(
+    assert {"grip_error", "abs_torque", "abs_joint_vel", "energy", "tilt", "falls"} <= set(
         record["metrics"]
     )
 
@@ -339,7 +339,7 @@ def test_a_published_checkpoint_records_what_skillgym_eval_scores(tmp_path):
 
 def test_task_config_sets_the_training_env_is_recorded_and_checks_names_and_types(tmp_path):
     from skillgym.envs.registry import task_config
-    from skillgym.train import make_training_env
+    from skillgym.training.ppo import make_training_env
 
     step = "skillgym/Tall19-Step-v0"
     assert task_config(step, {"target_radius": 0.3}).target_radius == 0.3

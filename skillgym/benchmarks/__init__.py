@@ -6,7 +6,6 @@ skillgym bench --suite skills --submission my-submission/ --out runs/mine
 skillgym leaderboard runs/*/results.json --out board/
 """
 
-from skillgym.benchmarks.bench import bench, run_jobs
 from skillgym.benchmarks.leaderboard import write_leaderboard
 from skillgym.benchmarks.policy_spec import (
     LoadedPolicy,
@@ -15,6 +14,7 @@ from skillgym.benchmarks.policy_spec import (
     register_policy_scheme,
 )
 from skillgym.benchmarks.results import format_table, read_results
+from skillgym.benchmarks.runner import bench, run_jobs
 from skillgym.benchmarks.scoring import TaskJob, run_task
 from skillgym.benchmarks.submission import (
     LAYOUT_VERSION,

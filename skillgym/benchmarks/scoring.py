@@ -20,8 +20,8 @@ import numpy as np
 
 from skillgym.benchmarks.policy_spec import PolicyContext, make_policy
 from skillgym.benchmarks.suite import SuiteTask
+from skillgym.core.task import FEASIBILITY_METRICS, EpisodeState
 from skillgym.envs.render import Renderer, write_video
-from skillgym.envs.task import FEASIBILITY_METRICS, EpisodeState
 from skillgym.evaluation import run_episodes
 
 BACKENDS = ("cpu", "mjx")
@@ -139,10 +139,10 @@ class _Camera:
     def capture(self) -> None:
         if len(self.frames) >= VIDEO_FRAMES:
             return
-        frame = self.env.frame()
+        snap = self.env.snapshot()
         data = self.renderer.data
-        data.qpos[:] = frame.qpos[0]
-        data.qvel[:] = frame.qvel[0]
+        data.qpos[:] = snap.qpos[0]
+        data.qvel[:] = snap.qvel[0]
         mujoco.mj_forward(self.env.model, data)
         state = EpisodeState(*(np.asarray(x)[0] for x in self.env.episode_state))
         self.frames.append(self.renderer.render(state))

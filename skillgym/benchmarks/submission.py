@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import gymnasium as gym
 import numpy as np
 
-from skillgym.envs.robots import ROBOT_NAMES
+from skillgym.core.robots import ROBOT_NAMES
 
 if TYPE_CHECKING:
     import onnx

@@ -2,7 +2,7 @@
 
 A `Curriculum` is a few `LevelTerm`s. Each term keeps a level, global or one per env, gated on a
 statistic of finished episodes (success, or a tracking error), and its level sets the scales of
-some privileges through their schedules (`skillgym.envs.privileges.Schedule`). The level
+some privileges through their schedules (`skillgym.core.privileges.Schedule`). The level
 arithmetic is array-API code, so per-env levels can live with NumPy or jax.numpy arrays.
 
     curriculum = make_curriculum(env)
@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from skillgym.envs.frame import Array, xp_of
-from skillgym.envs.privileges import NarrowCommands
+from skillgym.core.arrays import Array, xp_of
+from skillgym.core.privileges import NarrowCommands
 
 
 @dataclasses.dataclass(frozen=True)

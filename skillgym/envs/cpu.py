@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 from mujoco import batch as mj_batch
 
-from skillgym.envs.frame import FRAME_FIELDS, Frame
+from skillgym.core.snapshot import SNAPSHOT_FIELDS, Snapshot
 
 # A state entry beyond this magnitude (or not finite) is a physics blow-up.
 _STATE_LIMIT = 1e8
@@ -31,7 +31,7 @@ class CpuPhysics:
         self.num_threads = num_threads or os.cpu_count() or 1
         # Not persistent: one MjData per thread, not per env, keeps memory and cache misses low.
         self.batch = mj_batch.Batch(model, num_envs, self.num_threads, persistent=False)
-        self._fields = {name: self.batch.bind(name) for name in FRAME_FIELDS}
+        self._fields = {name: self.batch.bind(name) for name in SNAPSHOT_FIELDS}
         self._ctrl = self.batch.bind("ctrl")
         self._mocap_pos = self.batch.bind("mocap_pos")
         self.batch.reset()
@@ -75,10 +75,10 @@ class CpuPhysics:
             self.batch.reset(np.flatnonzero(failed), stage=mujoco.mjtStage.mjSTAGE_NONE)
         return failed
 
-    def frame(self) -> Frame:
+    def snapshot(self) -> Snapshot:
         """Live views of the batch's arrays; valid until the next step or reset."""
         fields = self._fields
-        return Frame(
+        return Snapshot(
             qpos=fields["qpos"],
             qvel=fields["qvel"],
             site_xpos=fields["site_xpos"],

@@ -24,9 +24,9 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from mujoco import mjx
 
-from skillgym.envs.frame import Frame
-from skillgym.envs.privileges import compile_task, sample_start, start_uniforms
-from skillgym.envs.task import EpisodeState, Task
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState, Task
+from skillgym.envs.model import compile_task, sample_start, start_uniforms
 from skillgym.envs.vector import object_rows
 
 IMPLS = ("jax", "warp")
@@ -93,8 +93,8 @@ def put_model(model: mujoco.MjModel, impl: str) -> mjx.Model:
         raise NotImplementedError(f"MJX ({impl}) cannot run this scene: {error}") from error
 
 
-def frame_of(data: mjx.Data) -> Frame:
-    return Frame(
+def snapshot_of(data: mjx.Data) -> Snapshot:
+    return Snapshot(
         qpos=data.qpos,
         qvel=data.qvel,
         site_xpos=data.site_xpos,
@@ -155,7 +155,7 @@ class MjxCore:
             data = data.replace(mocap_pos=self._cast(self.privileges.mocap_pos(privilege_scale)))
         data = mjx.forward(self.mx, data)
         episode = self.task.initial_state(self._cast(goal))
-        obs = self.task.observe(frame_of(data), episode)
+        obs = self.task.observe(snapshot_of(data), episode)
         zero, false = jnp.zeros((), self.dtype), jnp.zeros((), bool)
         return State(
             data,
@@ -212,16 +212,16 @@ class MjxCore:
         data = state.data
         if self.privileges is not None:
             channels = action[..., self.model.nu :]
-            wrench = self.privileges.wrench(frame_of(data), channels, state.privilege_scale)
+            wrench = self.privileges.wrench(snapshot_of(data), channels, state.privilege_scale)
             data = data.replace(xfrc_applied=self._cast(wrench))
         data = self.physics(data, task.ctrl_from_action(robot_action))
         qpos_qvel = jnp.concatenate([data.qpos, data.qvel])
         physics_error = ~jnp.all(jnp.abs(qpos_qvel) < _STATE_LIMIT)
-        frame = frame_of(data)
-        result = task.advance(frame, state.episode, robot_action)
+        snap = snapshot_of(data)
+        result = task.advance(snap, state.episode, robot_action)
         terminated = result.terminated & ~physics_error
         truncated = result.truncated | physics_error
-        obs = jnp.where(physics_error, 0.0, task.observe(frame, result.state))
+        obs = jnp.where(physics_error, 0.0, task.observe(snap, result.state))
         done = terminated | truncated
         fresh = self.reset(state.key, state.next_privilege_scale)
         stepped = State(
@@ -320,8 +320,8 @@ class MjxVectorEnv(gym.vector.VectorEnv):
     def episode_state(self) -> EpisodeState | None:
         return None if self._state is None else EpisodeState(*map(np.asarray, self._state.episode))
 
-    def frame(self) -> Frame:
-        return Frame(*map(np.asarray, frame_of(self._state.data)))
+    def snapshot(self) -> Snapshot:
+        return Snapshot(*map(np.asarray, snapshot_of(self._state.data)))
 
     @property
     def privilege_scales(self) -> dict[str, np.ndarray]:

@@ -9,11 +9,11 @@ from typing import Any
 
 import gymnasium as gym
 
-from skillgym.envs.robots import ROBOT_NAMES, robot_config
-from skillgym.envs.task import Task, TaskConfig
-from skillgym.envs.tasks import TASKS
+from skillgym.core.robots import ROBOT_NAMES, robot_config
+from skillgym.core.task import Task, TaskConfig
 from skillgym.envs.vector import SkillEnv, SkillVectorEnv
 from skillgym.skills import SKILLS, skill_class
+from skillgym.tasks import TASKS
 
 # Skills and tasks share one namespace of names, so an env id names either.
 SKILLS_AND_TASKS: tuple[type[Task], ...] = SKILLS + TASKS

@@ -9,7 +9,7 @@ import mujoco
 import numpy as np
 
 if TYPE_CHECKING:
-    from skillgym.envs.task import EpisodeState, Task
+    from skillgym.core.task import EpisodeState, Task
 
 _MARKER_RGBA = np.array([0.1, 0.9, 0.2, 0.6], dtype=np.float32)
 

@@ -10,11 +10,11 @@ import mujoco
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState, StepResult, Task
 from skillgym.envs.cpu import CpuPhysics
-from skillgym.envs.frame import Frame
-from skillgym.envs.privileges import compile_task, sample_start, start_uniforms
+from skillgym.envs.model import compile_task, sample_start, start_uniforms
 from skillgym.envs.render import Renderer
-from skillgym.envs.task import EpisodeState, StepResult, Task
 
 OBS_MODES = ("flat", "dict")
 
@@ -32,7 +32,7 @@ class SkillVectorEnv(gym.vector.VectorEnv):
 
     With `privileged=True` it is the training variant: the task's privileges act, and the
     action is wider, the robot's `model.nu` entries first, then the privileges' channels (see
-    `skillgym.envs.privileges`). Their scales start at curriculum level 0.
+    `skillgym.core.privileges`). Their scales start at curriculum level 0.
     """
 
     metadata: dict[str, Any] = {
@@ -90,12 +90,12 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         u = np.full((1, self.task.reset_uniforms), 0.5)
         sample = self.task.sample_reset(u)
         self.physics.reset(np.array([0]), sample.qpos, sample.qvel, self.task.default_ctrl)
-        frame = _first(self.physics.frame())
+        snap = _first(self.physics.snapshot())
         state = self.task.initial_state(sample.goal[0])
         sizes = {
-            "observation": self.task.observe(frame, state).shape[-1],
+            "observation": self.task.observe(snap, state).shape[-1],
             "goal": self.task.goal_size,
-            "privileged": self.task.privileged(frame, state).shape[-1],
+            "critic": self.task.critic_observation(snap, state).shape[-1],
         }
 
         def box(size: int) -> gym.spaces.Box:
@@ -109,17 +109,17 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         self, state: EpisodeState, ids: np.ndarray | None = None
     ) -> np.ndarray | dict[str, np.ndarray]:
         """Observations of all envs, or of envs `ids` only."""
-        frame = self.physics.frame()
+        snap = self.physics.snapshot()
         if ids is not None:
-            frame = Frame(*(x[ids] for x in frame))
+            snap = Snapshot(*(x[ids] for x in snap))
             state = EpisodeState(*(np.asarray(x)[ids] for x in state))
-        obs = np.asarray(self.task.observe(frame, state), dtype=np.float32)
+        obs = np.asarray(self.task.observe(snap, state), dtype=np.float32)
         if self.obs_mode == "flat":
             return obs
         return {
             "observation": obs,
             "goal": np.asarray(state.goal, dtype=np.float32),
-            "privileged": np.asarray(self.task.privileged(frame, state), dtype=np.float32),
+            "critic": np.asarray(self.task.critic_observation(snap, state), dtype=np.float32),
         }
 
     # ---- reset and step ------------------------------------------------------------------------
@@ -168,9 +168,11 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         wrench = None
         if self.privileges is not None:
             channels = action[:, self.model.nu :]
-            wrench = self.privileges.wrench(self.physics.frame(), channels, self._privilege_scale)
+            wrench = self.privileges.wrench(
+                self.physics.snapshot(), channels, self._privilege_scale
+            )
         physics_error = self.physics.step(self.task.ctrl_from_action(robot_action), wrench)
-        result = self.task.advance(self.physics.frame(), self._state, robot_action)
+        result = self.task.advance(self.physics.snapshot(), self._state, robot_action)
         state = _stack_state(result.state)
         # A blown-up env's frame is the model's reset state: its step counts for nothing, and its
         # episode ends as it stood before that step.
@@ -235,9 +237,9 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         self._privilege_scale[ids] = self._next_privilege_scale[ids]
         self.physics.set_mocap_pos(ids, self.privileges.mocap_pos(self._privilege_scale[ids]))
 
-    def frame(self) -> Frame:
+    def snapshot(self) -> Snapshot:
         """The simulator quantities the task functions see, for every env."""
-        return self.physics.frame()
+        return self.physics.snapshot()
 
     # ---- rendering -------------------------------------------------------------------------------
 

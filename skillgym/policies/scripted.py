@@ -83,7 +83,7 @@ class ArmReachIK:
 
     def __call__(self, obs: Any) -> np.ndarray:
         task, targets, jaws = self.env.task, self.targets(), self.jaws()
-        qpos = np.asarray(self.env.frame().qpos)
+        qpos = np.asarray(self.env.snapshot().qpos)
         actions = np.full(self.env.action_space.shape, self.gripper_action())
         data = self.data
         for i in range(self.env.num_envs):
@@ -145,10 +145,10 @@ class ArmPushIK(ArmReachIK):
         self.pushing = np.zeros(env.num_envs, dtype=bool)
 
     def targets(self) -> np.ndarray:
-        task, frame, state = self.env.task, self.env.frame(), self.env.episode_state
+        task, snap, state = self.env.task, self.env.snapshot(), self.env.episode_state
         goal = np.asarray(state.goal)[:, :2]
-        box = np.asarray(task.object_pos(frame))[:, :2]
-        grip = np.asarray(task.grip_pos(frame))
+        box = np.asarray(task.object_pos(snap))[:, :2]
+        grip = np.asarray(task.grip_pos(snap))
         direction = (goal - box) / (np.linalg.norm(goal - box, axis=-1, keepdims=True) + 1e-9)
         rel = grip[:, :2] - box
         along = np.sum(rel * direction, axis=-1)
@@ -204,15 +204,15 @@ class ArmLiftIK(ArmReachIK):
         self.middle = np.asarray(task.workspace_center)[:2]
 
     def targets(self) -> np.ndarray:
-        task, frame, state = self.env.task, self.env.frame(), self.env.episode_state
+        task, snap, state = self.env.task, self.env.snapshot(), self.env.episode_state
         active = np.argmax(np.asarray(state.goal)[:, 1:], axis=-1)
         centers = np.asarray(task.centers)[active]
         n = self.env.num_envs
-        pos = np.asarray(frame.site_xpos)[np.arange(n), centers]
-        rot = np.asarray(frame.site_xmat)[np.arange(n), centers].reshape(n, 3, 3)
-        grip = np.asarray(frame.site_xpos)[:, self.grip]
-        hand = np.asarray(frame.site_xmat)[:, self.grip].reshape(n, 3, 3)
-        finger = np.asarray(frame.sensordata)[:, self.finger]
+        pos = np.asarray(snap.site_xpos)[np.arange(n), centers]
+        rot = np.asarray(snap.site_xmat)[np.arange(n), centers].reshape(n, 3, 3)
+        grip = np.asarray(snap.site_xpos)[:, self.grip]
+        hand = np.asarray(snap.site_xmat)[:, self.grip].reshape(n, 3, 3)
+        finger = np.asarray(snap.sensordata)[:, self.finger]
         targets = np.zeros((n, 3))
         for i in range(n):
             half = task.half_sizes[active[i]]
@@ -325,7 +325,7 @@ class HumanoidSquat:
     def __call__(self, obs: Any) -> np.ndarray:
         task, state = self.env.task, self.env.episode_state
         self.crouch = np.where(np.asarray(state.steps) == 0, 0.0, self.crouch)
-        error = task.base_height(self.env.frame()) - np.asarray(state.goal)[:, 0]
+        error = task.base_height(self.env.snapshot()) - np.asarray(state.goal)[:, 0]
         self.crouch = np.clip(self.crouch + self.gain * error, 0.0, self.max_crouch)
         bend = self.crouch[:, None] * self.direction
         return np.clip(bend / task.action_scale, -1.0, 1.0)

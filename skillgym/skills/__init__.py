@@ -1,6 +1,6 @@
 """Goal-conditioned, task-agnostic primitive skills, each defined once for every robot."""
 
-from skillgym.envs.task import Task
+from skillgym.core.task import Task
 from skillgym.skills.arm_reach import ArmReach
 from skillgym.skills.lift import Lift
 from skillgym.skills.push import Push

@@ -8,10 +8,11 @@ from typing import ClassVar
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, free_pose, norm, put, uniform, xp_of
-from skillgym.envs.privileges import ObjectForce, Privilege, TableOffset
-from skillgym.envs.robots import ArmConfig
-from skillgym.envs.task import EpisodeState, Task, TaskConfig
+from skillgym.core.arrays import Array, free_pose, norm, put, uniform, xp_of
+from skillgym.core.privileges import ObjectForce, Privilege, TableOffset
+from skillgym.core.robots import ArmConfig
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState, Task, TaskConfig
 
 JOINT_VEL_SCALE = 0.1
 
@@ -57,11 +58,11 @@ class ArmSkill(Task):
 
     # ---- quantities ----------------------------------------------------------------------------
 
-    def grip_pos(self, frame: Frame) -> Array:
-        return frame.site_xpos[..., self.grip, :]
+    def grip_pos(self, snap: Snapshot) -> Array:
+        return snap.site_xpos[..., self.grip, :]
 
-    def object_pos(self, frame: Frame, index: int = 0) -> Array:
-        return frame.xpos[..., self.object_body[index], :]
+    def object_pos(self, snap: Snapshot, index: int = 0) -> Array:
+        return snap.xpos[..., self.object_body[index], :]
 
     def place_object(self, qpos: Array, index: int, xyz: Array, yaw: Array) -> Array:
         """qpos with object `index` at position `xyz`, turned by `yaw` about the vertical."""
@@ -75,43 +76,43 @@ class ArmSkill(Task):
 
     # ---- task functions ------------------------------------------------------------------------
 
-    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
+    def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
         return state.goal
 
-    def object_observation(self, frame: Frame, state: EpisodeState) -> Array:
+    def object_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
         """Object features for the policy; none by default."""
-        xp = xp_of(frame.qpos)
-        return xp.zeros(frame.qpos.shape[:-1] + (0,))
+        xp = xp_of(snap.qpos)
+        return xp.zeros(snap.qpos.shape[:-1] + (0,))
 
-    def observe(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
+    def observe(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
         return xp.concat(
             [
-                self.goal_observation(frame, state),
-                *self.joint_observation(frame, state, JOINT_VEL_SCALE),
-                frame.sensordata[..., self.finger] / 0.04,
-                self.grip_pos(frame) - xp.asarray(self.workspace_center),
-                self.object_observation(frame, state),
+                self.goal_observation(snap, state),
+                *self.joint_observation(snap, state, JOINT_VEL_SCALE),
+                snap.sensordata[..., self.finger] / 0.04,
+                self.grip_pos(snap) - xp.asarray(self.workspace_center),
+                self.object_observation(snap, state),
             ],
             axis=-1,
         )
 
-    def privileged(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
+    def critic_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
         return xp.concat(
-            [frame.xpos[..., b, :] for b in self.object_body] or [self.grip_pos(frame)], axis=-1
+            [snap.xpos[..., b, :] for b in self.object_body] or [self.grip_pos(snap)], axis=-1
         )
 
-    def active_object_pos(self, frame: Frame, state: EpisodeState) -> Array:
+    def active_object_pos(self, snap: Snapshot, state: EpisodeState) -> Array:
         """The position of the object the episode is about (the first one by default)."""
-        return self.object_pos(frame, 0)
+        return self.object_pos(snap, 0)
 
-    def terminated(self, frame: Frame, state: EpisodeState) -> Array:
+    def terminated(self, snap: Snapshot, state: EpisodeState) -> Array:
         """Knocking the object off the table ends the episode."""
         if not self.objects:
-            xp = xp_of(frame.qpos)
-            return xp.zeros(frame.qpos.shape[:-1], dtype=xp.bool)
-        return self.active_object_pos(frame, state)[..., 2] < self.robot.table_height - 0.1
+            xp = xp_of(snap.qpos)
+            return xp.zeros(snap.qpos.shape[:-1], dtype=xp.bool)
+        return self.active_object_pos(snap, state)[..., 2] < self.robot.table_height - 0.1
 
     def reward_terms(self) -> dict:
         return {"action_rate": action_rate, "joint_vel": joint_vel, **self.skill_reward_terms()}
@@ -120,26 +121,26 @@ class ArmSkill(Task):
         return {}
 
 
-def action_rate(task: ArmSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
+def action_rate(task: ArmSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     xp = xp_of(action)
     return xp.sum((action - state.last_action) ** 2, axis=-1)
 
 
-def joint_vel(task: ArmSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    xp = xp_of(frame.qvel)
-    return xp.sum(task.joint_vel(frame) ** 2, axis=-1)
+def joint_vel(task: ArmSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    xp = xp_of(snap.qvel)
+    return xp.sum(task.joint_vel(snap) ** 2, axis=-1)
 
 
-def goal_reached(task: ArmSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
+def goal_reached(task: ArmSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     """1 while the skill's goal is met: a bonus that makes holding it pay."""
-    xp = xp_of(frame.qpos)
-    return xp.astype(task.reached(frame, state), frame.qpos.dtype)
+    xp = xp_of(snap.qpos)
+    return xp.astype(task.reached(snap, state), snap.qpos.dtype)
 
 
-def reach_object(task: ArmSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
+def reach_object(task: ArmSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     """Pull the gripper to the episode's object. The 0.3 m scale keeps a slope from where the
     gripper starts (20 to 40 cm away); at 0.1 m the pull was flat there and never found."""
-    grip_to_object = task.active_object_pos(frame, state) - task.grip_pos(frame)
+    grip_to_object = task.active_object_pos(snap, state) - task.grip_pos(snap)
     return distance_reward(norm(grip_to_object), 0.3)
 
 

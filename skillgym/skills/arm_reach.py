@@ -5,8 +5,9 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, norm, uniform, xp_of
-from skillgym.envs.task import EpisodeState
+from skillgym.core.arrays import Array, norm, uniform, xp_of
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
 from skillgym.skills.arm import ArmSkill, ArmTaskConfig, arm_weights, distance_reward, goal_reached
 
 
@@ -28,24 +29,24 @@ class ArmReach(ArmSkill):
         low, high = xp.asarray(self.robot.workspace_low), xp.asarray(self.robot.workspace_high)
         return qpos, uniform(u, low, high)
 
-    def distance(self, frame: Frame, state: EpisodeState) -> Array:
-        return norm(state.goal - self.grip_pos(frame))
+    def distance(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return norm(state.goal - self.grip_pos(snap))
 
-    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
-        return state.goal - self.grip_pos(frame)
+    def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return state.goal - self.grip_pos(snap)
 
     def skill_reward_terms(self) -> dict:
         return {"reach_target": reach_target, "goal_reached": goal_reached}
 
-    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.distance(frame, state)[..., None]
+    def metrics(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.distance(snap, state)[..., None]
 
-    def reached(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.distance(frame, state) <= 0.02
+    def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.distance(snap, state) <= 0.02
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
         return np.asarray(state.goal)[None]
 
 
-def reach_target(task: ArmReach, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    return distance_reward(task.distance(frame, state), 0.3)
+def reach_target(task: ArmReach, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    return distance_reward(task.distance(snap, state), 0.3)

@@ -1,7 +1,7 @@
 """What every humanoid skill shares: observation layout, falls, and posture reward terms.
 
 The humanoid family shares joint, site and sensor names, so these functions serve every body;
-the per-robot numbers (heights, gains) come from `skillgym.envs.robots`.
+the per-robot numbers (heights, gains) come from `skillgym.core.robots`.
 """
 
 from __future__ import annotations
@@ -12,17 +12,11 @@ from typing import ClassVar
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import (
-    Array,
-    Frame,
-    gravity_in_frame,
-    heading_rotate,
-    heading_unrotate,
-    xp_of,
-)
-from skillgym.envs.privileges import PelvisHarness, Privilege, ReducedGravity
-from skillgym.envs.robots import HumanoidConfig
-from skillgym.envs.task import EpisodeState, Task, TaskConfig
+from skillgym.core.arrays import Array, gravity_in_frame, heading_rotate, heading_unrotate, xp_of
+from skillgym.core.privileges import PelvisHarness, Privilege, ReducedGravity
+from skillgym.core.robots import HumanoidConfig
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState, Task, TaskConfig
 
 SITES = ("pelvis", "head", "left_wrist", "right_wrist", "left_foot", "right_foot")
 
@@ -75,99 +69,99 @@ class HumanoidSkill(Task):
 
     # ---- quantities the skills read ----------------------------------------------------------
 
-    def base_xmat(self, frame: Frame) -> Array:
-        return frame.site_xmat[..., self.sites["pelvis"], :]
+    def base_xmat(self, snap: Snapshot) -> Array:
+        return snap.site_xmat[..., self.sites["pelvis"], :]
 
-    def base_height(self, frame: Frame) -> Array:
-        return frame.site_xpos[..., self.sites["pelvis"], 2]
+    def base_height(self, snap: Snapshot) -> Array:
+        return snap.site_xpos[..., self.sites["pelvis"], 2]
 
-    def local(self, frame: Frame, site: str) -> Array:
+    def local(self, snap: Snapshot, site: str) -> Array:
         """A site's position relative to the pelvis, in the pelvis heading frame, (..., 3)."""
-        return self.relative(frame, frame.site_xpos[..., self.sites[site], :])
+        return self.relative(snap, snap.site_xpos[..., self.sites[site], :])
 
-    def relative(self, frame: Frame, points: Array) -> Array:
+    def relative(self, snap: Snapshot, points: Array) -> Array:
         """World points relative to the pelvis, in the pelvis heading frame, (..., [k,] 3)."""
-        pelvis = _like(points, frame.site_xpos[..., self.sites["pelvis"], :])
-        return self.heading(frame, points - pelvis)
+        pelvis = _like(points, snap.site_xpos[..., self.sites["pelvis"], :])
+        return self.heading(snap, points - pelvis)
 
-    def heading(self, frame: Frame, vectors: Array) -> Array:
+    def heading(self, snap: Snapshot, vectors: Array) -> Array:
         """World vectors (..., [k,] 3) in the pelvis heading frame: xy turned, z kept."""
         xp = xp_of(vectors)
-        xy = heading_rotate(_like(vectors, self.base_xmat(frame)), vectors[..., :2])
+        xy = heading_rotate(_like(vectors, self.base_xmat(snap)), vectors[..., :2])
         return xp.concat([xy, vectors[..., 2:3]], axis=-1)
 
     def home_local(self, site: str) -> np.ndarray:
         """`local` of a site at the default pose."""
         return self.home_site_xpos[self.sites[site]] - self.home_site_xpos[self.sites["pelvis"]]
 
-    def gravity(self, frame: Frame) -> Array:
-        return gravity_in_frame(self.base_xmat(frame))
+    def gravity(self, snap: Snapshot) -> Array:
+        return gravity_in_frame(self.base_xmat(snap))
 
-    def base_lin_vel(self, frame: Frame) -> Array:
-        return frame.sensordata[..., self.linvel]
+    def base_lin_vel(self, snap: Snapshot) -> Array:
+        return snap.sensordata[..., self.linvel]
 
-    def base_ang_vel(self, frame: Frame) -> Array:
-        return frame.sensordata[..., self.gyro]
+    def base_ang_vel(self, snap: Snapshot) -> Array:
+        return snap.sensordata[..., self.gyro]
 
-    def foot_contact(self, frame: Frame) -> Array:
+    def foot_contact(self, snap: Snapshot) -> Array:
         """Whether each foot (left, right) touches the ground, (..., 2) bool."""
-        xp = xp_of(frame.qpos)
-        return xp.take(frame.sensordata, xp.asarray(self.touch), axis=-1) > 0.0
+        xp = xp_of(snap.qpos)
+        return xp.take(snap.sensordata, xp.asarray(self.touch), axis=-1) > 0.0
 
-    def air_time(self, frame: Frame, air: Array) -> Array:
+    def air_time(self, snap: Snapshot, air: Array) -> Array:
         """Seconds each foot has been off the ground, after this step, from the time before."""
-        return xp_of(frame.qpos).where(self.foot_contact(frame), 0.0, air + self.dt)
+        return xp_of(snap.qpos).where(self.foot_contact(snap), 0.0, air + self.dt)
 
-    def step_touchdown(self, frame: Frame, air: Array) -> Array:
+    def step_touchdown(self, snap: Snapshot, air: Array) -> Array:
         """Which foot (left, right) came down this step onto the other's support, (..., 2)
         bool, from the feet's air time before it. A hop (both feet landing) or a foot waved
         while hanging in a training harness is no step."""
-        contact = self.foot_contact(frame)
+        contact = self.foot_contact(snap)
         other_stands = contact[..., ::-1] & (air[..., ::-1] == 0.0)
         return contact & (air > 0.0) & other_stands
 
     # ---- task functions ----------------------------------------------------------------------
 
-    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
+    def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
         """The goal as the policy sees it; by default the goal itself."""
         return state.goal
 
-    def estimated_state(self, frame: Frame) -> list[Array]:
+    def estimated_state(self, snap: Snapshot) -> list[Array]:
         """Base state beyond the IMU's rates and tilt that a skill observes: none by default,
         since on a robot each entry costs an estimator or a sensor the skill then depends on."""
         return []
 
-    def observe(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
+    def observe(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
         return xp.concat(
             [
-                self.goal_observation(frame, state),
-                *self.estimated_state(frame),
-                *self.joint_observation(frame, state, JOINT_VEL_SCALE),
-                GYRO_SCALE * self.base_ang_vel(frame),
-                self.gravity(frame),
+                self.goal_observation(snap, state),
+                *self.estimated_state(snap),
+                *self.joint_observation(snap, state, JOINT_VEL_SCALE),
+                GYRO_SCALE * self.base_ang_vel(snap),
+                self.gravity(snap),
             ],
             axis=-1,
         )
 
-    def privileged(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
+    def critic_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
         return xp.concat(
             [
-                self.base_lin_vel(frame),
-                self.base_height(frame)[..., None],
-                xp.astype(self.foot_contact(frame), frame.qpos.dtype),
+                self.base_lin_vel(snap),
+                self.base_height(snap)[..., None],
+                xp.astype(self.foot_contact(snap), snap.qpos.dtype),
             ],
             axis=-1,
         )
 
-    def fallen(self, frame: Frame) -> Array:
-        up = -self.gravity(frame)[..., 2]
-        too_low = self.base_height(frame) < self.robot.fall_height
+    def fallen(self, snap: Snapshot) -> Array:
+        up = -self.gravity(snap)[..., 2]
+        too_low = self.base_height(snap) < self.robot.fall_height
         return too_low | (up < np.cos(self.config.max_tilt))
 
-    def terminated(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.fallen(frame)
+    def terminated(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.fallen(snap)
 
     def reward_terms(self) -> dict:
         return {
@@ -201,39 +195,39 @@ def _like(points: Array, per_env: Array) -> Array:
 # ---- reward terms shared by the humanoid skills ----------------------------------------------
 
 
-def alive(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    xp = xp_of(frame.qpos)
-    return xp.ones(frame.qpos.shape[:-1])
+def alive(task: HumanoidSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    xp = xp_of(snap.qpos)
+    return xp.ones(snap.qpos.shape[:-1])
 
 
-def upright(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    xp = xp_of(frame.qpos)
-    tilt = xp.sum(task.gravity(frame)[..., :2] ** 2, axis=-1)
+def upright(task: HumanoidSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    xp = xp_of(snap.qpos)
+    tilt = xp.sum(task.gravity(snap)[..., :2] ** 2, axis=-1)
     return xp.exp(-tilt / 0.05)
 
 
-def posture(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    xp = xp_of(frame.qpos)
-    return xp.exp(-xp.sum(task.joint_offset(frame) ** 2, axis=-1))
+def posture(task: HumanoidSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    xp = xp_of(snap.qpos)
+    return xp.exp(-xp.sum(task.joint_offset(snap) ** 2, axis=-1))
 
 
-def torque(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    xp = xp_of(frame.qpos)
-    return xp.sum(frame.actuator_force**2, axis=-1)
+def torque(task: HumanoidSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    xp = xp_of(snap.qpos)
+    return xp.sum(snap.actuator_force**2, axis=-1)
 
 
-def joint_vel(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    xp = xp_of(frame.qpos)
-    return xp.sum(task.joint_vel(frame) ** 2, axis=-1)
+def joint_vel(task: HumanoidSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    xp = xp_of(snap.qpos)
+    return xp.sum(task.joint_vel(snap) ** 2, axis=-1)
 
 
-def action_rate(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
+def action_rate(task: HumanoidSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     xp = xp_of(action)
     return xp.sum((action - state.last_action) ** 2, axis=-1)
 
 
-def fall(task: HumanoidSkill, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    return xp_of(frame.qpos).astype(task.fallen(frame), frame.qpos.dtype)
+def fall(task: HumanoidSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    return xp_of(snap.qpos).astype(task.fallen(snap), snap.qpos.dtype)
 
 
 def tracking(error_sq: Array, sigma: float) -> Array:

@@ -12,9 +12,10 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, in_frame, norm, relative_rotation, xp_of
-from skillgym.envs.privileges import ObjectOnSide, Privilege, SquaredYaw
-from skillgym.envs.task import EpisodeState
+from skillgym.core.arrays import Array, in_frame, norm, relative_rotation, xp_of
+from skillgym.core.privileges import ObjectOnSide, Privilege, SquaredYaw
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
 from skillgym.skills.arm import (
     OBJECT_PRIVILEGES,
     ArmSkill,
@@ -92,53 +93,53 @@ class Lift(ArmSkill):
         xp = xp_of(values)
         return xp.sum(values * state.goal[..., 1:, None], axis=-2)
 
-    def active_object_pos(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.xpos)
-        positions = xp.stack([self.object_pos(frame, i) for i in range(len(self.objects))], axis=-2)
+    def active_object_pos(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.xpos)
+        positions = xp.stack([self.object_pos(snap, i) for i in range(len(self.objects))], axis=-2)
         return self.selected(positions, state)
 
-    def lift_height(self, frame: Frame, state: EpisodeState) -> Array:
+    def lift_height(self, snap: Snapshot, state: EpisodeState) -> Array:
         """How far the active object's centre is above its resting height."""
-        xp = xp_of(frame.xpos)
+        xp = xp_of(snap.xpos)
         rest = xp.sum(xp.asarray(self.rest_heights) * state.goal[..., 1:], axis=-1)
-        return self.active_object_pos(frame, state)[..., 2] - self.robot.table_height - rest
+        return self.active_object_pos(snap, state)[..., 2] - self.robot.table_height - rest
 
-    def clearance(self, frame: Frame, state: EpisodeState) -> Array:
+    def clearance(self, snap: Snapshot, state: EpisodeState) -> Array:
         """How far the active object's lowest corner is above the table: zero for an object
         tipped or stood on end, which raises its centre without lifting it."""
-        xp = xp_of(frame.site_xmat)
+        xp = xp_of(snap.site_xmat)
         heights = []
         for center, half in zip(self.centers, self.half_sizes, strict=True):
-            up = xp.abs(frame.site_xmat[..., center, 6:9])  # |world z . object axis k|
-            lowest = frame.site_xpos[..., center, 2] - xp.sum(xp.asarray(half) * up, axis=-1)
+            up = xp.abs(snap.site_xmat[..., center, 6:9])  # |world z . object axis k|
+            lowest = snap.site_xpos[..., center, 2] - xp.sum(xp.asarray(half) * up, axis=-1)
             heights.append(lowest - self.robot.table_height)
         return self.selected(xp.stack(heights, axis=-1)[..., None], state)[..., 0]
 
-    def extent_along_jaw(self, frame: Frame, state: EpisodeState) -> Array:
+    def extent_along_jaw(self, snap: Snapshot, state: EpisodeState) -> Array:
         """How wide the active object is along the jaw's closing axis (the hand's y): what the
         open jaw has to span for a grasp in its current orientation."""
-        xp = xp_of(frame.site_xmat)
-        jaw = frame.site_xmat[..., self.grip, 1::3]  # the hand's y axis in world coordinates
+        xp = xp_of(snap.site_xmat)
+        jaw = snap.site_xmat[..., self.grip, 1::3]  # the hand's y axis in world coordinates
         extents = []
         for center, half in zip(self.centers, self.half_sizes, strict=True):
-            rows = frame.site_xmat[..., center, :]
+            rows = snap.site_xmat[..., center, :]
             along = sum(jaw[..., i : i + 1] * rows[..., 3 * i : 3 * i + 3] for i in range(3))
             extents.append(2.0 * xp.sum(xp.asarray(half) * xp.abs(along), axis=-1))
         return self.selected(xp.stack(extents, axis=-1)[..., None], state)[..., 0]
 
-    def object_observation(self, frame: Frame, state: EpisodeState) -> Array:
+    def object_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
         """Where the object is and how it is turned, in the world and in the hand's frame: a
         grasp depends on how the object sits between the pads, which the joint angles say only
         through the arm's kinematics."""
-        xp = xp_of(frame.xpos)
-        orientation = xp.stack([frame.site_xmat[..., c, :] for c in self.centers], axis=-2)
-        offset = self.active_object_pos(frame, state) - self.grip_pos(frame)
+        xp = xp_of(snap.xpos)
+        orientation = xp.stack([snap.site_xmat[..., c, :] for c in self.centers], axis=-2)
+        offset = self.active_object_pos(snap, state) - self.grip_pos(snap)
         object_xmat = self.selected(orientation, state)
-        hand_xmat = frame.site_xmat[..., self.grip, :]
+        hand_xmat = snap.site_xmat[..., self.grip, :]
         return xp.concat(
             [
                 offset,
-                self.lift_height(frame, state)[..., None],
+                self.lift_height(snap, state)[..., None],
                 object_xmat,
                 in_frame(hand_xmat, offset),
                 relative_rotation(hand_xmat, object_xmat),
@@ -155,13 +156,13 @@ class Lift(ArmSkill):
             "jaw_fits": jaw_fits,
         }
 
-    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.xpos)
-        shortfall = state.goal[..., 0] - self.lift_height(frame, state)
+    def metrics(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.xpos)
+        shortfall = state.goal[..., 0] - self.lift_height(snap, state)
         return xp.clip(shortfall, 0.0, None)[..., None]
 
-    def reached(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.lift_height(frame, state) >= state.goal[..., 0]
+    def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.lift_height(snap, state) >= state.goal[..., 0]
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
         active = int(np.argmax(np.asarray(state.goal)[1:]))
@@ -170,27 +171,27 @@ class Lift(ArmSkill):
         return target[None]
 
 
-def lift(task: Lift, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    xp = xp_of(frame.xpos)
-    return xp.clip(task.clearance(frame, state) / state.goal[..., 0], 0.0, 1.0)
+def lift(task: Lift, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    xp = xp_of(snap.xpos)
+    return xp.clip(task.clearance(snap, state) / state.goal[..., 0], 0.0, 1.0)
 
 
-def flat_box_on_side(task: Lift, frame: Frame, state: EpisodeState, action: Array) -> Array:
+def flat_box_on_side(task: Lift, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     """In flat-box episodes, how far the box's thinnest axis is from vertical: 0 lying flat, 1
     stood on its side or end, where its 6 cm fit the jaw for a top grasp. The step before a
     lift that the box lying flat leaves no room for."""
-    xp = xp_of(frame.site_xmat)
-    thin_axis_up = frame.site_xmat[..., task.centers[task.flat], 8]  # world z . box z
+    xp = xp_of(snap.site_xmat)
+    thin_axis_up = snap.site_xmat[..., task.centers[task.flat], 8]  # world z . box z
     return (1.0 - xp.abs(thin_axis_up)) * state.goal[..., 1 + task.flat]
 
 
-def jaw_fits(task: Lift, frame: Frame, state: EpisodeState, action: Array) -> Array:
+def jaw_fits(task: Lift, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     """Near the object, whether the jaw is turned so the object fits between its pads. The flat
     box lying flat fits only a vertical jaw (pinching its 6 cm where it overhangs an edge, or
     through a lowered robot table) or, once stood on its side, a jaw across its thickness; a top
     grasp at the small box's yaw never shows a policy that, so the turn is paid on its own. Both
     scales are wide: a jaw along the box's 15 cm, the habit to break, still feels the slope."""
-    xp = xp_of(frame.site_xpos)
-    too_wide = xp.clip(task.extent_along_jaw(frame, state) - JAW_OPENING, 0.0, None)
-    near = distance_reward(norm(task.active_object_pos(frame, state) - task.grip_pos(frame)), 0.1)
+    xp = xp_of(snap.site_xpos)
+    too_wide = xp.clip(task.extent_along_jaw(snap, state) - JAW_OPENING, 0.0, None)
+    near = distance_reward(norm(task.active_object_pos(snap, state) - task.grip_pos(snap)), 0.1)
     return near * distance_reward(too_wide, 0.1)

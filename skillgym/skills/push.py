@@ -7,9 +7,10 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, norm, xp_of
-from skillgym.envs.privileges import Privilege
-from skillgym.envs.task import EpisodeState
+from skillgym.core.arrays import Array, norm, xp_of
+from skillgym.core.privileges import Privilege
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
 from skillgym.skills.arm import (
     OBJECT_PRIVILEGES,
     ArmSkill,
@@ -61,14 +62,14 @@ class Push(ArmSkill):
         goal = xp.clip(box_xy + offset, low, high)
         return qpos, goal
 
-    def object_error(self, frame: Frame, state: EpisodeState) -> Array:
-        return norm(state.goal - self.object_pos(frame)[..., :2])
+    def object_error(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return norm(state.goal - self.object_pos(snap)[..., :2])
 
-    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
-        return state.goal - self.object_pos(frame)[..., :2]
+    def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return state.goal - self.object_pos(snap)[..., :2]
 
-    def object_observation(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.object_pos(frame) - self.grip_pos(frame)
+    def object_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.object_pos(snap) - self.grip_pos(snap)
 
     def skill_reward_terms(self) -> dict:
         return {
@@ -77,15 +78,15 @@ class Push(ArmSkill):
             "goal_reached": goal_reached,
         }
 
-    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.object_error(frame, state)[..., None]
+    def metrics(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.object_error(snap, state)[..., None]
 
-    def reached(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.object_error(frame, state) <= self.config.tolerance
+    def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.object_error(snap, state) <= self.config.tolerance
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
         return np.array([[*np.asarray(state.goal), self.robot.table_height + 0.005]])
 
 
-def object_to_goal(task: Push, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    return distance_reward(task.object_error(frame, state), 0.1)
+def object_to_goal(task: Push, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    return distance_reward(task.object_error(snap, state), 0.1)

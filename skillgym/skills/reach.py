@@ -7,7 +7,7 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, norm, xp_of
+from skillgym.core.arrays import Array, norm, xp_of
 from skillgym.skills.humanoid import HumanoidSkill, humanoid_weights
 from skillgym.skills.site_targets import SiteTargets, SiteTargetsConfig
 

@@ -14,8 +14,9 @@ from typing import ClassVar
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, norm, xp_of
-from skillgym.envs.task import EpisodeState
+from skillgym.core.arrays import Array, norm, xp_of
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
 from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig
 
 
@@ -44,40 +45,40 @@ class SiteTargets(HumanoidSkill):
         half = self.config.target_radius / np.sqrt(self.dims)
         return qpos, self.home_targets + half * (2.0 * u - 1.0)
 
-    def site_errors(self, frame: Frame, state: EpisodeState) -> Array:
+    def site_errors(self, snap: Snapshot, state: EpisodeState) -> Array:
         """Target minus current site positions in the pelvis heading frame, (..., 2, dims)."""
-        xp = xp_of(frame.qpos)
+        xp = xp_of(snap.qpos)
         targets = xp.reshape(state.goal, state.goal.shape[:-1] + (2, self.dims))
-        sites = xp.stack([frame.site_xpos[..., self.sites[s], :] for s in self.target_sites], -2)
+        sites = xp.stack([snap.site_xpos[..., self.sites[s], :] for s in self.target_sites], -2)
         if self.fixed_in_world:
             start = xp.asarray(self.home_site_xpos[self.sites["pelvis"], : self.dims])
-            return self.heading(frame, targets + start - sites[..., : self.dims])
-        return targets - self.relative(frame, sites)[..., : self.dims]
+            return self.heading(snap, targets + start - sites[..., : self.dims])
+        return targets - self.relative(snap, sites)[..., : self.dims]
 
-    def distances(self, frame: Frame, state: EpisodeState) -> Array:
-        return norm(self.site_errors(frame, state))
+    def distances(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return norm(self.site_errors(snap, state))
 
-    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
-        errors = self.site_errors(frame, state)
+    def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        errors = self.site_errors(snap, state)
         return xp_of(errors).reshape(errors, errors.shape[:-2] + (2 * self.dims,))
 
     def skill_reward_terms(self) -> dict:
         return {"track_targets": track_targets, "hold_targets": hold_targets}
 
-    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
-        return xp.mean(self.distances(frame, state), axis=-1)[..., None]
+    def metrics(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
+        return xp.mean(self.distances(snap, state), axis=-1)[..., None]
 
-    def placed(self, frame: Frame) -> Array:
+    def placed(self, snap: Snapshot) -> Array:
         """Whether both sites may count as on their targets, (...) bool; always, unless a
         skill asks more of a site than its position."""
-        xp = xp_of(frame.qpos)
-        return xp.ones(frame.qpos.shape[:-1], dtype=xp.bool)
+        xp = xp_of(snap.qpos)
+        return xp.ones(snap.qpos.shape[:-1], dtype=xp.bool)
 
-    def reached(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
-        near = xp.all(self.distances(frame, state) <= self.config.tolerance, axis=-1)
-        return near & self.placed(frame)
+    def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
+        near = xp.all(self.distances(snap, state) <= self.config.tolerance, axis=-1)
+        return near & self.placed(snap)
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
         targets = np.asarray(state.goal).reshape(2, self.dims)
@@ -87,15 +88,15 @@ class SiteTargets(HumanoidSkill):
         return np.concatenate([world, np.full((2, 3 - self.dims), 0.02)], axis=-1)  # on the floor
 
 
-def track_targets(task: SiteTargets, frame: Frame, state: EpisodeState, action: Array) -> Array:
+def track_targets(task: SiteTargets, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     """exp(-4 * mean distance), the reference shape for reaching."""
-    xp = xp_of(frame.qpos)
-    return xp.exp(-4.0 * xp.mean(task.distances(frame, state), axis=-1))
+    xp = xp_of(snap.qpos)
+    return xp.exp(-4.0 * xp.mean(task.distances(snap, state), axis=-1))
 
 
-def hold_targets(task: SiteTargets, frame: Frame, state: EpisodeState, action: Array) -> Array:
+def hold_targets(task: SiteTargets, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     """exp(-worst distance / 3 cm) while both sites are placed: steep inside the 5 cm
     tolerance, where exp(-4 d) is flat, and set by the worse site, since success needs both."""
-    xp = xp_of(frame.qpos)
-    close = xp.exp(-xp.max(task.distances(frame, state), axis=-1) / 0.03)
-    return xp.where(task.placed(frame), close, 0.0)
+    xp = xp_of(snap.qpos)
+    close = xp.exp(-xp.max(task.distances(snap, state), axis=-1) / 0.03)
+    return xp.where(task.placed(snap), close, 0.0)

@@ -7,8 +7,9 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, uniform, xp_of
-from skillgym.envs.task import EpisodeState
+from skillgym.core.arrays import Array, uniform, xp_of
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
 from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid_weights, tracking
 
 
@@ -35,20 +36,20 @@ class Squat(HumanoidSkill):
         low, high = self.robot.squat_height_range
         return qpos, uniform(u, low, high)
 
-    def height_error(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.base_height(frame) - state.goal[..., 0]
+    def height_error(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.base_height(snap) - state.goal[..., 0]
 
-    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
-        return -self.height_error(frame, state)[..., None]
+    def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return -self.height_error(snap, state)[..., None]
 
     def skill_reward_terms(self) -> dict:
         return {"track_height": track_height}
 
-    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
-        return xp_of(frame.qpos).abs(self.height_error(frame, state))[..., None]
+    def metrics(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return xp_of(snap.qpos).abs(self.height_error(snap, state))[..., None]
 
-    def reached(self, frame: Frame, state: EpisodeState) -> Array:
-        return xp_of(frame.qpos).abs(self.height_error(frame, state)) <= self.config.tolerance
+    def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return xp_of(snap.qpos).abs(self.height_error(snap, state)) <= self.config.tolerance
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
         pelvis = data.site_xpos[self.sites["pelvis"]].copy()
@@ -56,5 +57,5 @@ class Squat(HumanoidSkill):
         return pelvis[None]
 
 
-def track_height(task: Squat, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    return tracking(task.height_error(frame, state) ** 2, 0.005)
+def track_height(task: Squat, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    return tracking(task.height_error(snap, state) ** 2, 0.005)

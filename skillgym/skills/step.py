@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from skillgym.envs.frame import Array, Frame, xp_of
-from skillgym.envs.task import EpisodeState
+from skillgym.core.arrays import Array, xp_of
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
 from skillgym.skills.humanoid import humanoid_weights
 from skillgym.skills.site_targets import SiteTargets, SiteTargetsConfig
 
@@ -30,32 +31,32 @@ class Step(SiteTargets):
             ),
         )
 
-    def placed(self, frame: Frame) -> Array:
+    def placed(self, snap: Snapshot) -> Array:
         """Both feet on the ground: the distances are horizontal, and a foot held over its
         target is not placed on it, so neither success nor `hold_targets` counts it."""
-        return xp_of(frame.qpos).all(self.foot_contact(frame), axis=-1)
+        return xp_of(snap.qpos).all(self.foot_contact(snap), axis=-1)
 
-    def estimated_state(self, frame: Frame) -> list[Array]:
+    def estimated_state(self, snap: Snapshot) -> list[Array]:
         """The base velocity (on hardware, an estimate) and which feet stand (foot switches):
         whether the body is still moving and which foot is free to lift decide when a step
         is safe, and the joint readings give neither directly."""
-        xp = xp_of(frame.qpos)
-        return [self.base_lin_vel(frame), xp.astype(self.foot_contact(frame), frame.qpos.dtype)]
+        xp = xp_of(snap.qpos)
+        return [self.base_lin_vel(snap), xp.astype(self.foot_contact(snap), snap.qpos.dtype)]
 
-    def update_memory(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
+    def update_memory(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
         air, nearest = state.memory[..., :2], state.memory[..., 2:]
-        distances = self.distances(frame, state)
-        landed = self.step_touchdown(frame, air)
+        distances = self.distances(snap, state)
+        landed = self.step_touchdown(snap, air)
         nearest = xp.where(landed, xp.minimum(nearest, distances), nearest)
         nearest = xp.where(nearest == 0.0, distances, nearest)  # 0: the episode's start
-        return xp.concat([self.air_time(frame, air), nearest], axis=-1)
+        return xp.concat([self.air_time(snap, air), nearest], axis=-1)
 
     def skill_reward_terms(self) -> dict:
         return {**super().skill_reward_terms(), "step_progress": step_progress}
 
 
-def step_progress(task: Step, frame: Frame, state: EpisodeState, action: Array) -> Array:
+def step_progress(task: Step, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     """At each step's landing, how much nearer its target the foot is than at any landing
     before (or the start). The distance terms alone pay a foot for every centimetre it gets
     nearer, but only after the risky part of a step (unloading and lifting the foot) is done,
@@ -63,8 +64,8 @@ def step_progress(task: Step, frame: Frame, state: EpisodeState, action: Array) 
     payments of an episode add up to the distance closed, so no way of stepping earns more,
     and landing farther costs nothing here, so no foot learns to stay up rather than land.
     Paid as a rate (over one control step), so the weight prices a metre of progress."""
-    xp = xp_of(frame.qpos)
+    xp = xp_of(snap.qpos)
     nearest = state.memory[..., 2:]
-    landed = task.step_touchdown(frame, state.memory[..., :2]) & (nearest > 0.0)
-    gained = xp.where(landed, xp.clip(nearest - task.distances(frame, state), 0.0, None), 0.0)
+    landed = task.step_touchdown(snap, state.memory[..., :2]) & (nearest > 0.0)
+    gained = xp.where(landed, xp.clip(nearest - task.distances(snap, state), 0.0, None), 0.0)
     return xp.sum(gained, axis=-1) / task.dt

@@ -6,9 +6,10 @@ import dataclasses
 
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, uniform, xp_of
-from skillgym.envs.privileges import NarrowCommands, PelvisHarness, Privilege, ReducedGravity
-from skillgym.envs.task import EpisodeState
+from skillgym.core.arrays import Array, uniform, xp_of
+from skillgym.core.privileges import NarrowCommands, PelvisHarness, Privilege, ReducedGravity
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
 from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid_weights, tracking
 
 
@@ -50,19 +51,19 @@ class Walk(HumanoidSkill):
         low, high = xp.asarray(self.config.command_low), xp.asarray(self.config.command_high)
         return qpos, uniform(u, low, high)
 
-    def estimated_state(self, frame: Frame) -> list[Array]:
+    def estimated_state(self, snap: Snapshot) -> list[Array]:
         """The base velocity the command is tracked against (on hardware, an estimate)."""
-        return [self.base_lin_vel(frame)]
+        return [self.base_lin_vel(snap)]
 
-    def velocity_error_sq(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
-        return xp.sum((self.base_lin_vel(frame)[..., :2] - state.goal[..., :2]) ** 2, axis=-1)
+    def velocity_error_sq(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
+        return xp.sum((self.base_lin_vel(snap)[..., :2] - state.goal[..., :2]) ** 2, axis=-1)
 
-    def yaw_rate_error(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.base_ang_vel(frame)[..., 2] - state.goal[..., 2]
+    def yaw_rate_error(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.base_ang_vel(snap)[..., 2] - state.goal[..., 2]
 
-    def update_memory(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.air_time(frame, state.memory)
+    def update_memory(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.air_time(snap, state.memory)
 
     def skill_reward_terms(self) -> dict:
         return {
@@ -72,16 +73,16 @@ class Walk(HumanoidSkill):
             "feet_air_time": feet_air_time,
         }
 
-    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
+    def metrics(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
         errors = [
-            xp.sqrt(self.velocity_error_sq(frame, state)),
-            xp.abs(self.yaw_rate_error(frame, state)),
+            xp.sqrt(self.velocity_error_sq(snap, state)),
+            xp.abs(self.yaw_rate_error(snap, state)),
         ]
         return xp.stack(errors, axis=-1)
 
-    def reached(self, frame: Frame, state: EpisodeState) -> Array:
-        return xp_of(frame.qpos).sqrt(self.velocity_error_sq(frame, state)) <= 0.25
+    def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return xp_of(snap.qpos).sqrt(self.velocity_error_sq(snap, state)) <= 0.25
 
     def success(self, state: EpisodeState) -> Array:
         mean_error = state.metric_sums[..., 0] / np.maximum(1, self.episode_steps)
@@ -89,31 +90,31 @@ class Walk(HumanoidSkill):
         return finished & (mean_error <= self.config.max_mean_velocity_error)
 
 
-def track_velocity(task: Walk, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    return tracking(task.velocity_error_sq(frame, state), 0.25)
+def track_velocity(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    return tracking(task.velocity_error_sq(snap, state), 0.25)
 
 
-def track_yaw_rate(task: Walk, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    return tracking(task.yaw_rate_error(frame, state) ** 2, 0.25)
+def track_yaw_rate(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    return tracking(task.yaw_rate_error(snap, state) ** 2, 0.25)
 
 
-def vertical_motion(task: Walk, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    xp = xp_of(frame.qpos)
-    ang = task.base_ang_vel(frame)
-    return task.base_lin_vel(frame)[..., 2] ** 2 + 0.05 * xp.sum(ang[..., :2] ** 2, axis=-1)
+def vertical_motion(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    xp = xp_of(snap.qpos)
+    ang = task.base_ang_vel(snap)
+    return task.base_lin_vel(snap)[..., 2] ** 2 + 0.05 * xp.sum(ang[..., :2] ** 2, axis=-1)
 
 
-def feet_air_time(task: Walk, frame: Frame, state: EpisodeState, action: Array) -> Array:
+def feet_air_time(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     """At each touchdown onto a standing foot's support, the swing's air time (capped) minus
     the shortest that counts as a step, while a walking command is given: strides pay,
     shuffling and tapping cost, and a standing robot earns nothing. Without it, standing still
     is a safe local optimum. Only swings of one foot while the other stands count, so hopping,
     or hanging in a training harness with both feet up, earns nothing. Paid as a rate (over
     one control step), so the weight prices a second of stride."""
-    xp = xp_of(frame.qpos)
+    xp = xp_of(snap.qpos)
     shortest, longest = task.config.air_time_range
     swing = state.memory + task.dt
-    touchdown = task.step_touchdown(frame, state.memory)
+    touchdown = task.step_touchdown(snap, state.memory)
     paid = xp.sum(xp.where(touchdown, xp.clip(swing, 0.0, longest) - shortest, 0.0), axis=-1)
     walking = xp.sum(state.goal[..., :2] ** 2, axis=-1) > task.config.min_walking_command**2
     return xp.where(walking, paid / task.dt, 0.0)

@@ -7,9 +7,10 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, norm, uniform, xp_of
-from skillgym.envs.task import EpisodeState
-from skillgym.envs.tasks.bench import BenchConfig, HumanoidBenchTask, bench_weights
+from skillgym.core.arrays import Array, norm, uniform, xp_of
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
+from skillgym.tasks.base import BenchConfig, HumanoidBenchTask, bench_weights
 
 TABLE_X = 0.75  # m ahead of the robot's start; the 0.8 m deep top begins 0.35 m ahead
 TABLE_TOP = 0.75  # m
@@ -55,37 +56,35 @@ class BoxPush(HumanoidBenchTask):
         low, high = xp.asarray(self.config.goal_low), xp.asarray(self.config.goal_high)
         return qpos, uniform(u[..., 2:4], low, high)
 
-    def box(self, frame: Frame) -> Array:
-        return self.prop_pos(frame, "box")
+    def box(self, snap: Snapshot) -> Array:
+        return self.prop_pos(snap, "box")
 
-    def error(self, frame: Frame, state: EpisodeState) -> Array:
-        return norm(self.box(frame)[..., :2] - state.goal)
+    def error(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return norm(self.box(snap)[..., :2] - state.goal)
 
-    def dropped(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.box(frame)[..., 2] < TABLE_TOP
+    def dropped(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.box(snap)[..., 2] < TABLE_TOP
 
-    def approach_distance(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.hands_to(frame, self.box(frame))
+    def approach_distance(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.hands_to(snap, self.box(snap))
 
-    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
+    def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
         goal = xp.concat([state.goal, xp.full(state.goal.shape[:-1] + (1,), BOX_REST_Z)], axis=-1)
-        return xp.concat(
-            [self.relative(frame, goal), self.relative(frame, self.box(frame))], axis=-1
-        )
+        return xp.concat([self.relative(snap, goal), self.relative(snap, self.box(snap))], axis=-1)
 
-    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
+    def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
         """Stand behind the box on the line from its goal; both wrists on its back face."""
-        xp = xp_of(frame.qpos)
-        box = self.box(frame)
+        xp = xp_of(snap.qpos)
+        box = self.box(snap)
         to_goal = state.goal - box[..., :2]
         direction = to_goal / (norm(to_goal)[..., None] + 1e-9)
         push_dir = xp.concat([direction, xp.zeros_like(direction[..., :1])], axis=-1)
         back_face = box - (BOX_HALF + 0.03) * push_dir
-        hands = self.side_points(frame, back_face, 0.1, xp.zeros_like(box[..., 0]))
+        hands = self.side_points(snap, back_face, 0.1, xp.zeros_like(box[..., 0]))
         return {
-            "Walk": self.walk_goal(frame, box - 0.5 * push_dir, 0.0),
-            "Reach": self.reach_goal(frame, hands),
+            "Walk": self.walk_goal(snap, box - 0.5 * push_dir, 0.0),
+            "Reach": self.reach_goal(snap, hands),
         }
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:

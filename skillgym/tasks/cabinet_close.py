@@ -7,9 +7,10 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, norm, put, uniform, xp_of
-from skillgym.envs.task import EpisodeState
-from skillgym.envs.tasks.bench import BenchConfig, HumanoidBenchTask, bench_weights
+from skillgym.core.arrays import Array, norm, put, uniform, xp_of
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
+from skillgym.tasks.base import BenchConfig, HumanoidBenchTask, bench_weights
 
 CABINET_X = 1.3  # m ahead of the robot's start; the closed doors' front is 0.22 m nearer
 DOORS = ("left", "right")
@@ -51,38 +52,38 @@ class CabinetClose(HumanoidBenchTask):
         qpos = self.place_robot(qpos, -uniform(u[..., 2], *self.config.lateral_range))
         return qpos, xp.zeros(u.shape[:-1] + (2,))
 
-    def angle_errors(self, frame: Frame, state: EpisodeState) -> Array:
-        return xp_of(frame.qpos).abs(frame.qpos[..., self.hinge_qpos] - state.goal)
+    def angle_errors(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return xp_of(snap.qpos).abs(snap.qpos[..., self.hinge_qpos] - state.goal)
 
-    def error(self, frame: Frame, state: EpisodeState) -> Array:
-        return xp_of(frame.qpos).mean(self.angle_errors(frame, state), axis=-1)
+    def error(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return xp_of(snap.qpos).mean(self.angle_errors(snap, state), axis=-1)
 
-    def reached(self, frame: Frame, state: EpisodeState) -> Array:
-        errors = self.angle_errors(frame, state)
+    def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
+        errors = self.angle_errors(snap, state)
         return xp_of(errors).all(errors <= self.config.tolerance, axis=-1)
 
-    def handle_pos(self, frame: Frame) -> Array:
+    def handle_pos(self, snap: Snapshot) -> Array:
         """World positions of the left and right door handle, (..., 2, 3)."""
-        return xp_of(frame.site_xpos).stack(
-            [frame.site_xpos[..., h, :] for h in self.handles], axis=-2
+        return xp_of(snap.site_xpos).stack(
+            [snap.site_xpos[..., h, :] for h in self.handles], axis=-2
         )
 
-    def approach_distance(self, frame: Frame, state: EpisodeState) -> Array:
-        distances = norm(self.handle_pos(frame) - self.wrists(frame))
+    def approach_distance(self, snap: Snapshot, state: EpisodeState) -> Array:
+        distances = norm(self.handle_pos(snap) - self.wrists(snap))
         return xp_of(distances).mean(distances, axis=-1)
 
-    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
-        handles = self.relative(frame, self.handle_pos(frame))
-        door_errors = frame.qpos[..., self.hinge_qpos] - state.goal
+    def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
+        handles = self.relative(snap, self.handle_pos(snap))
+        door_errors = snap.qpos[..., self.hinge_qpos] - state.goal
         return xp.concat([door_errors, xp.reshape(handles, handles.shape[:-2] + (6,))], axis=-1)
 
-    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
-        xp = xp_of(frame.qpos)
-        front = xp.asarray(self.front) + xp.zeros(frame.qpos.shape[:-1] + (3,))
+    def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
+        xp = xp_of(snap.qpos)
+        front = xp.asarray(self.front) + xp.zeros(snap.qpos.shape[:-1] + (3,))
         return {
-            "Walk": self.walk_goal(frame, front, 0.55),
-            "Reach": self.reach_goal(frame, self.handle_pos(frame)),
+            "Walk": self.walk_goal(snap, front, 0.55),
+            "Reach": self.reach_goal(snap, self.handle_pos(snap)),
         }
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:

@@ -17,7 +17,7 @@ class RobotConfig:
     # PD target = default pose + scale * action. Keys are matched as substrings of actuator
     # names, the first match wins, so one entry can serve both sides ("knee").
     action_scale: Mapping[str, float]
-    base_site: str  # the site whose orientation defines base tilt
+    tilt_site: str  # the site whose tilt from upright the `tilt` metric measures
 
 
 @dataclasses.dataclass(frozen=True)

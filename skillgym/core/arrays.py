@@ -1,34 +1,18 @@
-"""What task functions see of the simulator, and small array-API helpers.
+"""Small array-API helpers and rotations that task functions share.
 
-Task functions take a `Frame` and return arrays. They are written against the Python array API
-so that NumPy evaluates them on batches here and jax.numpy evaluates them under `jit`/`vmap`:
-every function works on any number of leading batch dimensions, never mutates its inputs and
-never branches in Python on array values.
+Task functions are written against the Python array API so that NumPy evaluates them on batches
+and jax.numpy evaluates them under `jit`/`vmap`: every function works on any number of leading
+batch dimensions, never mutates its inputs and never branches in Python on array values.
 """
 
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 Array = Any
-
-
-class Frame(NamedTuple):
-    """Simulator quantities at one control step (leading batch dimensions allowed)."""
-
-    qpos: Array  # (..., nq)
-    qvel: Array  # (..., nv)
-    site_xpos: Array  # (..., nsite, 3)
-    site_xmat: Array  # (..., nsite, 9)
-    xpos: Array  # (..., nbody, 3) body positions, for objects
-    sensordata: Array  # (..., nsensordata)
-    actuator_force: Array  # (..., nu)
-
-
-FRAME_FIELDS: tuple[str, ...] = Frame._fields
 
 
 def xp_of(x: Array) -> ModuleType:

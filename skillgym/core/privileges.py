@@ -18,7 +18,7 @@ for number.
 * `ObjectOnSide`: a box that lies flat starts stood on its side, where a top grasp fits it, in
   a `scale` fraction of episodes.
 
-Everything here is a pure array function of a `Frame`, the privileged action channels and the
+Everything here is a pure array function of a `Snapshot`, the privileged action channels and the
 scales, so NumPy evaluates it on the CPU batch and jax.numpy under jit on MJX: the backends only
 write the results into `xfrc_applied`, mocap body positions and episode starts.
 """
@@ -26,16 +26,16 @@ write the results into `xfrc_applied`, mocap body positions and episode starts.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, free_pose, norm, put, xp_of
+from skillgym.core.arrays import Array, free_pose, norm, put, xp_of
+from skillgym.core.snapshot import Snapshot
 
 if TYPE_CHECKING:
-    from skillgym.envs.task import ResetSample, Task
+    from skillgym.core.task import Task
 
 GRIP_VELOCITY_SENSOR = "privileged/grip_linvel"
 
@@ -108,10 +108,12 @@ class Privilege:
     def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
         return Bound(np.zeros(0, dtype=int), {})
 
-    def wrench(self, bound: Bound, task: Task, frame: Frame, action: Array, scale: Array) -> Array:
+    def wrench(
+        self, bound: Bound, task: Task, snap: Snapshot, action: Array, scale: Array
+    ) -> Array:
         """Force and torque (world frame, at the centre of mass) on `bound.bodies`, (..., k, 6)."""
-        xp = xp_of(frame.qpos)
-        return xp.zeros(frame.qpos.shape[:-1] + (0, 6))
+        xp = xp_of(snap.qpos)
+        return xp.zeros(snap.qpos.shape[:-1] + (0, 6))
 
     def mocap_offset(self, bound: Bound, scale: Array) -> Array | None:
         """Per-env displacement of the model's mocap bodies, (..., nmocap, 3), or None. Mocap
@@ -160,17 +162,19 @@ class ObjectForce(Privilege):
             },
         )
 
-    def wrench(self, bound: Bound, task: Task, frame: Frame, action: Array, scale: Array) -> Array:
-        xp = xp_of(frame.qpos)
-        grip = task.grip_pos(frame)[..., None, :]
-        grip_velocity = frame.sensordata[..., bound.constants["grip_velocity"]][..., None, :]
-        objects = frame.xpos[..., bound.bodies, :]
-        velocities = frame.qvel[..., bound.constants["object_velocity"]]
+    def wrench(
+        self, bound: Bound, task: Task, snap: Snapshot, action: Array, scale: Array
+    ) -> Array:
+        xp = xp_of(snap.qpos)
+        grip = task.grip_pos(snap)[..., None, :]
+        grip_velocity = snap.sensordata[..., bound.constants["grip_velocity"]][..., None, :]
+        objects = snap.xpos[..., bound.bodies, :]
+        velocities = snap.qvel[..., bound.constants["object_velocity"]]
         scale = scale[..., None]
         near = (norm(objects - grip) < scale * self.gate_distance) & (
             norm(velocities - grip_velocity) < scale * self.gate_speed
         )
-        weights = xp.asarray(bound.constants["weights"], dtype=frame.qpos.dtype)[:, None]
+        weights = xp.asarray(bound.constants["weights"], dtype=snap.qpos.dtype)[:, None]
         push = self.max_force * weights * action[..., None, :]
         zeros = xp.zeros(push.shape[:-1] + (4,), dtype=push.dtype)
         force = xp.concat([push, zeros], axis=-1)
@@ -238,16 +242,18 @@ class PelvisHarness(Privilege):
             },
         )
 
-    def wrench(self, bound: Bound, task: Task, frame: Frame, action: Array, scale: Array) -> Array:
-        xp = xp_of(frame.qpos)
+    def wrench(
+        self, bound: Bound, task: Task, snap: Snapshot, action: Array, scale: Array
+    ) -> Array:
+        xp = xp_of(snap.qpos)
         c = bound.constants
         weight, height = c["weight"], c["height"]
-        sink = c["catch_height"] - frame.site_xpos[..., c["site"], 2]
-        sink_rate = -frame.qvel[..., c["velocity"][2]]
+        sink = c["catch_height"] - snap.site_xpos[..., c["site"], 2]
+        sink_rate = -snap.qvel[..., c["velocity"][2]]
         lift = self.lift_stiffness * sink + self.lift_damping * sink_rate
         lift = weight * xp.clip(lift, 0.0, self.max_lift)
-        xmat = xp.reshape(frame.site_xmat[..., c["site"], :], frame.qpos.shape[:-1] + (3, 3))
-        spin = xp.sum(xmat * frame.qvel[..., None, c["angular_velocity"]], axis=-1)  # world
+        xmat = xp.reshape(snap.site_xmat[..., c["site"], :], snap.qpos.shape[:-1] + (3, 3))
+        spin = xp.sum(xmat * snap.qvel[..., None, c["angular_velocity"]], axis=-1)  # world
         up = xmat[..., :, 2]  # the pelvis z axis in the world
         # up x (0, 0, 1) turns the pelvis back upright; its size is sin(tilt). Only the tilt
         # beyond the slack counts, and only there is the spin damped.
@@ -276,15 +282,17 @@ class ReducedGravity(Privilege):
     schedule: Schedule = Schedule(initial=0.3, decrement=0.1)
 
     def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
-        root = model.body_rootid[model.site_bodyid[task.base_site]]
+        root = model.body_rootid[model.site_bodyid[task.tilt_site]]
         bodies = np.flatnonzero(model.body_rootid == root)
         weights = np.zeros((len(bodies), 6))
         weights[:, 2] = model.body_mass[bodies] * np.linalg.norm(model.opt.gravity)
         return Bound(bodies, {"weights": weights})
 
-    def wrench(self, bound: Bound, task: Task, frame: Frame, action: Array, scale: Array) -> Array:
-        xp = xp_of(frame.qpos)
-        weights = xp.asarray(bound.constants["weights"], dtype=frame.qpos.dtype)
+    def wrench(
+        self, bound: Bound, task: Task, snap: Snapshot, action: Array, scale: Array
+    ) -> Array:
+        xp = xp_of(snap.qpos)
+        weights = xp.asarray(bound.constants["weights"], dtype=snap.qpos.dtype)
         return scale[..., None, None] * weights
 
 
@@ -397,113 +405,3 @@ class ObjectOnSide(Privilege):
         on_side = xp.concat([raised, turned], axis=-1)
         pose = xp.where(turn[..., None], on_side, pose)
         return put(qpos, np.arange(adr, adr + 7), pose), goal
-
-
-class Privileges:
-    """A task's privileges bound to its compiled model: their sizes and scales, and the pure
-    functions the backends call. Scales are arrays (..., len(names)) in declaration order;
-    action channels follow the robot's, privilege by privilege in the same order."""
-
-    def __init__(self, task: Task, configs: tuple[Privilege, ...]) -> None:
-        self.task = task
-        self.configs = configs
-        self.names = tuple(p.name for p in configs)
-        if len(set(self.names)) != len(self.names):
-            raise ValueError(f"{task.name}: a privilege is declared twice in {self.names}")
-        self.action_size = sum(p.action_size for p in configs)
-        self.start_uniforms = sum(p.start_uniforms for p in configs)
-        ends = np.cumsum([0] + [p.action_size for p in configs]).tolist()
-        self.action_slices = [slice(a, b) for a, b in zip(ends[:-1], ends[1:], strict=True)]
-
-    def edit_spec(self, spec: mujoco.MjSpec) -> None:
-        for privilege in self.configs:
-            privilege.edit_spec(spec)
-
-    def bind(self, model: mujoco.MjModel) -> None:
-        self.bound = [p.bind(self.task, model) for p in self.configs]
-        self.nbody = model.nbody
-        # One-hot (k, nbody, 1) maps that spread each privilege's (..., k, 6) wrench onto bodies.
-        self.onto = []
-        for bound in self.bound:
-            onto = np.zeros((len(bound.bodies), model.nbody, 1))
-            onto[np.arange(len(bound.bodies)), bound.bodies] = 1.0
-            self.onto.append(onto)
-        mocap_bodies = [np.flatnonzero(model.body_mocapid == i)[0] for i in range(model.nmocap)]
-        self.mocap_home = model.body_pos[mocap_bodies].reshape(model.nmocap, 3)
-
-    def scales_at(self, level: int) -> np.ndarray:
-        """Every privilege's scale at curriculum level `level`, (len(names),)."""
-        return np.array([float(p.schedule.scale(level)) for p in self.configs])
-
-    def merged(self, scales: Mapping[str, Any], current: np.ndarray) -> np.ndarray:
-        """`current` (num_envs, len(names)) with the named scales (scalars or per env) set."""
-        unknown = set(scales) - set(self.names)
-        if unknown:
-            raise ValueError(f"unknown privileges {sorted(unknown)}; this env has {self.names}")
-        out = np.array(current, dtype=np.float64, copy=True)
-        for name, value in scales.items():
-            out[:, self.names.index(name)] = value
-        return out
-
-    def wrench(self, frame: Frame, action: Array, scales: Array) -> Array:
-        """`xfrc_applied` of every body, (..., nbody, 6), from the privileged action channels."""
-        xp = xp_of(frame.qpos)
-        total = xp.zeros(frame.qpos.shape[:-1] + (self.nbody, 6), dtype=frame.qpos.dtype)
-        for i, (privilege, bound) in enumerate(zip(self.configs, self.bound, strict=True)):
-            if not len(bound.bodies):
-                continue
-            channels = action[..., self.action_slices[i]]
-            wrench = privilege.wrench(bound, self.task, frame, channels, scales[..., i])
-            onto = xp.asarray(self.onto[i], dtype=frame.qpos.dtype)
-            total = total + xp.sum(wrench[..., :, None, :] * onto, axis=-3)
-        return total
-
-    def mocap_pos(self, scales: Array) -> Array:
-        """Every env's mocap body positions, (..., nmocap, 3): the model's, moved by the
-        privileges at these scales."""
-        xp = xp_of(scales)
-        pos = xp.asarray(self.mocap_home, dtype=scales.dtype)
-        for i, (privilege, bound) in enumerate(zip(self.configs, self.bound, strict=True)):
-            offset = privilege.mocap_offset(bound, scales[..., i])
-            if offset is not None:
-                pos = pos + offset
-        return pos
-
-    def start(self, qpos: Array, goal: Array, u: Array, scales: Array) -> tuple[Array, Array]:
-        """An episode's initial positions and goal, from the task's sample: `u` holds
-        `start_uniforms` uniform samples per env, shared out in declaration order."""
-        used = 0
-        for i, (privilege, bound) in enumerate(zip(self.configs, self.bound, strict=True)):
-            draws = u[..., used : used + privilege.start_uniforms]
-            used += privilege.start_uniforms
-            qpos, goal = privilege.start(bound, qpos, goal, draws, scales[..., i])
-        return qpos, goal
-
-
-def start_uniforms(task: Task, privileges: Privileges | None) -> int:
-    """Uniform draws per env that `sample_start` takes: the task's, then the privileges'."""
-    return task.reset_uniforms + (privileges.start_uniforms if privileges is not None else 0)
-
-
-def sample_start(task: Task, privileges: Privileges | None, u: Array, scales: Array) -> ResetSample:
-    """An episode's start from `start_uniforms` draws per env: the task's sample, then what the
-    privileges (if any) make of it at these scales. A plain env draws what it always drew."""
-    sample = task.sample_reset(u[..., : task.reset_uniforms])
-    if privileges is None:
-        return sample
-    draws = u[..., task.reset_uniforms :]
-    qpos, goal = privileges.start(sample.qpos, sample.goal, draws, scales)
-    return sample._replace(qpos=qpos, goal=goal)
-
-
-def compile_task(task: Task, privileged: bool) -> tuple[mujoco.MjModel, Privileges | None]:
-    """The task's model, bound, and its privileges where the env is a privileged one."""
-    spec = task.build_spec()
-    privileges = Privileges(task, task.config.privileges) if privileged else None
-    if privileges is not None:
-        privileges.edit_spec(spec)
-    model = spec.compile()
-    task.bind(model)
-    if privileges is not None:
-        privileges.bind(model)
-    return model, privileges

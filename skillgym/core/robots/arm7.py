@@ -1,6 +1,6 @@
 """arm7: a 7-joint arm with a parallel-jaw gripper, mounted at a table."""
 
-from skillgym.envs.robots import ArmConfig
+from skillgym.core.robots import ArmConfig
 
 CONFIG = ArmConfig(
     name="arm7",
@@ -18,6 +18,6 @@ CONFIG = ArmConfig(
         "joint7": 1.5,
         "gripper": 0.04,
     },
-    base_site="hand",
+    tilt_site="hand",
     table_height=0.75,
 )

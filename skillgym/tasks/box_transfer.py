@@ -8,10 +8,11 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, norm, uniform, xp_of
-from skillgym.envs.task import EpisodeState
-from skillgym.envs.tasks.bench import HumanoidBenchTask, bench_weights
-from skillgym.envs.tasks.box_push import (
+from skillgym.core.arrays import Array, norm, uniform, xp_of
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
+from skillgym.tasks.base import HumanoidBenchTask, bench_weights
+from skillgym.tasks.box_push import (
     BOX_HALF,
     BOX_REST_Z,
     TABLE_X,
@@ -54,36 +55,36 @@ class BoxTransfer(HumanoidBenchTask):
         xy = uniform(u[..., 2:4], low, high)
         return qpos, xp.concat([xy, xp.full(xy.shape[:-1] + (1,), BOX_REST_Z)], axis=-1)
 
-    def box(self, frame: Frame) -> Array:
-        return self.prop_pos(frame, "box")
+    def box(self, snap: Snapshot) -> Array:
+        return self.prop_pos(snap, "box")
 
-    def error(self, frame: Frame, state: EpisodeState) -> Array:
-        return norm(self.box(frame) - state.goal)
+    def error(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return norm(self.box(snap) - state.goal)
 
-    def dropped(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.box(frame)[..., 2] < BOX_REST_Z - 0.3  # on the floor
+    def dropped(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.box(snap)[..., 2] < BOX_REST_Z - 0.3  # on the floor
 
-    def approach_distance(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.hands_to(frame, self.box(frame))
+    def approach_distance(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.hands_to(snap, self.box(snap))
 
-    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
-        box = self.relative(frame, self.box(frame))
-        return xp.concat([self.relative(frame, state.goal), box], axis=-1)
+    def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
+        box = self.relative(snap, self.box(snap))
+        return xp.concat([self.relative(snap, state.goal), box], axis=-1)
 
-    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
+    def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
         """Walk to the box, squeeze it between the wrists and raise it; once it is off the table,
         walk to the goal and lower it there."""
-        xp = xp_of(frame.qpos)
-        box = self.box(frame)
+        xp = xp_of(snap.qpos)
+        box = self.box(snap)
         carrying = box[..., 2] > LIFTED
         destination = xp.where(carrying[..., None], state.goal, box)
         lift_off = xp.full_like(box[..., 2], 0.1)
         raise_by = xp.where(carrying, state.goal[..., 2] - box[..., 2], lift_off)
-        hands = self.side_points(frame, box, BOX_HALF + 0.02, raise_by)
+        hands = self.side_points(snap, box, BOX_HALF + 0.02, raise_by)
         return {
-            "Walk": self.walk_goal(frame, destination, BOX_HALF + 0.3),
-            "Reach": self.reach_goal(frame, hands),
+            "Walk": self.walk_goal(snap, destination, BOX_HALF + 0.3),
+            "Reach": self.reach_goal(snap, hands),
         }
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:

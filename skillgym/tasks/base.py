@@ -14,8 +14,9 @@ from typing import ClassVar
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, free_pose, heading_unrotate, norm, put, xp_of
-from skillgym.envs.task import EpisodeState
+from skillgym.core.arrays import Array, free_pose, heading_unrotate, norm, put, xp_of
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
 from skillgym.skills.arm import distance_reward, goal_reached
 from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid_weights
 from skillgym.skills.reach import Reach, arm_reach, within_reach
@@ -80,25 +81,27 @@ class HumanoidBenchTask(HumanoidSkill):
 
     # ---- quantities ----------------------------------------------------------------------------
 
-    def prop_pos(self, frame: Frame, name: str) -> Array:
-        return frame.xpos[..., self.prop_body[name], :]
+    def prop_pos(self, snap: Snapshot, name: str) -> Array:
+        return snap.xpos[..., self.prop_body[name], :]
 
-    def wrists(self, frame: Frame) -> Array:
+    def wrists(self, snap: Snapshot) -> Array:
         """World positions of the left and right wrist, (..., 2, 3)."""
-        xp = xp_of(frame.site_xpos)
+        xp = xp_of(snap.site_xpos)
         sites = [self.sites["left_wrist"], self.sites["right_wrist"]]
-        return xp.stack([frame.site_xpos[..., s, :] for s in sites], axis=-2)
+        return xp.stack([snap.site_xpos[..., s, :] for s in sites], axis=-2)
 
-    def hands_to(self, frame: Frame, point: Array) -> Array:
+    def hands_to(self, snap: Snapshot, point: Array) -> Array:
         """Mean distance of the two wrists to a world point."""
         xp = xp_of(point)
-        return xp.mean(norm(self.wrists(frame) - point[..., None, :]), axis=-1)
+        return xp.mean(norm(self.wrists(snap) - point[..., None, :]), axis=-1)
 
-    def side_points(self, frame: Frame, center: Array, half_width: float, raise_by: Array) -> Array:
+    def side_points(
+        self, snap: Snapshot, center: Array, half_width: float, raise_by: Array
+    ) -> Array:
         """Left and right grasp points on an object's sides, across the robot's heading, raised by
         `raise_by`, (..., 2, 3): where two wrists squeeze an object held in front."""
         xp = xp_of(center)
-        xmat = self.base_xmat(frame)
+        xmat = self.base_xmat(snap)
         lateral = xp.stack([-xmat[..., 3], xmat[..., 0]], axis=-1)  # heading's left, (..., 2)
         lateral = lateral / (norm(lateral)[..., None] + 1e-9)
         offset = xp.concat([half_width * lateral, raise_by[..., None]], axis=-1)
@@ -107,25 +110,25 @@ class HumanoidBenchTask(HumanoidSkill):
     # ---- the task ------------------------------------------------------------------------------
 
     @abstractmethod
-    def error(self, frame: Frame, state: EpisodeState) -> Array:
+    def error(self, snap: Snapshot, state: EpisodeState) -> Array:
         """The headline accuracy error, 0 when the task is done exactly."""
 
-    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.error(frame, state)[..., None]
+    def metrics(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.error(snap, state)[..., None]
 
-    def reached(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.error(frame, state) <= self.config.tolerance
+    def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.error(snap, state) <= self.config.tolerance
 
-    def dropped(self, frame: Frame, state: EpisodeState) -> Array:
+    def dropped(self, snap: Snapshot, state: EpisodeState) -> Array:
         """True where an object is lost for good; nothing can be lost by default."""
-        xp = xp_of(frame.qpos)
-        return xp.zeros(frame.qpos.shape[:-1], dtype=xp.bool)
+        xp = xp_of(snap.qpos)
+        return xp.zeros(snap.qpos.shape[:-1], dtype=xp.bool)
 
-    def terminated(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.fallen(frame) | self.dropped(frame, state)
+    def terminated(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.fallen(snap) | self.dropped(snap, state)
 
     @abstractmethod
-    def approach_distance(self, frame: Frame, state: EpisodeState) -> Array:
+    def approach_distance(self, snap: Snapshot, state: EpisodeState) -> Array:
         """How far the robot is from where it acts (a wrist from a button, the hands from a box):
         the dense shaping that gets it there before the error can move."""
 
@@ -133,17 +136,17 @@ class HumanoidBenchTask(HumanoidSkill):
         return {"accuracy": accuracy, "approach": approach, "goal_reached": goal_reached}
 
     @abstractmethod
-    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
+    def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
         """Skill name -> a goal in that primitive skill's own goal layout, for a high-level
         controller that blends the skills (or a scripted one that switches between them)."""
 
     # ---- goals in the primitive skills' layouts ------------------------------------------------
 
-    def walk_goal(self, frame: Frame, target: Array, stand_off: float) -> Array:
+    def walk_goal(self, snap: Snapshot, target: Array, stand_off: float) -> Array:
         """Walk's (vx, vy, yaw rate): towards a world point until `stand_off` from it, turning
         to face it; clipped to the commands Walk is trained on."""
         xp = xp_of(target)
-        rel = self.relative(frame, target)[..., :2]
+        rel = self.relative(snap, target)[..., :2]
         distance = norm(rel)
         speed = WALK_GAIN * xp.clip(distance - stand_off, 0.0, None)
         velocity = speed[..., None] * rel / (distance[..., None] + 1e-9)
@@ -151,23 +154,23 @@ class HumanoidBenchTask(HumanoidSkill):
         command = xp.concat([velocity, yaw_rate[..., None]], axis=-1)
         return xp.clip(command, xp.asarray(self.walk_low), xp.asarray(self.walk_high))
 
-    def reach_goal(self, frame: Frame, targets: Array) -> Array:
+    def reach_goal(self, snap: Snapshot, targets: Array) -> Array:
         """Reach's goal: world targets (..., 2, 3) of the left and right wrist, as offsets from the
         pelvis in its heading frame, kept within the region Reach is trained on."""
         home = np.stack([self.home_local("left_wrist"), self.home_local("right_wrist")])
-        local = self._within(self.relative(frame, targets), home, self.reach_half)
+        local = self._within(self.relative(snap, targets), home, self.reach_half)
         return _flat(within_reach(local, self.shoulders, self.max_reach))
 
-    def step_goal(self, frame: Frame, targets: Array) -> Array:
+    def step_goal(self, snap: Snapshot, targets: Array) -> Array:
         """Step's goal: world floor points (..., 2, 2+) for the left and right foot, kept within the
         region Step is trained on around the pelvis. Step holds its footholds in the world,
         relative to where its pelvis starts (the default pose's spot)."""
         xp = xp_of(targets)
         points = xp.concat([targets[..., :2], xp.zeros_like(targets[..., :1])], axis=-1)
         home = np.stack([self.home_local("left_foot")[:2], self.home_local("right_foot")[:2]])
-        local = self._within(self.relative(frame, points)[..., :2], home, self.step_half)
-        pelvis = frame.site_xpos[..., None, self.sites["pelvis"], :2]
-        world = pelvis + heading_unrotate(self.base_xmat(frame)[..., None, :], local)
+        local = self._within(self.relative(snap, points)[..., :2], home, self.step_half)
+        pelvis = snap.site_xpos[..., None, self.sites["pelvis"], :2]
+        world = pelvis + heading_unrotate(self.base_xmat(snap)[..., None, :], local)
         return _flat(world - xp.asarray(self.home_site_xpos[self.sites["pelvis"], :2]))
 
     def squat_goal(self, height: Array) -> Array:
@@ -192,9 +195,9 @@ def bench_weights(**task_terms: float) -> dict[str, float]:
     return humanoid_weights(**{"accuracy": 3.0, "approach": 1.0, "goal_reached": 2.0, **task_terms})
 
 
-def accuracy(task: HumanoidBenchTask, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    return distance_reward(task.error(frame, state), task.config.error_scale)
+def accuracy(task: HumanoidBenchTask, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    return distance_reward(task.error(snap, state), task.config.error_scale)
 
 
-def approach(task: HumanoidBenchTask, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    return distance_reward(task.approach_distance(frame, state), task.config.approach_scale)
+def approach(task: HumanoidBenchTask, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    return distance_reward(task.approach_distance(snap, state), task.config.approach_scale)

@@ -2,7 +2,7 @@
 
 The rollout, the advantage estimate and the updates all stay on the accelerator: observations
 arrive from JAX as torch tensors without a copy, actions go back the same way. The network,
-checkpoint format, evaluation and TensorBoard tags are the CPU trainer's (`skillgym.train`),
+checkpoint format, evaluation and TensorBoard tags are the CPU trainer's (`skillgym.training.ppo`),
 so a run can move between the two and `skillgym eval` reads either.
 """
 
@@ -29,7 +29,7 @@ from skillgym.policies.checkpoint import (
     read_training_state,
     save_checkpoint,
 )
-from skillgym.train import (
+from skillgym.training.ppo import (
     EVAL_SEED,
     TrainConfig,
     claim_run_folder,

@@ -39,7 +39,7 @@ class Run:
 
 def read_run(path: str | os.PathLike) -> Run:
     """A run folder written by `skillgym train` (its `latest` checkpoint and TensorBoard log)."""
-    from skillgym.train import success_history
+    from skillgym.training.ppo import success_history
 
     path = Path(path)
     meta = read_metadata(path / "latest")

@@ -7,9 +7,10 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, norm, uniform, xp_of
-from skillgym.envs.task import EpisodeState
-from skillgym.envs.tasks.bench import BenchConfig, HumanoidBenchTask, bench_weights
+from skillgym.core.arrays import Array, norm, uniform, xp_of
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
+from skillgym.tasks.base import BenchConfig, HumanoidBenchTask, bench_weights
 
 WALL_DISTANCE = 1.5  # m from the robot's start to the wall
 BUTTON_TRAVEL = 0.03  # m, the press joint's range
@@ -52,45 +53,45 @@ class ButtonPress(HumanoidBenchTask):
         qpos = self.place_robot(qpos, xp.asarray(self.button_rest[1]) - lateral)
         return qpos, xp.asarray(self.button_rest) + xp.zeros(u.shape[:-1] + (3,))
 
-    def press_depth(self, frame: Frame) -> Array:
-        return frame.qpos[..., self.press_qpos]
+    def press_depth(self, snap: Snapshot) -> Array:
+        return snap.qpos[..., self.press_qpos]
 
-    def error(self, frame: Frame, state: EpisodeState) -> Array:
-        return norm(state.goal - frame.site_xpos[..., self.sites["left_wrist"], :])
+    def error(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return norm(state.goal - snap.site_xpos[..., self.sites["left_wrist"], :])
 
-    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
-        return xp.stack([self.error(frame, state), self.press_depth(frame)], axis=-1)
+    def metrics(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
+        return xp.stack([self.error(snap, state), self.press_depth(snap)], axis=-1)
 
-    def reached(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.press_depth(frame) >= self.config.press_depth
+    def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.press_depth(snap) >= self.config.press_depth
 
-    def approach_distance(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.error(frame, state)
+    def approach_distance(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.error(snap, state)
 
-    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
-        to_button = state.goal - frame.site_xpos[..., self.sites["left_wrist"], :]
-        depth = self.press_depth(frame)[..., None] / BUTTON_TRAVEL
-        return xp.concat([self.heading(frame, to_button), depth], axis=-1)
+    def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
+        to_button = state.goal - snap.site_xpos[..., self.sites["left_wrist"], :]
+        depth = self.press_depth(snap)[..., None] / BUTTON_TRAVEL
+        return xp.concat([self.heading(snap, to_button), depth], axis=-1)
 
     def skill_reward_terms(self) -> dict:
         return {**super().skill_reward_terms(), "press": press}
 
-    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
-        xp = xp_of(frame.qpos)
+    def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
+        xp = xp_of(snap.qpos)
         pushed_in = state.goal + xp.asarray([self.config.press_depth + 0.01, 0.0, 0.0])
-        right_wrist = frame.site_xpos[..., self.sites["right_wrist"], :]
+        right_wrist = snap.site_xpos[..., self.sites["right_wrist"], :]
         arm_length = float(self.home_local("left_wrist")[0]) + 0.35
         return {
-            "Walk": self.walk_goal(frame, state.goal, arm_length),
-            "Reach": self.reach_goal(frame, xp.stack([pushed_in, right_wrist], axis=-2)),
+            "Walk": self.walk_goal(snap, state.goal, arm_length),
+            "Reach": self.reach_goal(snap, xp.stack([pushed_in, right_wrist], axis=-2)),
         }
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
         return np.asarray(state.goal)[None]
 
 
-def press(task: ButtonPress, frame: Frame, state: EpisodeState, action: Array) -> Array:
+def press(task: ButtonPress, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     """How far the button is in, as a fraction of the depth that counts."""
-    return xp_of(frame.qpos).clip(task.press_depth(frame) / task.config.press_depth, 0.0, 1.0)
+    return xp_of(snap.qpos).clip(task.press_depth(snap) / task.config.press_depth, 0.0, 1.0)

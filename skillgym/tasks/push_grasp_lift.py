@@ -11,8 +11,9 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, norm, uniform, xp_of
-from skillgym.envs.task import EpisodeState
+from skillgym.core.arrays import Array, norm, uniform, xp_of
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
 from skillgym.skills.arm import ArmSkill, ArmTaskConfig, arm_weights, distance_reward, goal_reached
 from skillgym.skills.lift import HALF_HEIGHTS, Lift
 from skillgym.skills.push import reach_object
@@ -60,16 +61,16 @@ class PushGraspLift(ArmSkill):
         goal_z = self.rest_z + uniform(u[..., 5:6], *self.config.lift_range)
         return qpos, xp.concat([self.table_xy(u[..., 3:5]), goal_z], axis=-1)
 
-    def error(self, frame: Frame, state: EpisodeState) -> Array:
-        return norm(state.goal - self.object_pos(frame))
+    def error(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return norm(state.goal - self.object_pos(snap))
 
-    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
-        return state.goal - self.object_pos(frame)
+    def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return state.goal - self.object_pos(snap)
 
-    def object_observation(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.xpos)
-        to_box = self.object_pos(frame) - self.grip_pos(frame)
-        return xp.concat([to_box, frame.site_xmat[..., self.center, :]], axis=-1)
+    def object_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.xpos)
+        to_box = self.object_pos(snap) - self.grip_pos(snap)
+        return xp.concat([to_box, snap.site_xmat[..., self.center, :]], axis=-1)
 
     def skill_reward_terms(self) -> dict:
         return {
@@ -79,28 +80,28 @@ class PushGraspLift(ArmSkill):
             "goal_reached": goal_reached,
         }
 
-    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.error(frame, state)[..., None]
+    def metrics(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.error(snap, state)[..., None]
 
-    def reached(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.error(frame, state) <= self.config.tolerance
+    def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.error(snap, state) <= self.config.tolerance
 
-    def push_target(self, frame: Frame, state: EpisodeState) -> Array:
+    def push_target(self, snap: Snapshot, state: EpisodeState) -> Array:
         """Where to push the box: over the nearer side edge far enough to grasp, (..., 2)."""
-        xp = xp_of(frame.xpos)
-        box = self.object_pos(frame)
+        xp = xp_of(snap.xpos)
+        box = self.object_pos(snap)
         side = xp.where(box[..., 1] < 0.0, -1.0, 1.0)
         return xp.stack([box[..., 0], side * (self.robot.table_half_width - 0.02)], axis=-1)
 
-    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
+    def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
         """Arm skills' goals: Reach the box, Push it to `push_target`, Lift it (the flat box) to
         the goal height."""
-        xp = xp_of(frame.xpos)
+        xp = xp_of(snap.xpos)
         lift_height = state.goal[..., 2:3] - self.rest_z
         flat = xp.asarray([float(prop == "box_flat") for _, prop in Lift.objects])
         return {
-            "Reach": self.object_pos(frame),
-            "Push": self.push_target(frame, state),
+            "Reach": self.object_pos(snap),
+            "Push": self.push_target(snap, state),
             "Lift": xp.concat([lift_height, flat + xp.zeros_like(lift_height)], axis=-1),
         }
 
@@ -108,12 +109,12 @@ class PushGraspLift(ArmSkill):
         return np.asarray(state.goal)[None]
 
 
-def lift_box(task: PushGraspLift, frame: Frame, state: EpisodeState, action: Array) -> Array:
+def lift_box(task: PushGraspLift, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     """How far the box is off the table, as a fraction of the goal's height above it."""
-    xp = xp_of(frame.xpos)
-    height = task.object_pos(frame)[..., 2] - task.rest_z
+    xp = xp_of(snap.xpos)
+    height = task.object_pos(snap)[..., 2] - task.rest_z
     return xp.clip(height / (state.goal[..., 2] - task.rest_z), 0.0, 1.0)
 
 
-def box_to_goal(task: PushGraspLift, frame: Frame, state: EpisodeState, action: Array) -> Array:
-    return distance_reward(task.error(frame, state), 0.1)
+def box_to_goal(task: PushGraspLift, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    return distance_reward(task.error(snap, state), 0.1)

@@ -8,10 +8,11 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, norm, uniform, xp_of
-from skillgym.envs.task import EpisodeState
-from skillgym.envs.tasks.bench import bench_weights
-from skillgym.envs.tasks.package_lift import PACKAGE_REST_Z, PackageConfig, PackageTask
+from skillgym.core.arrays import Array, norm, uniform, xp_of
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
+from skillgym.tasks.base import bench_weights
+from skillgym.tasks.package_lift import PACKAGE_REST_Z, PackageConfig, PackageTask
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,23 +45,23 @@ class PackageCarry(PackageTask):
         up = uniform(u[..., 3], *self.config.lift_range)
         return qpos, start + xp.stack([ahead, xp.zeros_like(ahead), up], axis=-1)
 
-    def error(self, frame: Frame, state: EpisodeState) -> Array:
-        return norm(self.package(frame) - state.goal)
+    def error(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return norm(self.package(snap) - state.goal)
 
-    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
-        package = self.relative(frame, self.package(frame))
-        return xp.concat([self.relative(frame, state.goal), package], axis=-1)
+    def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
+        package = self.relative(snap, self.package(snap))
+        return xp.concat([self.relative(snap, state.goal), package], axis=-1)
 
-    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
+    def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
         """Lift the package first; once it is clear of the platform, walk it to the goal."""
-        xp = xp_of(frame.qpos)
-        package = self.package(frame)
+        xp = xp_of(snap.qpos)
+        package = self.package(snap)
         carrying = package[..., 2] > PACKAGE_REST_Z + 0.1
         destination = xp.where(carrying[..., None], state.goal, package)
         return {
-            "Walk": self.walk_goal(frame, destination, 0.4),
-            **self.hold_goals(frame, state.goal[..., 2]),
+            "Walk": self.walk_goal(snap, destination, 0.4),
+            **self.hold_goals(snap, state.goal[..., 2]),
         }
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:

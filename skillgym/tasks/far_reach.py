@@ -7,9 +7,10 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, norm, uniform, xp_of
-from skillgym.envs.task import EpisodeState
-from skillgym.envs.tasks.bench import BenchConfig, HumanoidBenchTask, bench_weights
+from skillgym.core.arrays import Array, norm, uniform, xp_of
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
+from skillgym.tasks.base import BenchConfig, HumanoidBenchTask, bench_weights
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,32 +55,32 @@ class FarReach(HumanoidBenchTask):
         goal = state.goal
         return xp_of(goal).reshape(goal, goal.shape[:-1] + (2, 3))
 
-    def wrist_distances(self, frame: Frame, state: EpisodeState) -> Array:
-        return norm(self.targets(state) - self.wrists(frame))
+    def wrist_distances(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return norm(self.targets(state) - self.wrists(snap))
 
-    def error(self, frame: Frame, state: EpisodeState) -> Array:
-        return xp_of(frame.qpos).mean(self.wrist_distances(frame, state), axis=-1)
+    def error(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return xp_of(snap.qpos).mean(self.wrist_distances(snap, state), axis=-1)
 
-    def reached(self, frame: Frame, state: EpisodeState) -> Array:
-        distances = self.wrist_distances(frame, state)
+    def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
+        distances = self.wrist_distances(snap, state)
         return xp_of(distances).all(distances <= self.config.tolerance, axis=-1)
 
-    def approach_distance(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
+    def approach_distance(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
         midpoint = xp.mean(self.targets(state), axis=-2)
-        return norm(self.relative(frame, midpoint)[..., :2])
+        return norm(self.relative(snap, midpoint)[..., :2])
 
-    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
-        errors = self.heading(frame, self.targets(state) - self.wrists(frame))
+    def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        errors = self.heading(snap, self.targets(state) - self.wrists(snap))
         return xp_of(errors).reshape(errors, errors.shape[:-2] + (6,))
 
-    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
-        xp = xp_of(frame.qpos)
+    def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
+        xp = xp_of(snap.qpos)
         targets = self.targets(state)
         stand_off = float(np.mean(self.home_wrists[:, 0]))  # how far ahead the wrists hang
         return {
-            "Walk": self.walk_goal(frame, xp.mean(targets, axis=-2), stand_off),
-            "Reach": self.reach_goal(frame, targets),
+            "Walk": self.walk_goal(snap, xp.mean(targets, axis=-2), stand_off),
+            "Reach": self.reach_goal(snap, targets),
         }
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:

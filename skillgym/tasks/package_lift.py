@@ -8,9 +8,10 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, uniform, xp_of
-from skillgym.envs.task import EpisodeState
-from skillgym.envs.tasks.bench import BenchConfig, HumanoidBenchTask, bench_weights
+from skillgym.core.arrays import Array, uniform, xp_of
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
+from skillgym.tasks.base import BenchConfig, HumanoidBenchTask, bench_weights
 
 PLATFORM_X = 0.5  # m ahead of the robot's start
 PLATFORM_TOP = 0.3  # m
@@ -42,27 +43,27 @@ class PackageTask(HumanoidBenchTask):
         xyz = xp.concat([xy, xp.full(xy.shape[:-1] + (1,), PACKAGE_REST_Z)], axis=-1)
         return self.place_prop(qpos, "package", xyz)
 
-    def package(self, frame: Frame) -> Array:
-        return self.prop_pos(frame, "package")
+    def package(self, snap: Snapshot) -> Array:
+        return self.prop_pos(snap, "package")
 
-    def approach_distance(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.hands_to(frame, self.package(frame))
+    def approach_distance(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.hands_to(snap, self.package(snap))
 
-    def hold_goals(self, frame: Frame, target_z: Array) -> dict[str, Array]:
+    def hold_goals(self, snap: Snapshot, target_z: Array) -> dict[str, Array]:
         """Wrists on the package's sides, raised at most 10 cm a step towards `target_z`; the
         pelvis low enough to bring the wrists to the package."""
-        xp = xp_of(frame.qpos)
-        package = self.package(frame)
+        xp = xp_of(snap.qpos)
+        package = self.package(snap)
         raise_by = xp.clip(target_z - package[..., 2], -0.1, 0.1)
-        hands = self.side_points(frame, package, PACKAGE_HALF_WIDTH + 0.02, raise_by)
+        hands = self.side_points(snap, package, PACKAGE_HALF_WIDTH + 0.02, raise_by)
         wrist_drop = float(self.home_site_xpos[self.sites["left_wrist"], 2]) - package[..., 2]
         return {
-            "Reach": self.reach_goal(frame, hands),
+            "Reach": self.reach_goal(snap, hands),
             "Squat": self.squat_goal(self.robot.standing_height - wrist_drop),
         }
 
-    def dropped(self, frame: Frame, state: EpisodeState) -> Array:
-        return self.package(frame)[..., 2] < PLATFORM_TOP * 0.6  # on the floor
+    def dropped(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.package(snap)[..., 2] < PLATFORM_TOP * 0.6  # on the floor
 
 
 class PackageLift(PackageTask):
@@ -80,17 +81,17 @@ class PackageLift(PackageTask):
         qpos = self.place_package(qpos, u[..., 0:2])
         return qpos, PACKAGE_REST_Z + uniform(u[..., 2:3], *self.config.lift_range)
 
-    def error(self, frame: Frame, state: EpisodeState) -> Array:
-        return xp_of(frame.qpos).abs(self.package(frame)[..., 2] - state.goal[..., 0])
+    def error(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return xp_of(snap.qpos).abs(self.package(snap)[..., 2] - state.goal[..., 0])
 
-    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
-        package = self.package(frame)
+    def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
+        package = self.package(snap)
         to_target = state.goal - package[..., 2:3]
-        return xp.concat([to_target, self.relative(frame, package)], axis=-1)
+        return xp.concat([to_target, self.relative(snap, package)], axis=-1)
 
-    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
-        return self.hold_goals(frame, state.goal[..., 0])
+    def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
+        return self.hold_goals(snap, state.goal[..., 0])
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
         target = data.xpos[self.prop_body["package"]].copy()

@@ -7,9 +7,10 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, norm, uniform, xp_of
-from skillgym.envs.task import EpisodeState
-from skillgym.envs.tasks.bench import BenchConfig, HumanoidBenchTask, bench_weights
+from skillgym.core.arrays import Array, norm, uniform, xp_of
+from skillgym.core.snapshot import Snapshot
+from skillgym.core.task import EpisodeState
+from skillgym.tasks.base import BenchConfig, HumanoidBenchTask, bench_weights
 
 GOAL_X = 5.0  # m from the robot's start to the goal line
 GOAL_DEPTH = 0.6  # m from the goal line to the back of the net
@@ -64,54 +65,54 @@ class FootballShoot(HumanoidBenchTask):
         qpos = self.place_prop(self.place_robot(qpos, robot_y), "ball", ball)
         return qpos, xp.asarray([GOAL_X, 0.0]) + xp.zeros(u.shape[:-1] + (2,))
 
-    def ball(self, frame: Frame) -> Array:
-        return self.prop_pos(frame, "ball")
+    def ball(self, snap: Snapshot) -> Array:
+        return self.prop_pos(snap, "ball")
 
-    def error(self, frame: Frame, state: EpisodeState) -> Array:
-        return norm(self.ball(frame)[..., :2] - state.goal)
+    def error(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return norm(self.ball(snap)[..., :2] - state.goal)
 
-    def reached(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
-        rel = self.ball(frame)[..., :2] - state.goal
-        height = self.ball(frame)[..., 2]
+    def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
+        rel = self.ball(snap)[..., :2] - state.goal
+        height = self.ball(snap)[..., 2]
         past_line = (rel[..., 0] > 0.0) & (rel[..., 0] < GOAL_DEPTH)
         return past_line & (xp.abs(rel[..., 1]) < GOAL_HALF_WIDTH) & (height < GOAL_HEIGHT)
 
-    def feet(self, frame: Frame) -> Array:
-        xp = xp_of(frame.site_xpos)
+    def feet(self, snap: Snapshot) -> Array:
+        xp = xp_of(snap.site_xpos)
         sites = [self.sites["left_foot"], self.sites["right_foot"]]
-        return xp.stack([frame.site_xpos[..., s, :] for s in sites], axis=-2)
+        return xp.stack([snap.site_xpos[..., s, :] for s in sites], axis=-2)
 
-    def approach_distance(self, frame: Frame, state: EpisodeState) -> Array:
-        to_ball = norm(self.feet(frame)[..., :2] - self.ball(frame)[..., None, :2])
+    def approach_distance(self, snap: Snapshot, state: EpisodeState) -> Array:
+        to_ball = norm(self.feet(snap)[..., :2] - self.ball(snap)[..., None, :2])
         return xp_of(to_ball).min(to_ball, axis=-1)
 
-    def goal_observation(self, frame: Frame, state: EpisodeState) -> Array:
-        xp = xp_of(frame.qpos)
+    def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        xp = xp_of(snap.qpos)
         goal = xp.concat([state.goal, xp.zeros_like(state.goal[..., :1])], axis=-1)
-        ball_velocity = frame.qvel[..., self.ball_dof : self.ball_dof + 3]
+        ball_velocity = snap.qvel[..., self.ball_dof : self.ball_dof + 3]
         return xp.concat(
             [
-                self.relative(frame, goal)[..., :2],
-                self.relative(frame, self.ball(frame)),
-                self.heading(frame, ball_velocity)[..., :2],
+                self.relative(snap, goal)[..., :2],
+                self.relative(snap, self.ball(snap)),
+                self.heading(snap, ball_velocity)[..., :2],
             ],
             axis=-1,
         )
 
-    def skill_goals(self, frame: Frame, state: EpisodeState) -> dict[str, Array]:
+    def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
         """Walk to a spot behind the ball on the line from the goal; step the right foot
         through the ball, the left foot beside it."""
-        xp = xp_of(frame.qpos)
-        ball = self.ball(frame)
+        xp = xp_of(snap.qpos)
+        ball = self.ball(snap)
         to_goal = state.goal - ball[..., :2]
         direction = to_goal / (norm(to_goal)[..., None] + 1e-9)
         behind = ball[..., :2] - 0.3 * direction
         beside = behind + 0.18 * xp.stack([-direction[..., 1], direction[..., 0]], axis=-1)
         behind = xp.concat([behind, xp.zeros_like(behind[..., :1])], axis=-1)
         return {
-            "Walk": self.walk_goal(frame, behind, 0.0),
-            "Step": self.step_goal(frame, xp.stack([beside, ball[..., :2]], axis=-2)),
+            "Walk": self.walk_goal(snap, behind, 0.0),
+            "Step": self.step_goal(snap, xp.stack([beside, ball[..., :2]], axis=-2)),
         }
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:

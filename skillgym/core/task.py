@@ -4,7 +4,7 @@ A `Task` owns three kinds of things:
 
 * structure, used once: the MjSpec of its scene and the indices it reads from the compiled model;
 * sizes: goal, observation, the number of uniform samples a reset consumes;
-* pure array functions over a `Frame`: reset sampling, observations, reward terms, termination,
+* pure array functions over a `Snapshot`: reset sampling, observations, reward terms, termination,
   accuracy metrics and success.
 
 `advance` is the per-step bookkeeping shared by the backends: it turns a frame into rewards,
@@ -17,18 +17,17 @@ import dataclasses
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import mujoco
 import numpy as np
 
-from skillgym.envs.frame import Array, Frame, put, xp_of
-from skillgym.envs.robots import RobotConfig, action_scales
+from skillgym.core.arrays import Array, put, xp_of
+from skillgym.core.privileges import Privilege
+from skillgym.core.robots import RobotConfig, action_scales
+from skillgym.core.snapshot import Snapshot
 
-if TYPE_CHECKING:
-    from skillgym.envs.privileges import Privilege
-
-RewardTerm = Callable[["Task", Frame, "EpisodeState", Array], Array]
+RewardTerm = Callable[["Task", Snapshot, "EpisodeState", Array], Array]
 
 
 class ResetSample(NamedTuple):
@@ -68,7 +67,7 @@ class StepResult(NamedTuple):
 FEASIBILITY_METRICS: tuple[str, ...] = (
     "abs_torque",
     "abs_joint_vel",
-    "base_tilt",
+    "tilt",  # of the robot's tilt site from upright: the pelvis of a humanoid, the hand of the arm
     "power",
     "energy",  # mean |torque| x mean |joint velocity|
     "action_change",  # mean |a_t - a_{t-1}|, a_{-1} = 0 (the default pose)
@@ -84,7 +83,7 @@ class TaskConfig:
     hold_seconds: float = 0.5  # the goal must be held this long to count as success
     reward_weights: Mapping[str, float] = dataclasses.field(default_factory=dict)
     reset_joint_noise: float = 0.05  # rad, uniform, around the default pose
-    # What a privileged (training) env adds; see skillgym.envs.privileges.
+    # What a privileged (training) env adds; see skillgym.core.privileges.
     privileges: tuple[Privilege, ...] = ()
 
 
@@ -160,7 +159,7 @@ class Task(ABC):
         self.dt = model.opt.timestep * self.robot.frame_skip
         self.episode_steps = round(self.config.episode_seconds / self.dt)
         self.hold_steps = max(1, round(self.config.hold_seconds / self.dt))
-        self.base_site = model.site(self.robot.base_site).id
+        self.tilt_site = model.site(self.robot.tilt_site).id
         self.nv = model.nv
 
     @staticmethod
@@ -168,20 +167,20 @@ class Task(ABC):
         sensor = model.sensor(name)
         return slice(int(sensor.adr[0]), int(sensor.adr[0] + sensor.dim[0]))
 
-    def joint_pos(self, frame: Frame) -> Array:
-        return frame.qpos[..., self.joint_qpos]
+    def joint_pos(self, snap: Snapshot) -> Array:
+        return snap.qpos[..., self.joint_qpos]
 
-    def joint_vel(self, frame: Frame) -> Array:
-        return frame.qvel[..., self.joint_dof]
+    def joint_vel(self, snap: Snapshot) -> Array:
+        return snap.qvel[..., self.joint_dof]
 
-    def joint_offset(self, frame: Frame) -> Array:
+    def joint_offset(self, snap: Snapshot) -> Array:
         """Joint positions relative to the default pose."""
-        return self.joint_pos(frame) - self.default_joint_pos
+        return self.joint_pos(snap) - self.default_joint_pos
 
-    def joint_observation(self, frame: Frame, state: EpisodeState, vel_scale: float) -> list:
+    def joint_observation(self, snap: Snapshot, state: EpisodeState, vel_scale: float) -> list:
         """The proprioception every observation starts with, after the goal: joint offsets,
         scaled joint velocities and the last action."""
-        return [self.joint_offset(frame), vel_scale * self.joint_vel(frame), state.last_action]
+        return [self.joint_offset(snap), vel_scale * self.joint_vel(snap), state.last_action]
 
     # ---- sizes -----------------------------------------------------------------------------
 
@@ -212,11 +211,11 @@ class Task(ABC):
         """Goal and object placement from `goal_uniforms` uniform samples: (qpos, goal)."""
 
     @abstractmethod
-    def observe(self, frame: Frame, state: EpisodeState) -> Array:
+    def observe(self, snap: Snapshot, state: EpisodeState) -> Array:
         """The policy's observation, goal first."""
 
     @abstractmethod
-    def privileged(self, frame: Frame, state: EpisodeState) -> Array:
+    def critic_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
         """Extra quantities for an asymmetric critic (not available on a real robot)."""
 
     @abstractmethod
@@ -224,18 +223,18 @@ class Task(ABC):
         """Named reward terms; `config.reward_weights` says how much each counts."""
 
     @abstractmethod
-    def terminated(self, frame: Frame, state: EpisodeState) -> Array:
+    def terminated(self, snap: Snapshot, state: EpisodeState) -> Array:
         """True where the episode ends in failure (a fall, a dropped object)."""
 
     @abstractmethod
-    def metrics(self, frame: Frame, state: EpisodeState) -> Array:
+    def metrics(self, snap: Snapshot, state: EpisodeState) -> Array:
         """Per-step accuracy metrics, (..., len(metric_names))."""
 
     @abstractmethod
-    def reached(self, frame: Frame, state: EpisodeState) -> Array:
+    def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
         """True where the goal is met at this step."""
 
-    def update_memory(self, frame: Frame, state: EpisodeState) -> Array:
+    def update_memory(self, snap: Snapshot, state: EpisodeState) -> Array:
         """The memory after this step. Reward terms read the memory before it (`state`), so
         they see what changed at this step. By default nothing is kept."""
         return state.memory
@@ -273,16 +272,16 @@ class Task(ABC):
             memory=xp.zeros(batch + (self.memory_size,)),
         )
 
-    def feasibility(self, frame: Frame, state: EpisodeState, action: Array) -> Array:
+    def feasibility(self, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
         """Per-step FEASIBILITY_METRICS of `action` taken after `state`."""
-        xp = xp_of(frame.qvel)
-        torque = xp.abs(frame.actuator_force)
-        joint_vel = xp.abs(self.joint_vel(frame))
+        xp = xp_of(snap.qvel)
+        torque = xp.abs(snap.actuator_force)
+        joint_vel = xp.abs(self.joint_vel(snap))
         joint_torque = torque[..., self.joint_actuator_index]
-        up = frame.site_xmat[..., self.base_site, 8]  # z component of the base's z axis
+        up = snap.site_xmat[..., self.tilt_site, 8]  # z component of the base's z axis
         mean_torque = xp.mean(torque, axis=-1)
         mean_joint_vel = xp.mean(joint_vel, axis=-1)
-        joint_pos = self.joint_pos(frame)
+        joint_pos = self.joint_pos(snap)
         beyond = (joint_pos < xp.asarray(self.joint_lower)) | (
             joint_pos > xp.asarray(self.joint_upper)
         )
@@ -299,19 +298,19 @@ class Task(ABC):
             axis=-1,
         )
 
-    def advance(self, frame: Frame, state: EpisodeState, action: Array) -> StepResult:
+    def advance(self, snap: Snapshot, state: EpisodeState, action: Array) -> StepResult:
         """Book-keep one control step taken with `action`; pure, for every backend."""
         xp = xp_of(action)
         rewards = self.dt * xp.stack(
             [
-                weight * self.terms[name](self, frame, state, action)
+                weight * self.terms[name](self, snap, state, action)
                 for name, weight in self.config.reward_weights.items()
             ],
             axis=-1,
         )
         reward = xp.sum(rewards, axis=-1)
-        reached = self.reached(frame, state)
-        metrics = self.metrics(frame, state)
+        reached = self.reached(snap, state)
+        metrics = self.metrics(snap, state)
         steps = state.steps + 1
         state = state._replace(
             last_action=action,
@@ -320,12 +319,12 @@ class Task(ABC):
             streak=xp.where(reached, state.streak + 1, xp.zeros_like(state.streak)),
             metric_sums=state.metric_sums + metrics,
             last_metrics=metrics,
-            feasibility_sums=state.feasibility_sums + self.feasibility(frame, state, action),
+            feasibility_sums=state.feasibility_sums + self.feasibility(snap, state, action),
             reward_sums=state.reward_sums + rewards,
-            memory=self.update_memory(frame, state),
+            memory=self.update_memory(snap, state),
         )
         success = self.success(state)
-        terminated = self.terminated(frame, state)
+        terminated = self.terminated(snap, state)
         # An episode that ends in failure (a fall, a dropped object) is no success, whatever
         # it reached before.
         state = state._replace(success_once=(state.success_once | success) & ~terminated)

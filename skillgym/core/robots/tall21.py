@@ -2,6 +2,6 @@
 
 import dataclasses
 
-from skillgym.envs.robots.tall19 import CONFIG as TALL19
+from skillgym.core.robots.tall19 import CONFIG as TALL19
 
 CONFIG = dataclasses.replace(TALL19, name="tall21")  # the same heights and gains

@@ -41,7 +41,7 @@ from skillgym.policies.checkpoint import (
     save_checkpoint,
 )
 from skillgym.policies.scripted import scripted_policy
-from skillgym.train import EVAL_SEED
+from skillgym.training.ppo import EVAL_SEED
 
 DATASET = "dataset.npz"
 

@@ -1,0 +1,1 @@
+"""Reports built from runs and measurements: the privilege ablation and the speed table."""
