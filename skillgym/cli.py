@@ -103,7 +103,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_speed(args: argparse.Namespace) -> int:
-    from skillgym.speed import format_table, measure_env, measure_gymnasium_humanoid, measure_mjx
+    from skillgym.reports.speed import (
+        format_table,
+        measure_env,
+        measure_gymnasium_humanoid,
+        measure_mjx,
+    )
 
     env_ids = args.env_id or [e for e in skillgym.registered() if e.endswith("-Walk-v0")]
     if args.backend == "mjx":
@@ -125,7 +130,7 @@ def cmd_speed(args: argparse.Namespace) -> int:
 
 
 def cmd_imitate(args: argparse.Namespace) -> int:
-    from skillgym.imitate import ImitateConfig, imitate
+    from skillgym.training.imitate import ImitateConfig, imitate
 
     if args.env_id not in skillgym.registered():
         raise ValueError(f"unknown env id {args.env_id!r}; `skillgym list` shows them")
@@ -141,7 +146,7 @@ def cmd_imitate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from skillgym.train import run_config, train
+    from skillgym.training.ppo import run_config, train
 
     if args.env_id not in skillgym.registered():
         raise ValueError(f"unknown env id {args.env_id!r}; `skillgym list` shows them")
@@ -174,7 +179,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         given["task_config"] = dict(args.task_config)
     config = run_config(args.env_id, out, resume=args.resume, **given)
     if args.backend == "mjx":
-        from skillgym.train_mjx import train_mjx
+        from skillgym.training.ppo_mjx import train_mjx
 
         meta = train_mjx(config, resume=args.resume, impl=args.impl)
     else:
@@ -188,7 +193,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_ablation(args: argparse.Namespace) -> int:
-    from skillgym.curricula.ablation import report
+    from skillgym.reports.ablation import report
 
     figure, table = report(args.runs, args.out)
     print(table.read_text(), end="")
@@ -441,12 +446,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The extra of pyproject.toml that brings each optional package a command may import.
+EXTRA_OF_PACKAGE = {
+    "torch": "train",
+    "stable_baselines3": "train",
+    "tensorboard": "train",
+    "matplotlib": "train",
+    "rich": "train",
+    "jax": "mjx",
+    "jaxlib": "mjx",
+    "mujoco.mjx": "mjx",
+    "onnx": "bench",
+    "onnxruntime": "bench",
+    "onnxscript": "bench",
+}
+
+
+def missing_extra(module: str | None) -> str | None:
+    """The extra that installs `module` (a dotted name), or None if no extra does."""
+    while module:
+        if module in EXTRA_OF_PACKAGE:
+            return EXTRA_OF_PACKAGE[module]
+        module = module.rpartition(".")[0]
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (ValueError, FileNotFoundError, gym.error.Error) as error:
         print(f"skillgym {args.command}: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:
+        extra = missing_extra(error.name)
+        if extra is None:
+            raise
+        print(
+            f"skillgym {args.command}: needs the {extra!r} extra ({error.name} is not installed):"
+            f" pip install 'skillgym[{extra}]'",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -56,23 +56,31 @@ def test_leaderboard_ranks_runs_by_aggregate_success_in_markdown(results_dirs, t
     assert rows[3] == "| 3 | weak | 0% | 1/1 | 0% |"
 
 
-def test_runs_of_another_episode_count_or_suite_version_are_ranked_apart(
+def test_runs_of_another_episode_count_suite_version_or_physics_are_ranked_apart(
     results_dirs, tmp_path, capsys
 ):
     runs = [str(results_dirs["scripted"])]
-    for name, change in (("short", {"episodes_override": 3}), ("edited", {"sha256": "f" * 64})):
+    for name, suite_change, software_change in (
+        ("short", {"episodes_override": 3}, {}),
+        ("edited", {"sha256": "f" * 64}, {}),
+        ("older-physics", {}, {"mujoco": "0.0.1"}),
+    ):
         data = json.loads((results_dirs["weak"] / "results.json").read_text())
         data["name"] = name
-        data["suite"].update(change)
+        data["suite"].update(suite_change)
+        data["software"].update(software_change)
         (tmp_path / name).mkdir()
         (tmp_path / name / "results.json").write_text(json.dumps(data))
         runs.append(str(tmp_path / name))
     assert main(["leaderboard", *runs, "--out", str(tmp_path / "board")]) == 0
     out = capsys.readouterr().out
     headings = [line for line in out.splitlines() if line.startswith("## ")]
-    assert len(headings) == 3
-    assert "## tiny (cpu, 3 episodes per task; suite " in out
-    assert "## tiny (cpu; suite ffffffff)" in out
+    assert len(headings) == 4
+    scored = json.loads((results_dirs["scripted"] / "results.json").read_text())
+    physics = f"mujoco {scored['software']['mujoco']}"
+    assert f"## tiny (cpu, {physics}, 3 episodes per task; suite " in out
+    assert f"## tiny (cpu, {physics}; suite ffffffff)" in out
+    assert "## tiny (cpu, mujoco 0.0.1; suite " in out
 
 
 def test_results_of_another_schema_version_are_refused(results_dirs, tmp_path):

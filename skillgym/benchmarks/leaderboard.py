@@ -1,10 +1,10 @@
 """`skillgym leaderboard`: results files in, a ranked table out (Markdown and a static page).
 
-One table per protocol: suite file (by sha256), backend and episodes per task, since scores
-of different protocols are not comparable. Ranked by aggregate success (the mean over the tasks
-a run scored; the "tasks" column says how many of the suite's), then by mean accuracy error,
-then by name. Per-task cells show the success rate and link to the task's video, relative to
-the output folder.
+One table per protocol: suite file (by sha256), backend, physics version and episodes per
+task, since scores of different protocols are not comparable. Ranked by aggregate success (the
+mean over the tasks a run scored; the "tasks" column says how many of the suite's), then by
+mean accuracy error, then by name. Per-task cells show the success rate and link to the task's
+video, relative to the output folder.
 """
 
 from __future__ import annotations
@@ -48,10 +48,12 @@ class Entry:
 
 @dataclasses.dataclass(frozen=True)
 class Board:
-    """Runs scored under one protocol: the same suite file, backend and episodes per task."""
+    """Runs scored under one protocol: the same suite file, backend, physics version and
+    episodes per task."""
 
     suite: str
     backend: str
+    physics: str  # e.g. "mujoco 4.0.1"; MJX runs add the mujoco-mjx version
     suite_sha256: str
     episodes_override: int | None
     tasks: tuple[str, ...]  # columns, in the order the suite ran them
@@ -60,27 +62,46 @@ class Board:
     @property
     def title(self) -> str:
         episodes = f", {self.episodes_override} episodes per task" if self.episodes_override else ""
-        return f"{self.suite} ({self.backend}{episodes}; suite {self.suite_sha256[:8]})"
+        return (
+            f"{self.suite} ({self.backend}, {self.physics}{episodes}; "
+            f"suite {self.suite_sha256[:8]})"
+        )
 
 
 def build_boards(paths: list[str | Path]) -> list[Board]:
     """Read results files and rank them, one board per protocol: runs of another suite version,
-    backend or episode count are not comparable."""
+    backend, physics version or episode count are not comparable."""
     if not paths:
         raise ValueError("no results files given")
-    groups: dict[tuple[str, str, str, int], list[Entry]] = {}
+    groups: dict[tuple[str, str, str, str, int], list[Entry]] = {}
     for path in paths:
         results = read_results(path)
         folder = Path(path) if Path(path).is_dir() else Path(path).parent
         suite = results["suite"]
-        key = (suite["name"], results["backend"], suite["sha256"], suite["episodes_override"] or 0)
+        key = (
+            suite["name"],
+            results["backend"],
+            physics_version(results),
+            suite["sha256"],
+            suite["episodes_override"] or 0,
+        )
         groups.setdefault(key, []).append(Entry(results["name"], results, folder))
     boards = []
-    for (suite, backend, sha256, episodes), entries in sorted(groups.items()):
+    for (suite, backend, physics, sha256, episodes), entries in sorted(groups.items()):
         tasks = tuple(dict.fromkeys(t["task"] for e in entries for t in e.results["tasks"]))
         ranked = sorted(entries, key=lambda e: (-e.success, e.mean_accuracy_error, e.name))
-        boards.append(Board(suite, backend, sha256, episodes or None, tasks, tuple(ranked)))
+        boards.append(
+            Board(suite, backend, physics, sha256, episodes or None, tasks, tuple(ranked))
+        )
     return boards
+
+
+def physics_version(results: dict[str, Any]) -> str:
+    """The physics a run was scored with, from its recorded software versions: scores move
+    when the physics library's version changes, so such runs are ranked apart."""
+    software = results.get("software", {})
+    packages = ["mujoco"] + (["mujoco-mjx"] if results["backend"] == "mjx" else [])
+    return ", ".join(f"{name} {software.get(name) or 'unknown'}" for name in packages)
 
 
 def write_leaderboard(paths: list[str | Path], out_dir: str | Path) -> tuple[Path, Path]:
