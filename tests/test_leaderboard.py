@@ -3,6 +3,7 @@
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -49,11 +50,14 @@ def test_leaderboard_ranks_runs_by_aggregate_success_in_markdown(results_dirs, t
     assert main(["leaderboard", *shuffled(results_dirs), "--out", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
     rows = [line for line in lines if line.startswith("| ") and "---" not in line]
-    assert rows[0] == "| rank | name | success | tasks | Arm7-Reach-v0 |"
+    assert rows[0] == "| rank | name | success | tasks | Arm7-Reach-v0 | date; software |"
     assert [row.split(" | ")[1] for row in rows[1:]] == ["scripted", "middling", "weak"]
     video = os.path.relpath(results_dirs["scripted"] / "videos" / "Arm7-Reach-v0.mp4", tmp_path)
-    assert rows[1] == f"| 1 | scripted | 100% | 1/1 | [100%]({video}) |"
-    assert rows[3] == "| 3 | weak | 0% | 1/1 | 0% |"
+    scored = json.loads((results_dirs["scripted"] / "results.json").read_text())
+    error = f"{scored['tasks'][0]['metrics']['accuracy_error']:.3g}"
+    assert rows[1].startswith(f"| 1 | scripted | 100% | 1/1 | [100%]({video}) · {error} | ")
+    assert f"| {scored['created'][:10]}; python " in rows[1]
+    assert rows[3].startswith(f"| 3 | weak | 0% | 1/1 | 0% · {error} | ")
 
 
 def test_runs_of_another_episode_count_suite_version_or_physics_are_ranked_apart(
@@ -89,6 +93,77 @@ def test_results_of_another_schema_version_are_refused(results_dirs, tmp_path):
     (tmp_path / "results.json").write_text(json.dumps(data))
     with pytest.raises(ValueError, match="schema version 99"):
         write_leaderboard([tmp_path / "results.json"], tmp_path / "board")
+
+
+def write_variant(results_dirs, folder, change):
+    """A copy of the weak run's results, changed in place by `change`, in `folder`."""
+    data = json.loads((results_dirs["weak"] / "results.json").read_text())
+    change(data)
+    folder.mkdir(parents=True)
+    (folder / "results.json").write_text(json.dumps(data))
+    return str(folder)
+
+
+def board_rows(paths, out, capsys):
+    assert main(["leaderboard", *paths, "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    return [line.split(" | ")[:3] for line in lines if line.startswith("| ") and "---" not in line]
+
+
+def test_a_forged_aggregate_is_not_believed(results_dirs, tmp_path, capsys):
+    def forge(data):
+        data["name"] = "forged"
+        data["aggregate"]["success_rate"] = 1.0
+
+    forged = write_variant(results_dirs, tmp_path / "forged", forge)
+    rows = board_rows([forged, str(results_dirs["middling"])], tmp_path / "board", capsys)
+    assert rows[1:] == [["| 1", "middling", "50%"], ["| 2", "forged", "0%"]]
+
+
+def test_a_partial_run_never_ranks_above_a_complete_one(results_dirs, tmp_path, capsys):
+    def two_task_suite(scores):
+        def change(data):
+            data["name"] = f"{len(scores)} of 2"
+            data["suite"]["tasks"] = 2
+            data["tasks"] = [
+                {**data["tasks"][0], "task": f"T{i}", "metrics": {**data["tasks"][0]["metrics"]}}
+                for i in range(len(scores))
+            ]
+            for task, score in zip(data["tasks"], scores, strict=True):
+                task["metrics"]["success_rate"] = score
+            data.pop("aggregate")
+
+        return change
+
+    partial = write_variant(results_dirs, tmp_path / "partial", two_task_suite([1.0]))
+    complete = write_variant(results_dirs, tmp_path / "complete", two_task_suite([0.3, 0.2]))
+    rows = board_rows([partial, complete], tmp_path / "board", capsys)
+    # The missing task counts as 0, and the partial run is listed unranked, after.
+    assert rows[1:] == [["| 1", "2 of 2", "25%"], ["| —", "1 of 2", "50%"]]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.pop("tasks"), "tasks is missing"),
+        (lambda d: d.update(tasks=[]), "tasks should be a non-empty list"),
+        (lambda d: d["tasks"][0]["metrics"].update(success_rate="1"), "success_rate should be"),
+        (lambda d: d["tasks"][0]["metrics"].update(success_rate=3.0), "in \\[0, 1\\]"),
+        (lambda d: d["tasks"].append(d["tasks"][0]), "lists Arm7-Reach-v0 more than once"),
+        (lambda d: d["suite"].update(tasks=0), "suite.tasks should be a count > 0"),
+        (lambda d: d.update(backend="gpu"), "backend should be 'cpu' or 'mjx'"),
+        (lambda d: d.update(tasks=["x"]), "tasks\\[0\\].task is missing"),
+    ],
+)
+def test_a_malformed_results_file_gets_an_error_naming_file_and_field(
+    results_dirs, tmp_path, capsys, change, message
+):
+    bad = write_variant(results_dirs, tmp_path / "bad", change)
+    assert main(["leaderboard", bad, "--out", str(tmp_path / "board")]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "bad" / "results.json") in err
+    assert re.search(message, err), err
+    assert "Traceback" not in err
 
 
 class TableRows(HTMLParser):
@@ -142,7 +217,7 @@ def test_leaderboard_page_renders_ranked_rows_with_video_links_in_chromium(resul
     ).stdout
     table = TableRows()
     table.feed(dom)
-    assert table.rows[0] == ["rank", "name", "success", "tasks", "Arm7-Reach-v0"]
+    assert table.rows[0] == ["rank", "name", "success", "tasks", "Arm7-Reach-v0", "date; software"]
     assert [row[:3] for row in table.rows[1:]] == [
         ["1", "scripted", "100%"],
         ["2", "middling", "50%"],

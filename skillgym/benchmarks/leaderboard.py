@@ -1,10 +1,12 @@
 """`skillgym leaderboard`: results files in, a ranked table out (Markdown and a static page).
 
 One table per protocol: suite file (by sha256), backend, physics version and episodes per
-task, since scores of different protocols are not comparable. Ranked by aggregate success (the
-mean over the tasks a run scored; the "tasks" column says how many of the suite's), then by
-mean accuracy error, then by name. Per-task cells show the success rate and link to the task's
-video, relative to the output folder.
+task, since scores of different protocols are not comparable. The aggregate is recomputed from
+the per-task scores (a stored aggregate is not trusted): the mean success over every task of the
+suite, a task a run did not score counting as 0. Only runs that scored every task are ranked
+(by aggregate success, then mean accuracy error, then name); partial runs are listed after them,
+unranked. Per-task cells show the success rate, linked to the task's video, and the accuracy
+error.
 """
 
 from __future__ import annotations
@@ -29,7 +31,20 @@ class Entry:
 
     @property
     def success(self) -> float:
-        return self.results["aggregate"]["success_rate"]
+        """Mean success over every task of the suite; an unscored task counts as 0."""
+        scored = sum(t["metrics"]["success_rate"] for t in self.results["tasks"])
+        return scored / self.results["suite"]["tasks"]
+
+    @property
+    def complete(self) -> bool:
+        return len(self.results["tasks"]) == self.results["suite"]["tasks"]
+
+    @property
+    def software(self) -> str:
+        """The run's date and the versions its numbers depend on, for a table cell."""
+        software = self.results["software"]
+        versions = ", ".join(f"{k} {v}" for k, v in software.items() if v and k != "mujoco")
+        return f"{self.results['created'][:10]}; {versions}"
 
     @property
     def mean_accuracy_error(self) -> float:
@@ -89,7 +104,9 @@ def build_boards(paths: list[str | Path]) -> list[Board]:
     boards = []
     for (suite, backend, physics, sha256, episodes), entries in sorted(groups.items()):
         tasks = tuple(dict.fromkeys(t["task"] for e in entries for t in e.results["tasks"]))
-        ranked = sorted(entries, key=lambda e: (-e.success, e.mean_accuracy_error, e.name))
+        ranked = sorted(
+            entries, key=lambda e: (not e.complete, -e.success, e.mean_accuracy_error, e.name)
+        )
         boards.append(
             Board(suite, backend, physics, sha256, episodes or None, tasks, tuple(ranked))
         )
@@ -125,11 +142,11 @@ def _video_link(entry: Entry, task: dict[str, Any], out_dir: Path) -> str | None
 def render_markdown(boards: list[Board], out_dir: Path) -> str:
     lines = ["# skillgym leaderboard", ""]
     for board in boards:
-        header = ["rank", "name", "success", "tasks", *board.tasks]
+        header = ["rank", "name", "success", "tasks", *board.tasks, "date; software"]
         lines += [f"## {board.title}", ""]
         lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-        for rank, entry in enumerate(board.entries, start=1):
-            cells = [str(rank), entry.name, percent(entry.success), entry.coverage]
+        for rank, entry in _ranks(board):
+            cells = [rank, entry.name, percent(entry.success), entry.coverage]
             for name in board.tasks:
                 task = entry.task(name)
                 if task is None:
@@ -138,9 +155,21 @@ def render_markdown(boards: list[Board], out_dir: Path) -> str:
                 text = percent(task["metrics"]["success_rate"])
                 link = _video_link(entry, task, out_dir)
                 cells.append(f"[{text}]({link})" if link else text)
+                cells[-1] += f" · {_error(task)}"
+            cells.append(entry.software)
             lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _ranks(board: Board) -> list[tuple[str, Entry]]:
+    """Each entry with its rank: a number for complete runs, "—" for partial ones."""
+    return [(str(i) if e.complete else "—", e) for i, e in enumerate(board.entries, start=1)]
+
+
+def _error(task: dict[str, Any]) -> str:
+    error = task["metrics"]["accuracy_error"]
+    return "n/a" if error is None else f"{error:.3g}"
 
 
 _STYLE = """
@@ -167,9 +196,10 @@ def render_html(boards: list[Board], out_dir: Path) -> str:
         )
         parts.append(f"<h2>{e(board.title)}</h2>")
         parts.append(f'<table id="{board_id}" class="leaderboard"><thead><tr>')
-        parts += [f"<th>{e(h)}</th>" for h in ("rank", "name", "success", "tasks", *board.tasks)]
+        header = ("rank", "name", "success", "tasks", *board.tasks, "date; software")
+        parts += [f"<th>{e(h)}</th>" for h in header]
         parts.append("</tr></thead><tbody>")
-        for rank, entry in enumerate(board.entries, start=1):
+        for rank, entry in _ranks(board):
             parts.append(f'<tr data-rank="{rank}"><td>{rank}</td><td>{e(entry.name)}</td>')
             parts.append(f'<td class="aggregate">{percent(entry.success)}</td>')
             parts.append(f'<td class="coverage">{entry.coverage}</td>')
@@ -181,8 +211,8 @@ def render_html(boards: list[Board], out_dir: Path) -> str:
                 text = percent(task["metrics"]["success_rate"])
                 link = _video_link(entry, task, out_dir)
                 cell = f'<a href="{e(link)}">{text}</a>' if link else text
-                parts.append(f'<td data-task="{e(name)}">{cell}</td>')
-            parts.append("</tr>")
+                parts.append(f'<td data-task="{e(name)}">{cell} · {_error(task)}</td>')
+            parts.append(f'<td class="software">{e(entry.software)}</td></tr>')
         parts.append("</tbody></table>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

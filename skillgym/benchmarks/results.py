@@ -87,7 +87,72 @@ def read_results(path: str | Path) -> dict[str, Any]:
             f"{path} has results schema version {results.get('schema_version')}; "
             f"this skillgym reads version {RESULTS_SCHEMA_VERSION}"
         )
+    check_results(results, path)
     return results
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_rate(value: Any) -> bool:
+    return _is_number(value) and 0.0 <= value <= 1.0
+
+
+# What a results file must hold to be ranked: (field, test, what the field must be).
+_TOP_FIELDS = (
+    ("name", lambda v: isinstance(v, str) and v != "", "a non-empty string"),
+    ("backend", lambda v: v in ("cpu", "mjx"), "'cpu' or 'mjx'"),
+    ("created", lambda v: isinstance(v, str), "an ISO date string"),
+    ("software", lambda v: isinstance(v, dict), "an object of package versions"),
+    ("suite", lambda v: isinstance(v, dict), "an object"),
+    ("tasks", lambda v: isinstance(v, list) and len(v) > 0, "a non-empty list"),
+)
+_SUITE_FIELDS = (
+    ("name", lambda v: isinstance(v, str), "a string"),
+    ("sha256", lambda v: isinstance(v, str) and len(v) == 64, "a sha256 hex digest"),
+    ("tasks", lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a count > 0"),
+    ("episodes_override", lambda v: v is None or isinstance(v, int), "null or a count"),
+)
+_TASK_FIELDS = (
+    ("task", lambda v: isinstance(v, str), "a task name"),
+    ("episodes", lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a count"),
+    ("metrics", lambda v: isinstance(v, dict), "an object"),
+)
+_METRIC_FIELDS = (
+    ("success_rate", _is_rate, "a number in [0, 1]"),
+    ("accuracy_error", lambda v: v is None or _is_number(v), "a number or null"),
+)
+
+
+def check_results(results: dict[str, Any], path: str | Path) -> None:
+    """Raise a ValueError naming the file and the first field that is missing or wrong. The
+    stored aggregate is not trusted, so it is not required: readers recompute it."""
+
+    def check(record: Any, fields: tuple, where: str) -> None:
+        for key, valid, expected in fields:
+            if not isinstance(record, dict) or key not in record:
+                raise ValueError(f"{path}: {where}{key} is missing (expected {expected})")
+            if not valid(record[key]):
+                raise ValueError(
+                    f"{path}: {where}{key} should be {expected}, not {record[key]!r:.60}"
+                )
+
+    check(results, _TOP_FIELDS, "")
+    check(results["suite"], _SUITE_FIELDS, "suite.")
+    names = []
+    for i, task in enumerate(results["tasks"]):
+        check(task, _TASK_FIELDS, f"tasks[{i}].")
+        check(task["metrics"], _METRIC_FIELDS, f"tasks[{i}].metrics.")
+        names.append(task["task"])
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{path}: tasks lists {', '.join(repeated)} more than once")
+    if len(names) > results["suite"]["tasks"]:
+        raise ValueError(
+            f"{path}: {len(names)} tasks scored, but suite.tasks says the suite has "
+            f"{results['suite']['tasks']}"
+        )
 
 
 def format_table(results: dict[str, Any]) -> str:
