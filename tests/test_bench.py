@@ -87,6 +87,14 @@ def test_a_suite_naming_an_unregistered_env_fails_with_a_clear_message(tmp_path)
         load_suite(path)
 
 
+@pytest.mark.parametrize("seconds", [0, -1.0])
+def test_a_suite_task_with_no_episode_length_is_refused_when_loaded(tmp_path, seconds):
+    task = {**tiny_task("skillgym/Arm7-Reach-v0", "arm7"), "episode_seconds": seconds}
+    path = write_suite(tmp_path / "s.json", [task])
+    with pytest.raises(ValueError, match=r"s\.json.*episode_seconds must be above 0"):
+        load_suite(path)
+
+
 def test_an_unknown_suite_name_lists_the_builtin_ones():
     with pytest.raises(ValueError, match="loco-manipulation, skills"):
         load_suite("nope")

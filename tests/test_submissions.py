@@ -72,6 +72,15 @@ def exported(tmp_path_factory):
     ), mlp
 
 
+def test_export_submission_refuses_a_policy_that_is_not_a_module_or_mapping(tmp_path):
+    mlp = torch.nn.Linear(OBS, ACT)
+    with pytest.raises(TypeError, match="torch.nn.Module or a mapping.*not tuple"):
+        export_submission((mlp,), tmp_path, name="x", tasks=[ENV_ID])
+    with pytest.raises(TypeError, match="tasks must be a list of env ids"):
+        export_submission(mlp, tmp_path, name="x", tasks=ENV_ID)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_exported_torch_policy_is_a_valid_submission_with_the_same_actions(exported):
     submission, mlp = exported
     assert check_submission(submission.directory) == []

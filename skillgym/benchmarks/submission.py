@@ -325,6 +325,15 @@ def export_submission(
 
     One module serves every task in `tasks` (they must share observation and action sizes) as
     policy.onnx; a mapping from env id to module writes one graph per task."""
+    import torch
+
+    if not isinstance(policy, torch.nn.Module | Mapping):
+        raise TypeError(
+            "export_submission: policy must be a torch.nn.Module or a mapping of env id to "
+            f"module, not {type(policy).__name__}"
+        )
+    if isinstance(tasks, str) or not all(isinstance(env_id, str) for env_id in tasks):
+        raise TypeError(f"export_submission: tasks must be a list of env ids, not {tasks!r:.60}")
     out_dir = Path(out_dir)
     sizes = {env_id: task_sizes(env_id) for env_id in tasks}
     robots = sorted({robot for _, _, robot in sizes.values()})

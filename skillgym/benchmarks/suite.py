@@ -96,6 +96,8 @@ def _parse(data: dict[str, Any], sha256: str) -> Suite:
         )
         if task.episodes < 1:
             raise TypeError(f"{task.env_id}: episodes must be at least 1")
+        if task.episode_seconds is not None and not task.episode_seconds > 0:
+            raise TypeError(f"{task.env_id}: episode_seconds must be above 0 (or left out)")
         tasks.append(task)
     if not tasks:
         raise TypeError("a suite needs at least one task")
