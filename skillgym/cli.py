@@ -8,11 +8,11 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-from tqdm import tqdm
 
 import skillgym
 from skillgym.envs.render import write_video
 from skillgym.envs.vector import SkillVectorEnv
+from skillgym.evaluation import progress_bar
 from skillgym.policies.scripted import Policy
 
 DEMO_ENVS = ("skillgym/Arm7-Reach-v0", "skillgym/Tall19-Squat-v0")
@@ -51,7 +51,13 @@ def default_policy_spec(env_id: str) -> str:
 
 
 def run_demo(
-    env_id: str, episodes: int, out: Path, seed: int, spec: str | None = None, frame_every: int = 2
+    env_id: str,
+    episodes: int,
+    out: Path,
+    seed: int,
+    spec: str | None = None,
+    frame_every: int = 2,
+    video_size: tuple[int, int] = (640, 480),
 ) -> dict:
     """Drive env 0 of `env_id` with the policy `spec` names (a `--policy` spec of `bench`;
     default: `default_policy_spec`), record it, summarize.
@@ -60,15 +66,21 @@ def run_demo(
     control step."""
     from skillgym.benchmarks.policy_spec import PolicyContext, make_policy
 
+    width, height = video_size
     env: SkillVectorEnv = gym.make_vec(
-        env_id, num_envs=1, vectorization_mode="vector_entry_point", render_mode="rgb_array"
+        env_id,
+        num_envs=1,
+        vectorization_mode="vector_entry_point",
+        render_mode="rgb_array",
+        width=width,
+        height=height,
     )
     loaded = make_policy(spec or default_policy_spec(env_id), PolicyContext(env, seed))
     policy = loaded.policy
     obs, _ = env.reset(seed=seed)
     frames, finished = [env.render()], []
     steps = episodes * env.task.episode_steps
-    for step in tqdm(range(steps), desc=env_id, unit="step", leave=False):
+    for step in progress_bar(iterable=range(steps), desc=env_id, unit="step", leave=False):
         obs, _, terminated, truncated, info = env.step(policy(obs))
         if step % frame_every == 0:
             frames.append(env.render())
@@ -92,7 +104,9 @@ def run_demo(
 def cmd_demo(args: argparse.Namespace) -> int:
     env_ids = [args.env_id] if args.env_id else list(DEMO_ENVS)
     for env_id in env_ids:
-        summary = run_demo(env_id, args.episodes, Path(args.out), args.seed)
+        summary = run_demo(
+            env_id, args.episodes, Path(args.out), args.seed, video_size=args.video_size
+        )
         metric = next(k for k in summary if k.endswith("_error"))
         print(
             f"{summary['env_id']}: {summary['policy']}, {summary['episodes']} episodes, "
@@ -113,7 +127,7 @@ def cmd_speed(args: argparse.Namespace) -> int:
     env_ids = args.env_id or [e for e in skillgym.registered() if e.endswith("-Walk-v0")]
     if args.backend == "mjx":
         results = []
-        for env_id in tqdm(env_ids, desc="speed", unit="env"):
+        for env_id in progress_bar(iterable=env_ids, desc="speed", unit="env"):
             result, compile_seconds = measure_mjx(env_id, args.num_envs, args.impl, args.steps)
             results.append(result)
             print(f"{env_id}: compiled reset and step in {compile_seconds:.1f} s")
@@ -121,7 +135,7 @@ def cmd_speed(args: argparse.Namespace) -> int:
         return 0
     results = [
         measure_env(e, args.num_envs, args.threads, args.steps, args.repeats)
-        for e in tqdm(env_ids, desc="speed", unit="env")
+        for e in progress_bar(iterable=env_ids, desc="speed", unit="env")
     ]
     if not args.no_peer:
         results.append(measure_gymnasium_humanoid(args.num_envs, args.steps))
@@ -227,7 +241,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(text)
     if args.video:
         video = Path(args.video)
-        summary = run_demo(args.env_id, 3, video.parent, args.seed, spec)
+        summary = run_demo(
+            args.env_id, 3, video.parent, args.seed, spec, video_size=args.video_size
+        )
         Path(summary["video"]).replace(video)
         print(f"video: {video}")
     return 0
@@ -245,6 +261,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         episodes=args.episodes,
         jobs=args.jobs,
         video=not args.no_video,
+        video_size=args.video_size,
     )
     print(format_table(results))
     print(f"results: {Path(args.out) / 'results.json'}")
@@ -280,6 +297,14 @@ def count(text: str) -> int:
     return value
 
 
+def video_size(text: str) -> tuple[int, int]:
+    """An argparse type for a video's WIDTHxHEIGHT in pixels, e.g. 640x480."""
+    width, sep, height = text.lower().partition("x")
+    if not (sep and width.isdigit() and height.isdigit() and int(width) and int(height)):
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 640x480, got {text!r}")
+    return int(width), int(height)
+
+
 def setting(text: str) -> tuple[str, int | float | bool]:
     """An argparse type for NAME=VALUE, the value a number or true/false."""
     name, sep, value = text.partition("=")
@@ -309,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--episodes", type=count, default=2)
     demo.add_argument("--out", default="skillgym-demo", help="folder for the videos")
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--video-size", type=video_size, default=(640, 480), help="WIDTHxHEIGHT")
     demo.set_defaults(func=cmd_demo)
 
     train = sub.add_parser("train", help="train a skill with PPO (checkpoints, TensorBoard)")
@@ -406,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--json", help="write the result here")
     evaluate.add_argument("--video", help="also record three episodes to this MP4")
+    evaluate.add_argument("--video-size", type=video_size, default=(640, 480), help="WIDTHxHEIGHT")
     evaluate.set_defaults(func=cmd_eval)
 
     speed = sub.add_parser("speed", help="throughput of the batched envs against raw physics")
@@ -430,6 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--episodes", type=count, help="episodes per task instead of the suite's")
     bench.add_argument("--jobs", type=count, default=1, help="tasks scored at once, in processes")
     bench.add_argument("--no-video", action="store_true", help="skip the MP4 per task")
+    bench.add_argument("--video-size", type=video_size, default=(640, 480), help="WIDTHxHEIGHT")
     bench.add_argument("--out", required=True, help="folder for results.json and the videos")
     bench.set_defaults(func=cmd_bench)
 

@@ -7,6 +7,7 @@ scored and whatever it does after its episode ends is ignored, so every policy s
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,18 @@ from tqdm import tqdm
 from skillgym.core.task import FEASIBILITY_METRICS
 
 PolicyFn = Callable[[np.ndarray], np.ndarray]
+
+# Seconds between progress updates when stderr is a log file rather than a terminal.
+LOG_UPDATE_SECONDS = 60.0
+
+
+def progress_bar(**kwargs: Any) -> tqdm:
+    """A tqdm bar that redraws live on a terminal and, written into a log, adds a line at most
+    every LOG_UPDATE_SECONDS."""
+    if not sys.stderr.isatty():
+        kwargs.setdefault("mininterval", LOG_UPDATE_SECONDS)
+        kwargs.setdefault("maxinterval", LOG_UPDATE_SECONDS)
+    return tqdm(**kwargs)
 
 
 def run_episodes(
@@ -33,7 +46,7 @@ def run_episodes(
     n = env.num_envs
     scored = np.zeros(n, dtype=bool)
     records: dict[str, np.ndarray] = {}
-    bar = tqdm(total=n, desc="episodes", unit="ep", disable=not progress, leave=False)
+    bar = progress_bar(total=n, desc="episodes", unit="ep", disable=not progress, leave=False)
     for step in range(env.task.episode_steps):  # every first episode has ended by then
         obs, _, terminated, _, info = env.step(policy(obs))
         if "final_info" in info:

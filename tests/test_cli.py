@@ -1,5 +1,8 @@
 """The `skillgym` command: list, demo (with an MP4) and speed."""
 
+import subprocess
+import sys
+
 import imageio.v3 as iio
 import pytest
 
@@ -16,11 +19,33 @@ def test_list_shows_every_env_with_sizes_and_success_rule(capsys):
 
 
 def test_demo_plays_the_shipped_checkpoint_writes_a_video_and_prints_a_summary(tmp_path, capsys):
-    assert main(["demo", "skillgym/Arm7-Reach-v0", "--episodes", "1", "--out", str(tmp_path)]) == 0
+    args = ["demo", "skillgym/Arm7-Reach-v0", "--episodes", "1", "--out", str(tmp_path)]
+    assert main([*args, "--video-size", "320x240"]) == 0
     out = capsys.readouterr().out
     assert "checkpoint (skillgym/Arm7-Reach-v0" in out and "success 100%" in out
     frames = iio.imread(tmp_path / "Arm7-Reach-v0.mp4")
-    assert frames.shape[0] >= 60 and frames.shape[-1] == 3
+    assert frames.shape[0] >= 60 and frames.shape[1:] == (240, 320, 3)
+
+
+def test_a_malformed_video_size_is_refused_before_anything_runs(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "skillgym/Arm7-Reach-v0", "--video-size", "640by480"])
+    assert "expected WIDTHxHEIGHT such as 640x480" in capsys.readouterr().err
+
+
+def test_progress_written_into_a_log_is_a_few_lines_not_one_per_update(tmp_path):
+    log = tmp_path / "demo.log"
+    with log.open("w") as stderr:
+        subprocess.run(
+            [sys.executable, "-m", "skillgym.cli", "demo", "skillgym/Arm7-Reach-v0"]
+            + ["--episodes", "1", "--out", str(tmp_path), "--video-size", "160x120"],
+            stderr=stderr,
+            stdout=subprocess.DEVNULL,
+            check=True,
+            timeout=300,
+        )
+    redraws = log.read_text().count("\r")
+    assert redraws <= 5, log.read_text()
 
 
 def test_demo_of_an_unknown_env_fails_with_a_clear_message(capsys):

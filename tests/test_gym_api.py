@@ -108,3 +108,10 @@ def test_the_final_episode_splits_its_return_into_the_weighted_reward_terms(rng)
     np.testing.assert_allclose(terms["alive"], episode["l"] * env.task.dt)  # 1 per second
     np.testing.assert_allclose(terms["fall"], -100.0 * env.task.dt)  # paid once, at the fall
     assert (terms["posture"] == 0.0).all()  # weighted 0 for Squat
+
+
+def test_rendering_larger_than_the_default_framebuffer_gives_that_size():
+    env = gym.make("skillgym/Arm7-Reach-v0", render_mode="rgb_array", width=800, height=600)
+    env.reset(seed=0)
+    assert env.render().shape == (600, 800, 3)
+    env.close()

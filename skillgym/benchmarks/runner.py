@@ -17,12 +17,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from skillgym.benchmarks.results import build_results, write_results
-from skillgym.benchmarks.scoring import TaskJob, check_policy, run_task
+from skillgym.benchmarks.scoring import VIDEO_SIZE, TaskJob, check_policy, run_task
 from skillgym.benchmarks.submission import load_submission
 from skillgym.benchmarks.suite import Suite
+from skillgym.evaluation import progress_bar
 
 VIDEO_DIR = "videos"
 
@@ -37,6 +36,7 @@ def bench(
     episodes: int | None = None,
     jobs: int = 1,
     video: bool = True,
+    video_size: tuple[int, int] = VIDEO_SIZE,
 ) -> dict[str, Any]:
     """Score `policy` (a spec) or a submission folder on `suite`; write results.json in
     `out_dir` and return it. A submission is scored on the suite's tasks it lists."""
@@ -63,7 +63,7 @@ def bench(
         }
         specs = {env_id: f"onnx:{checked.policy_path(env_id)}" for env_id in checked.tasks}
     task_jobs = [
-        TaskJob(task, specs[task.env_id], backend, video_dir, threads)
+        TaskJob(task, specs[task.env_id], backend, video_dir, threads, video_size)
         for task in suite.tasks
         if task.env_id in specs
     ]
@@ -89,7 +89,7 @@ def run_jobs(task_jobs: list[TaskJob], jobs: int = 1) -> list[dict[str, Any]]:
     """Run every job, `jobs` at a time, with a progress bar; records come back in job order."""
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
-    progress = tqdm(total=len(task_jobs), desc="bench", unit="task")
+    progress = progress_bar(total=len(task_jobs), desc="bench", unit="task")
     try:
         if jobs == 1:
             records = []

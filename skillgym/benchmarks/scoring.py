@@ -25,7 +25,7 @@ from skillgym.envs.render import Renderer, write_video
 from skillgym.evaluation import run_episodes
 
 BACKENDS = ("cpu", "mjx")
-VIDEO_SIZE = (320, 240)
+VIDEO_SIZE = (640, 480)  # width, height: the default of `--video-size`
 VIDEO_EVERY = 2  # control steps per video frame: software rendering costs more than simulating
 VIDEO_FRAMES = 125  # at most: 5 s of a 50 Hz task
 
@@ -39,6 +39,7 @@ class TaskJob:
     backend: str = "cpu"
     video_dir: str | None = None  # None: no video
     num_threads: int | None = None  # CPU physics threads; results do not depend on it
+    video_size: tuple[int, int] = VIDEO_SIZE  # width, height
 
 
 def run_task(job: TaskJob) -> dict[str, Any]:
@@ -118,7 +119,7 @@ def _play(
     """Each env's first episode record, and env 0's video."""
     if job.video_dir is None:
         return run_episodes(env, policy, job.task.seed), None
-    camera = _Camera(env)
+    camera = _Camera(env, job.video_size)
 
     def film(step: int, scored: np.ndarray) -> None:
         if step == 0 or (not scored[0] and step % VIDEO_EVERY == 0):
@@ -131,9 +132,9 @@ def _play(
 class _Camera:
     """The first `VIDEO_FRAMES` frames of env 0, drawn from its positions (any backend)."""
 
-    def __init__(self, env: gym.vector.VectorEnv) -> None:
+    def __init__(self, env: gym.vector.VectorEnv, size: tuple[int, int]) -> None:
         self.env = env
-        self.renderer = Renderer(env.model, *VIDEO_SIZE, "rgb_array", env.task)
+        self.renderer = Renderer(env.model, *size, "rgb_array", env.task)
         self.frames: list[np.ndarray] = []
 
     def capture(self) -> None:

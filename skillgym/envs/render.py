@@ -33,6 +33,10 @@ class Renderer:
             self._sync_viewer(markers)
             return None
         if self._renderer is None:
+            # The offscreen framebuffer must hold the image; the model's default is 640x480.
+            visual = self.model.vis.global_
+            visual.offwidth = max(visual.offwidth, self.width)
+            visual.offheight = max(visual.offheight, self.height)
             self._renderer = mujoco.Renderer(self.model, self.height, self.width)
         self._renderer.update_scene(self.data, camera=self.camera)
         _add_markers(self._renderer.scene, markers)
