@@ -86,6 +86,11 @@ def free_pose(xyz: Array, yaw: Array) -> Array:
     return xp.concat([xyz, xp.stack([xp.cos(half), zeros, zeros, xp.sin(half)], axis=-1)], axis=-1)
 
 
+def put_free_pose(qpos: Array, adr: int, pose: Array) -> Array:
+    """A copy of qpos with the free joint whose 7 numbers start at `adr` set to `pose` (..., 7)."""
+    return put(qpos, np.arange(adr, adr + 7), pose)
+
+
 def put(x: Array, index: Any, values: Array) -> Array:
     """A copy of x with the entries at positions `index` of the last axis set to `values`."""
     if type(x) is np.ndarray:

@@ -31,13 +31,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 import mujoco
 import numpy as np
 
-from skillgym.core.arrays import Array, free_pose, norm, put, xp_of
+from skillgym.core.arrays import Array, free_pose, norm, put_free_pose, xp_of
+from skillgym.core.robots import ArmConfig
 from skillgym.core.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from skillgym.core.task import Task
 
-GRIP_VELOCITY_SENSOR = "privileged/grip_linvel"
+GRIP_VELOCITY_SENSOR = "privileged/grip_linvel"  # the sensor ObjectForce adds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,7 +147,7 @@ class ObjectForce(Privilege):
             name=GRIP_VELOCITY_SENSOR,
             type=mujoco.mjtSensor.mjSENS_FRAMELINVEL,
             objtype=mujoco.mjtObj.mjOBJ_SITE,
-            objname="grip",
+            objname=ArmConfig.grip_site,  # the spec alone names no robot: the arms' default
         )
 
     def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
@@ -189,11 +190,10 @@ class TableOffset(Privilege):
 
     name: ClassVar[str] = "table_offset"
     schedule: Schedule = Schedule(initial=0.3, decrement=0.1)
-    body: str = "table_top_robot"
 
     def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
         down = np.zeros((model.nmocap, 3))
-        down[model.body_mocapid[model.body(self.body).id], 2] = -1.0
+        down[model.body_mocapid[model.body(task.robot.robot_table_body).id], 2] = -1.0
         return Bound(np.zeros(0, dtype=int), {"down": down})
 
     def mocap_offset(self, bound: Bound, scale: Array) -> Array:
@@ -225,7 +225,7 @@ class PelvisHarness(Privilege):
     tilt_slack: float = 0.1  # rad of pelvis tilt left alone before the harness turns it back
 
     def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
-        pelvis = task.sites["pelvis"]
+        pelvis = model.site(task.robot.pelvis_site).id
         body = model.site_bodyid[pelvis]
         root_dof = model.jnt_dofadr[model.body_jntadr[body]]  # the free joint of the pelvis
         weight = float(model.body_subtreemass[body]) * float(np.linalg.norm(model.opt.gravity))
@@ -311,7 +311,27 @@ class NarrowCommands(Privilege):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class SquaredYaw(Privilege):
+class BoxStart(Privilege):
+    """Base of the privileges that change the pose a task's box starts in. Their bound constants
+    hold at least `box_constants`."""
+
+    object: str = "flat"  # the instance name the task gave the box (`add_prop`)
+
+    def box_constants(self, task: Task, model: mujoco.MjModel) -> dict[str, Any]:
+        """Where the box's free-joint pose starts in qpos, and the table top's height."""
+        joint = model.joint(f"{self.object}/free").id
+        return {"qpos": int(model.jnt_qposadr[joint]), "table_height": task.robot.table_height}
+
+    def box_pose(self, bound: Bound, qpos: Array) -> tuple[Array, Array]:
+        """The box's free-joint pose (..., 7), and whether the box is on the table (the task
+        parks the boxes an episode leaves out below it)."""
+        adr = bound.constants["qpos"]
+        pose = qpos[..., adr : adr + 7]
+        return pose, pose[..., 2] > bound.constants["table_height"]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SquaredYaw(BoxStart):
     """A box starts nearly square to the jaw: square is its long axis across the jaw of the
     home pose turned about the first joint to face the box, and the box keeps `1 - scale` of
     the task's own turn away from it (scale 1: square; 0: as the task drew it). Stood on its
@@ -321,25 +341,21 @@ class SquaredYaw(Privilege):
 
     name: ClassVar[str] = "squared_yaw"
     schedule: Schedule = Schedule(initial=1.0, decrement=0.1)
-    object: str = "flat"  # the instance name the task gave the box (`add_prop`)
-    base_body: str = "base"  # the arm's base: turning the first joint turns the jaw about it
 
     def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
         data = mujoco.MjData(model)
         mujoco.mj_resetDataKeyframe(model, data, model.keyframe("home").id)
         mujoco.mj_kinematics(model, data)
-        grip = model.site("grip").id
+        grip = model.site(task.robot.grip_site).id
         jaw = data.site_xmat[grip].reshape(3, 3)[:, 1]  # the hand's y: the fingers' axis
-        base = data.xpos[model.body(self.base_body).id]
+        base = data.xpos[model.body(task.robot.base_body).id]  # the first joint turns about it
         reach = data.site_xpos[grip] - base
         # The long axis across the jaw, relative to the direction from the base to the grip.
         offset = np.arctan2(jaw[1], jaw[0]) + np.pi / 2 - np.arctan2(reach[1], reach[0])
-        joint = model.joint(f"{self.object}/free").id
         return Bound(
             np.zeros(0, dtype=int),
             {
-                "qpos": int(model.jnt_qposadr[joint]),
-                "table_height": task.robot.table_height,
+                **self.box_constants(task, model),
                 "base_xy": base[:2].copy(),
                 "offset": float(offset),
             },
@@ -350,9 +366,7 @@ class SquaredYaw(Privilege):
     ) -> tuple[Array, Array]:
         xp = xp_of(qpos)
         c = bound.constants
-        adr = c["qpos"]
-        pose = qpos[..., adr : adr + 7]
-        on_table = pose[..., 2] > c["table_height"]  # others are parked below
+        pose, on_table = self.box_pose(bound, qpos)
         yaw = 2.0 * xp.atan2(pose[..., 6], pose[..., 3])  # the task places boxes by yaw alone
         towards = pose[..., :2] - xp.asarray(c["base_xy"], dtype=qpos.dtype)
         square = xp.atan2(towards[..., 1], towards[..., 0]) + c["offset"]
@@ -360,11 +374,11 @@ class SquaredYaw(Privilege):
         off_square = xp.remainder(yaw - square + np.pi / 2, np.pi) - np.pi / 2
         squared = free_pose(pose[..., :3], square + (1.0 - scale) * off_square)
         pose = xp.where((on_table & (scale > 0.0))[..., None], squared, pose)  # 0: as drawn
-        return put(qpos, np.arange(adr, adr + 7), pose), goal
+        return put_free_pose(qpos, bound.constants["qpos"], pose), goal
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class ObjectOnSide(Privilege):
+class ObjectOnSide(BoxStart):
     """A box lying flat on the table starts stood on its side in a `scale` fraction of
     episodes: turned a quarter about its longest axis, so its thinnest extent lies across, where
     a top grasp fits it. The policy learns that grasp before it has to tip the box up itself.
@@ -374,18 +388,15 @@ class ObjectOnSide(Privilege):
     start_uniforms: ClassVar[int] = 1
     # Every flat box on its side until `SquaredYaw` is off: the grasp at any yaw comes first.
     schedule: Schedule = Schedule(initial=1.0, decrement=0.1, delay=10)
-    object: str = "flat"  # the instance name the task gave the box (`add_prop`)
 
     def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
         half = model.geom(f"{self.object}/geom").size
         if not half[0] >= half[1] >= half[2]:
             raise ValueError(f"{self.object}: a box lying flat needs sizes x >= y >= z, not {half}")
-        joint = model.joint(f"{self.object}/free").id
         return Bound(
             np.zeros(0, dtype=int),
             {
-                "qpos": int(model.jnt_qposadr[joint]),
-                "table_height": task.robot.table_height,
+                **self.box_constants(task, model),
                 "rise": float(half[1] - half[2]),  # the centre's, from flat to on its side
             },
         )
@@ -394,9 +405,7 @@ class ObjectOnSide(Privilege):
         self, bound: Bound, qpos: Array, goal: Array, u: Array, scale: Array
     ) -> tuple[Array, Array]:
         xp = xp_of(qpos)
-        adr = bound.constants["qpos"]
-        pose = qpos[..., adr : adr + 7]
-        on_table = pose[..., 2] > bound.constants["table_height"]  # others are parked below
+        pose, on_table = self.box_pose(bound, qpos)
         turn = on_table & (u[..., 0] < scale)
         w, x, y, z = (pose[..., 3 + i] for i in range(4))
         # The quaternion times a quarter turn about the body's x axis, (1, 1, 0, 0) / sqrt(2).
@@ -404,4 +413,4 @@ class ObjectOnSide(Privilege):
         raised = pose[..., :3] + xp.asarray([0.0, 0.0, bound.constants["rise"]], dtype=qpos.dtype)
         on_side = xp.concat([raised, turned], axis=-1)
         pose = xp.where(turn[..., None], on_side, pose)
-        return put(qpos, np.arange(adr, adr + 7), pose), goal
+        return put_free_pose(qpos, bound.constants["qpos"], pose), goal

@@ -22,11 +22,20 @@ class RobotConfig:
 
 @dataclasses.dataclass(frozen=True)
 class HumanoidConfig(RobotConfig):
-    """Humanoid constants: heights that scale the skills to the body."""
+    """Humanoid constants: heights that scale the skills to the body, and the names of the
+    sites, sensors and joints the skills read (pairs are left, then right)."""
 
     standing_height: float = 1.0  # pelvis height at the default pose
     fall_height: float = 0.6  # pelvis below this ends an episode
     squat_height_range: tuple[float, float] = (0.6, 1.0)  # pelvis targets for Squat
+    pelvis_site: str = "pelvis"  # the base frame: heights, heading and falls
+    wrist_sites: tuple[str, str] = ("left_wrist", "right_wrist")
+    foot_sites: tuple[str, str] = ("left_foot", "right_foot")
+    gyro_sensor: str = "imu_gyro"  # the base's angular velocity, in its frame
+    velocimeter_sensor: str = "imu_linvel"  # the base's linear velocity, in its frame
+    foot_touch_sensors: tuple[str, str] = ("left_foot_touch", "right_foot_touch")
+    shoulder_joints: tuple[str, str] = ("left_shoulder_roll", "right_shoulder_roll")
+    elbow_joints: tuple[str, str] = ("left_elbow", "right_elbow")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +51,14 @@ class ArmConfig(RobotConfig):
     workspace_high: tuple[float, float, float] = (0.25, 0.3, 1.15)
     table_region_low: tuple[float, float] = (-0.1, -0.2)
     table_region_high: tuple[float, float] = (0.2, 0.2)
+    # m between the pads fully open (8 cm), less a margin for the approach
+    jaw_opening: float = 0.075
+    finger_travel: float = 0.04  # m a finger moves from closed to fully open
+    grip_site: str = "grip"  # the tool point between the fingertips
+    finger_sensor: str = "finger_left_pos"  # one finger's opening, m
+    base_body: str = "base"  # the body the first joint turns the arm about
+    # The mocap copy of the table top that only the robot collides with (see TableOffset).
+    robot_table_body: str = "table_top_robot"
 
 
 def action_scales(config: RobotConfig, actuator_names: list[str]) -> list[float]:
