@@ -379,3 +379,17 @@ def test_reach_object_pulls_the_gripper_from_where_episodes_start(env_id):
     nearer = snap._replace(site_xpos=site_xpos)
     gain = reach_object(task, nearer, state, None) - reach_object(task, snap, state, None)
     assert np.all(gain > 0.02)
+
+
+def test_reward_kernel_widths_are_number_settings_of_the_skill_config():
+    from skillgym.envs.registry import task_config
+    from skillgym.skills.squat import track_height
+
+    env_id = "skillgym/Tall19-Squat-v0"
+    env = make_vec(env_id, num_envs=4)
+    env.reset(seed=0)
+    task, snap, state = env.task, env.snapshot(), env.episode_state
+    wide = type(task)(task.robot, task_config(env_id, {"height_sigma": 0.05}))
+    wide.bind(env.model)
+    # The same height errors pay more under the wider kernel.
+    assert (track_height(wide, snap, state, None) > track_height(task, snap, state, None)).all()

@@ -59,11 +59,11 @@ class ArmReachIK:
     ) -> None:
         self.env, self.damping, self.max_step, self.posture = env, damping, max_step, posture
         self.model = env.model
-        self.grip = self.model.site("grip").id
+        task = env.task
+        self.grip = task.grip
         self.data = mujoco.MjData(self.model)
         self.jac_pos = np.zeros((3, self.model.nv))
         self.jac_rot = np.zeros((3, self.model.nv))
-        task = env.task
         self.dofs = task.joint_dof_adr
         self.qpos_adr = task.joint_qpos_adr
         self.joint_act = task.joint_actuators
@@ -179,7 +179,6 @@ class ArmLiftIK(ArmReachIK):
     of flat-box episodes, and lifts the small box in all.
     """
 
-    JAW_OPENING = 0.075  # m the jaw spans with a margin (it opens 8 cm)
     FINGERTIPS = 0.02  # m the fingertips reach below the tool point
     HOVER = 0.07  # m above the object's top, before going down around it
     GRASP_DEPTH = 0.025  # m of the object's top between the pads
@@ -200,6 +199,7 @@ class ArmLiftIK(ArmReachIK):
         self.jaw = np.zeros((n, 3))
         self.closed = np.zeros(n, dtype=bool)
         task = env.task
+        self.jaw_opening = task.robot.jaw_opening  # m the jaw spans with a margin
         self.finger = task.finger.start
         self.middle = np.asarray(task.workspace_center)[:2]
 
@@ -219,7 +219,7 @@ class ArmLiftIK(ArmReachIK):
             thin = int(np.argmin(half))
             if (
                 abs(rot[i, 2, thin]) > np.cos(self.LET_GO)
-                and 2 * np.sort(half)[1] > self.JAW_OPENING
+                and 2 * np.sort(half)[1] > self.jaw_opening
             ):
                 plan = self.roll(pos[i], rot[i], half, grip[i])
             else:
@@ -268,7 +268,7 @@ class ArmLiftIK(ArmReachIK):
         finger: float,
     ) -> tuple[np.ndarray, np.ndarray, bool]:
         """Above the object, the jaw across a side it fits; down around it; close; lift."""
-        fits = [k for k in range(3) if abs(rot[2, k]) < 0.7 and 2 * half[k] <= self.JAW_OPENING]
+        fits = [k for k in range(3) if abs(rot[2, k]) < 0.7 and 2 * half[k] <= self.jaw_opening]
         jaw = max((horizontal(rot[:, k]) for k in fits), key=lambda d: abs(d @ hand[:, 1]))
         top = pos[2] + half @ np.abs(rot[2])
         grasp = np.array([pos[0], pos[1], max(pos[2], top - self.GRASP_DEPTH)])

@@ -8,8 +8,9 @@ from typing import ClassVar
 import mujoco
 import numpy as np
 
-from skillgym.core.arrays import Array, free_pose, norm, put, uniform, xp_of
+from skillgym.core.arrays import Array, free_pose, norm, put_free_pose, uniform, xp_of
 from skillgym.core.privileges import ObjectForce, Privilege, TableOffset
+from skillgym.core.rewards import action_rate, distance_reward, joint_vel
 from skillgym.core.robots import ArmConfig
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState, Task, TaskConfig
@@ -24,6 +25,10 @@ OBJECT_PRIVILEGES: tuple[Privilege, ...] = (ObjectForce(), TableOffset())
 @dataclasses.dataclass(frozen=True)
 class ArmTaskConfig(TaskConfig):
     reset_joint_noise: float = 0.1
+    # m; the pull towards the gripper's target or object, 1 - tanh(d / reach_scale), halves at
+    # about half this distance.
+    reach_scale: float = 0.3
+    drop_depth: float = 0.1  # m below the table top: an object there is off the table
 
 
 def arm_weights(**task_terms: float) -> dict[str, float]:
@@ -37,6 +42,7 @@ class ArmSkill(Task):
     robot_kind: ClassVar[str] = "arm"
     objects: ClassVar[tuple[tuple[str, str], ...]] = ()  # (instance name, prop)
     robot: ArmConfig
+    config: ArmTaskConfig
 
     def build_spec(self) -> mujoco.MjSpec:
         from skillgym.assets import add_prop
@@ -48,8 +54,8 @@ class ArmSkill(Task):
 
     def bind(self, model: mujoco.MjModel) -> None:
         super().bind(model)
-        self.grip = model.site("grip").id
-        self.finger = self.sensor_slice(model, "finger_left_pos")
+        self.grip = model.site(self.robot.grip_site).id
+        self.finger = self.sensor_slice(model, self.robot.finger_sensor)
         self.object_body = [model.body(f"{name}/{prop}").id for name, prop in self.objects]
         self.object_qpos = [
             model.jnt_qposadr[model.body(body).jntadr[0]] for body in self.object_body
@@ -66,8 +72,7 @@ class ArmSkill(Task):
 
     def place_object(self, qpos: Array, index: int, xyz: Array, yaw: Array) -> Array:
         """qpos with object `index` at position `xyz`, turned by `yaw` about the vertical."""
-        adr = self.object_qpos[index]
-        return put(qpos, np.arange(adr, adr + 7), free_pose(xyz, yaw))
+        return put_free_pose(qpos, self.object_qpos[index], free_pose(xyz, yaw))
 
     def table_xy(self, u: Array) -> Array:
         xp = xp_of(u)
@@ -90,7 +95,7 @@ class ArmSkill(Task):
             [
                 self.goal_observation(snap, state),
                 *self.joint_observation(snap, state, JOINT_VEL_SCALE),
-                snap.sensordata[..., self.finger] / 0.04,
+                snap.sensordata[..., self.finger] / self.robot.finger_travel,
                 self.grip_pos(snap) - xp.asarray(self.workspace_center),
                 self.object_observation(snap, state),
             ],
@@ -112,7 +117,8 @@ class ArmSkill(Task):
         if not self.objects:
             xp = xp_of(snap.qpos)
             return xp.zeros(snap.qpos.shape[:-1], dtype=xp.bool)
-        return self.active_object_pos(snap, state)[..., 2] < self.robot.table_height - 0.1
+        drop_height = self.robot.table_height - self.config.drop_depth
+        return self.active_object_pos(snap, state)[..., 2] < drop_height
 
     def reward_terms(self) -> dict:
         return {"action_rate": action_rate, "joint_vel": joint_vel, **self.skill_reward_terms()}
@@ -121,29 +127,8 @@ class ArmSkill(Task):
         return {}
 
 
-def action_rate(task: ArmSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
-    xp = xp_of(action)
-    return xp.sum((action - state.last_action) ** 2, axis=-1)
-
-
-def joint_vel(task: ArmSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
-    xp = xp_of(snap.qvel)
-    return xp.sum(task.joint_vel(snap) ** 2, axis=-1)
-
-
-def goal_reached(task: ArmSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
-    """1 while the skill's goal is met: a bonus that makes holding it pay."""
-    xp = xp_of(snap.qpos)
-    return xp.astype(task.reached(snap, state), snap.qpos.dtype)
-
-
 def reach_object(task: ArmSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
-    """Pull the gripper to the episode's object. The 0.3 m scale keeps a slope from where the
-    gripper starts (20 to 40 cm away); at 0.1 m the pull was flat there and never found."""
+    """Pull the gripper to the episode's object. A 0.3 m `reach_scale` keeps a slope from where
+    the gripper starts (20 to 40 cm away); at 0.1 m the pull was flat there and never found."""
     grip_to_object = task.active_object_pos(snap, state) - task.grip_pos(snap)
-    return distance_reward(norm(grip_to_object), 0.3)
-
-
-def distance_reward(distance: Array, scale: float) -> Array:
-    """1 - tanh(d / scale): a dense pull towards zero distance."""
-    return 1.0 - xp_of(distance).tanh(distance / scale)
+    return distance_reward(norm(grip_to_object), task.config.reach_scale)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import mujoco
 import numpy as np
 
 from skillgym.core.arrays import Array, norm, uniform, xp_of
+from skillgym.core.rewards import distance_reward, goal_reached
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState
-from skillgym.skills.arm import ArmSkill, ArmTaskConfig, arm_weights, distance_reward, goal_reached
+from skillgym.skills.arm import ArmSkill, ArmTaskConfig, arm_weights
+
+
+@dataclasses.dataclass(frozen=True)
+class ArmReachConfig(ArmTaskConfig):
+    tolerance: float = 0.02  # m, tool point from the target, for success
 
 
 class ArmReach(ArmSkill):
@@ -17,10 +25,11 @@ class ArmReach(ArmSkill):
     goal_uniforms = 3
     metric_names = ("grip_error",)
     success_rule = "gripper tool point within 2 cm of the target for 0.5 s"
+    config: ArmReachConfig
 
     @classmethod
-    def default_config(cls) -> ArmTaskConfig:
-        return ArmTaskConfig(
+    def default_config(cls) -> ArmReachConfig:
+        return ArmReachConfig(
             episode_seconds=3.0, reward_weights=arm_weights(reach_target=2.0, goal_reached=1.0)
         )
 
@@ -42,11 +51,11 @@ class ArmReach(ArmSkill):
         return self.distance(snap, state)[..., None]
 
     def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
-        return self.distance(snap, state) <= 0.02
+        return self.distance(snap, state) <= self.config.tolerance
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
         return np.asarray(state.goal)[None]
 
 
 def reach_target(task: ArmReach, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
-    return distance_reward(task.distance(snap, state), 0.3)
+    return distance_reward(task.distance(snap, state), task.config.reach_scale)

@@ -1,7 +1,7 @@
 """What every humanoid skill shares: observation layout, falls, and posture reward terms.
 
-The humanoid family shares joint, site and sensor names, so these functions serve every body;
-the per-robot numbers (heights, gains) come from `skillgym.core.robots`.
+The per-robot numbers (heights, gains) and the names of the sites and sensors these functions
+read come from the robot's `HumanoidConfig` (`skillgym.core.robots`).
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ import numpy as np
 
 from skillgym.core.arrays import Array, gravity_in_frame, heading_rotate, heading_unrotate, xp_of
 from skillgym.core.privileges import PelvisHarness, Privilege, ReducedGravity
+from skillgym.core.rewards import action_rate, joint_vel
 from skillgym.core.robots import HumanoidConfig
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState, Task, TaskConfig
-
-SITES = ("pelvis", "head", "left_wrist", "right_wrist", "left_foot", "right_foot")
 
 # Observation scales keep every entry of order one.
 JOINT_VEL_SCALE = 0.05
@@ -43,6 +42,8 @@ def humanoid_weights(**task_terms: float) -> dict[str, float]:
 @dataclasses.dataclass(frozen=True)
 class HumanoidTaskConfig(TaskConfig):
     max_tilt: float = 1.0  # rad; a larger tilt of the pelvis is a fall
+    # `upright` is exp(-s / upright_sigma), s the squared sine of the pelvis tilt (unitless).
+    upright_sigma: float = 0.05
     # Training help: a harness that catches falls, and weaker gravity for the robot.
     privileges: tuple[Privilege, ...] = (PelvisHarness(), ReducedGravity())
 
@@ -56,12 +57,13 @@ class HumanoidSkill(Task):
 
     def bind(self, model: mujoco.MjModel) -> None:
         super().bind(model)
-        self.sites = {name: model.site(name).id for name in SITES}
-        self.gyro = self.sensor_slice(model, "imu_gyro")
-        self.linvel = self.sensor_slice(model, "imu_linvel")
-        self.touch = np.array(
-            [model.sensor(f"{side}_foot_touch").adr[0] for side in ("left", "right")]
-        )
+        robot = self.robot
+        names = (robot.pelvis_site, *robot.wrist_sites, *robot.foot_sites)
+        self.sites = {name: model.site(name).id for name in names}  # site name -> index
+        self.pelvis = self.sites[robot.pelvis_site]
+        self.gyro = self.sensor_slice(model, robot.gyro_sensor)
+        self.linvel = self.sensor_slice(model, robot.velocimeter_sensor)
+        self.touch = np.array([model.sensor(name).adr[0] for name in robot.foot_touch_sensors])
         self.home_data = mujoco.MjData(model)  # the default pose, for goals relative to it
         mujoco.mj_resetDataKeyframe(model, self.home_data, model.keyframe("home").id)
         mujoco.mj_forward(model, self.home_data)
@@ -70,10 +72,15 @@ class HumanoidSkill(Task):
     # ---- quantities the skills read ----------------------------------------------------------
 
     def base_xmat(self, snap: Snapshot) -> Array:
-        return snap.site_xmat[..., self.sites["pelvis"], :]
+        return snap.site_xmat[..., self.pelvis, :]
 
     def base_height(self, snap: Snapshot) -> Array:
-        return snap.site_xpos[..., self.sites["pelvis"], 2]
+        return snap.site_xpos[..., self.pelvis, 2]
+
+    def site_positions(self, snap: Snapshot, names: tuple[str, ...]) -> Array:
+        """World positions of the named sites, (..., len(names), 3)."""
+        xp = xp_of(snap.site_xpos)
+        return xp.stack([snap.site_xpos[..., self.sites[name], :] for name in names], axis=-2)
 
     def local(self, snap: Snapshot, site: str) -> Array:
         """A site's position relative to the pelvis, in the pelvis heading frame, (..., 3)."""
@@ -81,7 +88,7 @@ class HumanoidSkill(Task):
 
     def relative(self, snap: Snapshot, points: Array) -> Array:
         """World points relative to the pelvis, in the pelvis heading frame, (..., [k,] 3)."""
-        pelvis = _like(points, snap.site_xpos[..., self.sites["pelvis"], :])
+        pelvis = _like(points, snap.site_xpos[..., self.pelvis, :])
         return self.heading(snap, points - pelvis)
 
     def heading(self, snap: Snapshot, vectors: Array) -> Array:
@@ -92,7 +99,7 @@ class HumanoidSkill(Task):
 
     def home_local(self, site: str) -> np.ndarray:
         """`local` of a site at the default pose."""
-        return self.home_site_xpos[self.sites[site]] - self.home_site_xpos[self.sites["pelvis"]]
+        return self.home_site_xpos[self.sites[site]] - self.home_site_xpos[self.pelvis]
 
     def gravity(self, snap: Snapshot) -> Array:
         return gravity_in_frame(self.base_xmat(snap))
@@ -180,10 +187,9 @@ class HumanoidSkill(Task):
 
     def world_from_local(self, data: mujoco.MjData, local: np.ndarray) -> np.ndarray:
         """Inverse of `local` for one env's MjData: heading-frame offsets to world points."""
-        pelvis = self.sites["pelvis"]
-        xmat = data.site_xmat[pelvis]
+        xmat = data.site_xmat[self.pelvis]
         xy = heading_unrotate(xmat, local[..., :2])
-        return data.site_xpos[pelvis] + np.concatenate([xy, local[..., 2:3]], axis=-1)
+        return data.site_xpos[self.pelvis] + np.concatenate([xy, local[..., 2:3]], axis=-1)
 
 
 def _like(points: Array, per_env: Array) -> Array:
@@ -203,7 +209,7 @@ def alive(task: HumanoidSkill, snap: Snapshot, state: EpisodeState, action: Arra
 def upright(task: HumanoidSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     xp = xp_of(snap.qpos)
     tilt = xp.sum(task.gravity(snap)[..., :2] ** 2, axis=-1)
-    return xp.exp(-tilt / 0.05)
+    return xp.exp(-tilt / task.config.upright_sigma)
 
 
 def posture(task: HumanoidSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
@@ -216,20 +222,5 @@ def torque(task: HumanoidSkill, snap: Snapshot, state: EpisodeState, action: Arr
     return xp.sum(snap.actuator_force**2, axis=-1)
 
 
-def joint_vel(task: HumanoidSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
-    xp = xp_of(snap.qpos)
-    return xp.sum(task.joint_vel(snap) ** 2, axis=-1)
-
-
-def action_rate(task: HumanoidSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
-    xp = xp_of(action)
-    return xp.sum((action - state.last_action) ** 2, axis=-1)
-
-
 def fall(task: HumanoidSkill, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     return xp_of(snap.qpos).astype(task.fallen(snap), snap.qpos.dtype)
-
-
-def tracking(error_sq: Array, sigma: float) -> Array:
-    """exp(-error^2 / sigma): 1 at zero error, the usual shape of tracking rewards."""
-    return xp_of(error_sq).exp(-error_sq / sigma)

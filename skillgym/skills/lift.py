@@ -14,6 +14,7 @@ import numpy as np
 
 from skillgym.core.arrays import Array, in_frame, norm, relative_rotation, xp_of
 from skillgym.core.privileges import ObjectOnSide, Privilege, SquaredYaw
+from skillgym.core.rewards import distance_reward, goal_reached
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState
 from skillgym.skills.arm import (
@@ -21,20 +22,21 @@ from skillgym.skills.arm import (
     ArmSkill,
     ArmTaskConfig,
     arm_weights,
-    distance_reward,
-    goal_reached,
     reach_object,
 )
 
 # Resting heights of the object centres above the table top.
 HALF_HEIGHTS = {"box_small": 0.025, "box_flat": 0.03}
-JAW_OPENING = 0.075  # m between the pads fully open (8 cm), less a margin for the approach
 
 
 @dataclasses.dataclass(frozen=True)
 class LiftConfig(ArmTaskConfig):
     lift_height: float = 0.10  # m above the resting height, for success
     flat_box_probability: float = 0.5
+    # m, of the two 1 - tanh(x / scale) factors of `jaw_fits`: the grip's distance to the
+    # object, and how much wider than the jaw opens the object lies across it.
+    jaw_near_scale: float = 0.1
+    jaw_fit_scale: float = 0.1
     privileges: tuple[Privilege, ...] = (
         *OBJECT_PRIVILEGES,
         SquaredYaw(object="flat"),
@@ -51,6 +53,7 @@ class Lift(ArmSkill):
     success_rule = (
         "object at least 10 cm above the table for 1 s (the flat box in half the episodes)"
     )
+    config: LiftConfig
 
     @classmethod
     def default_config(cls) -> LiftConfig:
@@ -192,6 +195,7 @@ def jaw_fits(task: Lift, snap: Snapshot, state: EpisodeState, action: Array) -> 
     grasp at the small box's yaw never shows a policy that, so the turn is paid on its own. Both
     scales are wide: a jaw along the box's 15 cm, the habit to break, still feels the slope."""
     xp = xp_of(snap.site_xpos)
-    too_wide = xp.clip(task.extent_along_jaw(snap, state) - JAW_OPENING, 0.0, None)
-    near = distance_reward(norm(task.active_object_pos(snap, state) - task.grip_pos(snap)), 0.1)
-    return near * distance_reward(too_wide, 0.1)
+    too_wide = xp.clip(task.extent_along_jaw(snap, state) - task.robot.jaw_opening, 0.0, None)
+    distance = norm(task.active_object_pos(snap, state) - task.grip_pos(snap))
+    near = distance_reward(distance, task.config.jaw_near_scale)
+    return near * distance_reward(too_wide, task.config.jaw_fit_scale)

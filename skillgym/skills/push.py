@@ -9,6 +9,7 @@ import numpy as np
 
 from skillgym.core.arrays import Array, norm, xp_of
 from skillgym.core.privileges import Privilege
+from skillgym.core.rewards import distance_reward, goal_reached
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState
 from skillgym.skills.arm import (
@@ -16,8 +17,6 @@ from skillgym.skills.arm import (
     ArmSkill,
     ArmTaskConfig,
     arm_weights,
-    distance_reward,
-    goal_reached,
     reach_object,
 )
 
@@ -28,6 +27,7 @@ BOX_HALF_HEIGHT = 0.025
 class PushConfig(ArmTaskConfig):
     goal_distance: tuple[float, float] = (0.1, 0.2)  # m from the box's start
     tolerance: float = 0.03  # m, for success
+    goal_scale: float = 0.1  # m, of 1 - tanh(d / scale) in `object_to_goal`
     privileges: tuple[Privilege, ...] = OBJECT_PRIVILEGES
 
 
@@ -38,6 +38,7 @@ class Push(ArmSkill):
     goal_uniforms = 5
     metric_names = ("object_error",)
     success_rule = "box within 3 cm of its goal for 0.5 s"
+    config: PushConfig
 
     @classmethod
     def default_config(cls) -> PushConfig:
@@ -89,4 +90,4 @@ class Push(ArmSkill):
 
 
 def object_to_goal(task: Push, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
-    return distance_reward(task.object_error(snap, state), 0.1)
+    return distance_reward(task.object_error(snap, state), task.config.goal_scale)

@@ -11,8 +11,6 @@ from skillgym.core.arrays import Array, norm, xp_of
 from skillgym.skills.humanoid import HumanoidSkill, humanoid_weights
 from skillgym.skills.site_targets import SiteTargets, SiteTargetsConfig
 
-SIDES = ("left", "right")
-
 
 @dataclasses.dataclass(frozen=True)
 class ReachConfig(SiteTargetsConfig):
@@ -23,7 +21,6 @@ class ReachConfig(SiteTargetsConfig):
 
 class Reach(SiteTargets):
     name = "Reach"
-    target_sites = ("left_wrist", "right_wrist")
     fixed_in_world = False
     dims = 3
     goal_size = 6
@@ -38,6 +35,10 @@ class Reach(SiteTargets):
             episode_seconds=4.0,
             reward_weights=humanoid_weights(track_targets=3.0, hold_targets=3.0, posture=0.1),
         )
+
+    @property
+    def target_sites(self) -> tuple[str, str]:
+        return self.robot.wrist_sites
 
     def bind(self, model: mujoco.MjModel) -> None:
         super().bind(model)
@@ -55,13 +56,14 @@ def arm_reach(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The shoulders relative to the pelvis at the default pose (like `local`), (2, 3), and
     `fraction` of each arm's length, shoulder to elbow to wrist, (2,)."""
-    data = task.home_data
-    pelvis = data.site_xpos[task.sites["pelvis"]]
+    data, robot = task.home_data, task.robot
+    pelvis = data.site_xpos[task.pelvis]
     shoulders, lengths = [], []
-    for side in SIDES:
-        shoulder = data.xanchor[model.joint(f"{side}_shoulder_roll").id]
-        elbow = data.xanchor[model.joint(f"{side}_elbow").id]
-        wrist = data.site_xpos[task.sites[f"{side}_wrist"]]
+    arms = zip(robot.shoulder_joints, robot.elbow_joints, robot.wrist_sites, strict=True)
+    for shoulder_joint, elbow_joint, wrist_site in arms:
+        shoulder = data.xanchor[model.joint(shoulder_joint).id]
+        elbow = data.xanchor[model.joint(elbow_joint).id]
+        wrist = data.site_xpos[task.sites[wrist_site]]
         shoulders.append(shoulder - pelvis)
         lengths.append(np.linalg.norm(elbow - shoulder) + np.linalg.norm(wrist - elbow))
     return np.stack(shoulders), fraction * np.array(lengths)

@@ -9,6 +9,7 @@ move with the pelvis (a point relative to the body); Step's stay where they were
 from __future__ import annotations
 
 import dataclasses
+from abc import abstractmethod
 from typing import ClassVar
 
 import mujoco
@@ -24,16 +25,23 @@ from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig
 class SiteTargetsConfig(HumanoidTaskConfig):
     target_radius: float = 0.25  # m, targets lie within this of the default site position
     tolerance: float = 0.05  # m, per site, for success
+    track_gain: float = 4.0  # 1/m, of exp(-gain * mean distance) in `track_targets`
+    hold_scale: float = 0.03  # m, of exp(-worst distance / scale) in `hold_targets`
 
 
 class SiteTargets(HumanoidSkill):
     """Two sites to two targets; `dims` is 3 for points in space, 2 for points on the floor."""
 
-    target_sites: ClassVar[tuple[str, str]]
     dims: ClassVar[int]
     # True: the goal holds the targets relative to the pelvis at the episode's start (the default
     # pose), and they stay put in the world; False: relative to the pelvis at every step.
     fixed_in_world: ClassVar[bool]
+    config: SiteTargetsConfig
+
+    @property
+    @abstractmethod
+    def target_sites(self) -> tuple[str, str]:
+        """The robot's two sites (left, right) that the goal puts on targets."""
 
     def bind(self, model: mujoco.MjModel) -> None:
         super().bind(model)
@@ -49,9 +57,9 @@ class SiteTargets(HumanoidSkill):
         """Target minus current site positions in the pelvis heading frame, (..., 2, dims)."""
         xp = xp_of(snap.qpos)
         targets = xp.reshape(state.goal, state.goal.shape[:-1] + (2, self.dims))
-        sites = xp.stack([snap.site_xpos[..., self.sites[s], :] for s in self.target_sites], -2)
+        sites = self.site_positions(snap, self.target_sites)
         if self.fixed_in_world:
-            start = xp.asarray(self.home_site_xpos[self.sites["pelvis"], : self.dims])
+            start = xp.asarray(self.home_site_xpos[self.pelvis, : self.dims])
             return self.heading(snap, targets + start - sites[..., : self.dims])
         return targets - self.relative(snap, sites)[..., : self.dims]
 
@@ -84,19 +92,20 @@ class SiteTargets(HumanoidSkill):
         targets = np.asarray(state.goal).reshape(2, self.dims)
         if not self.fixed_in_world:
             return self.world_from_local(data, targets)
-        world = targets + self.home_site_xpos[self.sites["pelvis"], : self.dims]
+        world = targets + self.home_site_xpos[self.pelvis, : self.dims]
         return np.concatenate([world, np.full((2, 3 - self.dims), 0.02)], axis=-1)  # on the floor
 
 
 def track_targets(task: SiteTargets, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
-    """exp(-4 * mean distance), the reference shape for reaching."""
+    """exp(-track_gain * mean distance), the reference shape for reaching."""
     xp = xp_of(snap.qpos)
-    return xp.exp(-4.0 * xp.mean(task.distances(snap, state), axis=-1))
+    return xp.exp(-task.config.track_gain * xp.mean(task.distances(snap, state), axis=-1))
 
 
 def hold_targets(task: SiteTargets, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
-    """exp(-worst distance / 3 cm) while both sites are placed: steep inside the 5 cm
-    tolerance, where exp(-4 d) is flat, and set by the worse site, since success needs both."""
+    """exp(-worst distance / hold_scale) while both sites are placed: at the default 3 cm, steep
+    inside the 5 cm tolerance, where `track_targets` is flat, and set by the worse site, since
+    success needs both."""
     xp = xp_of(snap.qpos)
-    close = xp.exp(-xp.max(task.distances(snap, state), axis=-1) / 0.03)
+    close = xp.exp(-xp.max(task.distances(snap, state), axis=-1) / task.config.hold_scale)
     return xp.where(task.placed(snap), close, 0.0)

@@ -8,14 +8,16 @@ import mujoco
 import numpy as np
 
 from skillgym.core.arrays import Array, uniform, xp_of
+from skillgym.core.rewards import tracking
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState
-from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid_weights, tracking
+from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid_weights
 
 
 @dataclasses.dataclass(frozen=True)
 class SquatConfig(HumanoidTaskConfig):
     tolerance: float = 0.03  # m, pelvis height error for success
+    height_sigma: float = 0.005  # m^2, of exp(-error^2 / sigma) in `track_height`
 
 
 class Squat(HumanoidSkill):
@@ -24,6 +26,7 @@ class Squat(HumanoidSkill):
     goal_uniforms = 1
     metric_names = ("height_error",)
     success_rule = "pelvis within 3 cm of its target height for 0.5 s, no fall"
+    config: SquatConfig
 
     @classmethod
     def default_config(cls) -> SquatConfig:
@@ -52,10 +55,10 @@ class Squat(HumanoidSkill):
         return xp_of(snap.qpos).abs(self.height_error(snap, state)) <= self.config.tolerance
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
-        pelvis = data.site_xpos[self.sites["pelvis"]].copy()
+        pelvis = data.site_xpos[self.pelvis].copy()
         pelvis[2] = float(state.goal[0])
         return pelvis[None]
 
 
 def track_height(task: Squat, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
-    return tracking(task.height_error(snap, state) ** 2, 0.005)
+    return tracking(task.height_error(snap, state) ** 2, task.config.height_sigma)

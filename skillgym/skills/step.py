@@ -11,7 +11,6 @@ from skillgym.skills.site_targets import SiteTargets, SiteTargetsConfig
 
 class Step(SiteTargets):
     name = "Step"
-    target_sites = ("left_foot", "right_foot")
     fixed_in_world = True
     dims = 2
     goal_size = 4
@@ -30,6 +29,10 @@ class Step(SiteTargets):
                 track_targets=3.0, hold_targets=3.0, posture=0.1, step_progress=10.0
             ),
         )
+
+    @property
+    def target_sites(self) -> tuple[str, str]:
+        return self.robot.foot_sites
 
     def placed(self, snap: Snapshot) -> Array:
         """Both feet on the ground: the distances are horizontal, and a foot held over its

@@ -8,9 +8,10 @@ import numpy as np
 
 from skillgym.core.arrays import Array, uniform, xp_of
 from skillgym.core.privileges import NarrowCommands, PelvisHarness, Privilege, ReducedGravity
+from skillgym.core.rewards import tracking
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState
-from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid_weights, tracking
+from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid_weights
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,6 +19,10 @@ class WalkConfig(HumanoidTaskConfig):
     command_low: tuple[float, float, float] = (-0.5, -0.3, -0.5)  # vx, vy (m/s), yaw rate (rad/s)
     command_high: tuple[float, float, float] = (1.0, 0.3, 0.5)
     max_mean_velocity_error: float = 0.25  # m/s, for success
+    velocity_tolerance: float = 0.25  # m/s, planar velocity error at a step that counts as met
+    velocity_sigma: float = 0.25  # (m/s)^2, of exp(-error^2 / sigma) in `track_velocity`
+    yaw_rate_sigma: float = 0.25  # (rad/s)^2, of exp(-error^2 / sigma) in `track_yaw_rate`
+    tilt_rate_weight: float = 0.05  # m^2/rad^2: roll and pitch rates' part in `vertical_motion`
     # Swings of a foot that count as steps, in seconds off the ground; see `feet_air_time`.
     air_time_range: tuple[float, float] = (0.2, 0.5)
     min_walking_command: float = 0.1  # m/s; below it, standing still is the gait
@@ -27,6 +32,7 @@ class WalkConfig(HumanoidTaskConfig):
 
 class Walk(HumanoidSkill):
     name = "Walk"
+    config: WalkConfig
     goal_size = 3
     goal_uniforms = 3
     memory_size = 2  # seconds each foot (left, right) has been off the ground
@@ -82,7 +88,8 @@ class Walk(HumanoidSkill):
         return xp.stack(errors, axis=-1)
 
     def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
-        return xp_of(snap.qpos).sqrt(self.velocity_error_sq(snap, state)) <= 0.25
+        error = xp_of(snap.qpos).sqrt(self.velocity_error_sq(snap, state))
+        return error <= self.config.velocity_tolerance
 
     def success(self, state: EpisodeState) -> Array:
         mean_error = state.metric_sums[..., 0] / np.maximum(1, self.episode_steps)
@@ -91,17 +98,18 @@ class Walk(HumanoidSkill):
 
 
 def track_velocity(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
-    return tracking(task.velocity_error_sq(snap, state), 0.25)
+    return tracking(task.velocity_error_sq(snap, state), task.config.velocity_sigma)
 
 
 def track_yaw_rate(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
-    return tracking(task.yaw_rate_error(snap, state) ** 2, 0.25)
+    return tracking(task.yaw_rate_error(snap, state) ** 2, task.config.yaw_rate_sigma)
 
 
 def vertical_motion(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     xp = xp_of(snap.qpos)
     ang = task.base_ang_vel(snap)
-    return task.base_lin_vel(snap)[..., 2] ** 2 + 0.05 * xp.sum(ang[..., :2] ** 2, axis=-1)
+    tilt_rates = xp.sum(ang[..., :2] ** 2, axis=-1)
+    return task.base_lin_vel(snap)[..., 2] ** 2 + task.config.tilt_rate_weight * tilt_rates
 
 
 def feet_air_time(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:

@@ -14,10 +14,10 @@ from typing import ClassVar
 import mujoco
 import numpy as np
 
-from skillgym.core.arrays import Array, free_pose, heading_unrotate, norm, put, xp_of
+from skillgym.core.arrays import Array, free_pose, heading_unrotate, norm, put, put_free_pose, xp_of
+from skillgym.core.rewards import distance_reward, goal_reached
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState
-from skillgym.skills.arm import distance_reward, goal_reached
 from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid_weights
 from skillgym.skills.reach import Reach, arm_reach, within_reach
 from skillgym.skills.step import Step
@@ -76,8 +76,7 @@ class HumanoidBenchTask(HumanoidSkill):
         """qpos with the free prop `name` at `xyz`, turned by `yaw` (none: unturned)."""
         xp = xp_of(xyz)
         yaw = xp.zeros(xyz.shape[:-1]) if yaw is None else yaw
-        adr = self.prop_qpos[name]
-        return put(qpos, np.arange(adr, adr + 7), free_pose(xyz, yaw))
+        return put_free_pose(qpos, self.prop_qpos[name], free_pose(xyz, yaw))
 
     # ---- quantities ----------------------------------------------------------------------------
 
@@ -86,9 +85,7 @@ class HumanoidBenchTask(HumanoidSkill):
 
     def wrists(self, snap: Snapshot) -> Array:
         """World positions of the left and right wrist, (..., 2, 3)."""
-        xp = xp_of(snap.site_xpos)
-        sites = [self.sites["left_wrist"], self.sites["right_wrist"]]
-        return xp.stack([snap.site_xpos[..., s, :] for s in sites], axis=-2)
+        return self.site_positions(snap, self.robot.wrist_sites)
 
     def hands_to(self, snap: Snapshot, point: Array) -> Array:
         """Mean distance of the two wrists to a world point."""
@@ -157,7 +154,7 @@ class HumanoidBenchTask(HumanoidSkill):
     def reach_goal(self, snap: Snapshot, targets: Array) -> Array:
         """Reach's goal: world targets (..., 2, 3) of the left and right wrist, as offsets from the
         pelvis in its heading frame, kept within the region Reach is trained on."""
-        home = np.stack([self.home_local("left_wrist"), self.home_local("right_wrist")])
+        home = np.stack([self.home_local(site) for site in self.robot.wrist_sites])
         local = self._within(self.relative(snap, targets), home, self.reach_half)
         return _flat(within_reach(local, self.shoulders, self.max_reach))
 
@@ -167,11 +164,11 @@ class HumanoidBenchTask(HumanoidSkill):
         relative to where its pelvis starts (the default pose's spot)."""
         xp = xp_of(targets)
         points = xp.concat([targets[..., :2], xp.zeros_like(targets[..., :1])], axis=-1)
-        home = np.stack([self.home_local("left_foot")[:2], self.home_local("right_foot")[:2]])
+        home = np.stack([self.home_local(site)[:2] for site in self.robot.foot_sites])
         local = self._within(self.relative(snap, points)[..., :2], home, self.step_half)
-        pelvis = snap.site_xpos[..., None, self.sites["pelvis"], :2]
+        pelvis = snap.site_xpos[..., None, self.pelvis, :2]
         world = pelvis + heading_unrotate(self.base_xmat(snap)[..., None, :], local)
-        return _flat(world - xp.asarray(self.home_site_xpos[self.sites["pelvis"], :2]))
+        return _flat(world - xp.asarray(self.home_site_xpos[self.pelvis, :2]))
 
     def squat_goal(self, height: Array) -> Array:
         """Squat's goal: a pelvis height within the range Squat is trained on, (..., 1)."""

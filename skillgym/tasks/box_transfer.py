@@ -29,6 +29,7 @@ class BoxTransferConfig(BoxOnTableConfig):
     goal_low: tuple[float, float] = (-0.8, -0.3)  # m, xy of the goal on the back table
     goal_high: tuple[float, float] = (-0.5, 0.3)
     approach_scale: float = 1.0
+    drop_depth: float = 0.3  # m below the box centre's resting height: the box is on the floor
 
 
 class BoxTransfer(HumanoidBenchTask):
@@ -62,7 +63,7 @@ class BoxTransfer(HumanoidBenchTask):
         return norm(self.box(snap) - state.goal)
 
     def dropped(self, snap: Snapshot, state: EpisodeState) -> Array:
-        return self.box(snap)[..., 2] < BOX_REST_Z - 0.3  # on the floor
+        return self.box(snap)[..., 2] < BOX_REST_Z - self.config.drop_depth
 
     def approach_distance(self, snap: Snapshot, state: EpisodeState) -> Array:
         return self.hands_to(snap, self.box(snap))

@@ -46,6 +46,7 @@ class ButtonPress(HumanoidBenchTask):
         data = mujoco.MjData(model)
         mujoco.mj_forward(model, data)
         self.button_rest = data.site_xpos[self.button].copy()
+        self.pressing_wrist, self.other_wrist = self.robot.wrist_sites  # the left wrist presses
 
     def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
         xp = xp_of(u)
@@ -57,7 +58,7 @@ class ButtonPress(HumanoidBenchTask):
         return snap.qpos[..., self.press_qpos]
 
     def error(self, snap: Snapshot, state: EpisodeState) -> Array:
-        return norm(state.goal - snap.site_xpos[..., self.sites["left_wrist"], :])
+        return norm(state.goal - snap.site_xpos[..., self.sites[self.pressing_wrist], :])
 
     def metrics(self, snap: Snapshot, state: EpisodeState) -> Array:
         xp = xp_of(snap.qpos)
@@ -71,7 +72,7 @@ class ButtonPress(HumanoidBenchTask):
 
     def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
         xp = xp_of(snap.qpos)
-        to_button = state.goal - snap.site_xpos[..., self.sites["left_wrist"], :]
+        to_button = state.goal - snap.site_xpos[..., self.sites[self.pressing_wrist], :]
         depth = self.press_depth(snap)[..., None] / BUTTON_TRAVEL
         return xp.concat([self.heading(snap, to_button), depth], axis=-1)
 
@@ -81,11 +82,11 @@ class ButtonPress(HumanoidBenchTask):
     def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
         xp = xp_of(snap.qpos)
         pushed_in = state.goal + xp.asarray([self.config.press_depth + 0.01, 0.0, 0.0])
-        right_wrist = snap.site_xpos[..., self.sites["right_wrist"], :]
-        arm_length = float(self.home_local("left_wrist")[0]) + 0.35
+        other_wrist = snap.site_xpos[..., self.sites[self.other_wrist], :]
+        arm_length = float(self.home_local(self.pressing_wrist)[0]) + 0.35
         return {
             "Walk": self.walk_goal(snap, state.goal, arm_length),
-            "Reach": self.reach_goal(snap, xp.stack([pushed_in, right_wrist], axis=-2)),
+            "Reach": self.reach_goal(snap, xp.stack([pushed_in, other_wrist], axis=-2)),
         }
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:

@@ -37,8 +37,7 @@ class FarReach(HumanoidBenchTask):
 
     def bind(self, model: mujoco.MjModel) -> None:
         super().bind(model)
-        wrists = [self.sites["left_wrist"], self.sites["right_wrist"]]
-        self.home_wrists = self.home_site_xpos[wrists]
+        self.home_wrists = self.home_site_xpos[[self.sites[s] for s in self.robot.wrist_sites]]
 
     def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
         xp = xp_of(u)

@@ -79,9 +79,8 @@ class FootballShoot(HumanoidBenchTask):
         return past_line & (xp.abs(rel[..., 1]) < GOAL_HALF_WIDTH) & (height < GOAL_HEIGHT)
 
     def feet(self, snap: Snapshot) -> Array:
-        xp = xp_of(snap.site_xpos)
-        sites = [self.sites["left_foot"], self.sites["right_foot"]]
-        return xp.stack([snap.site_xpos[..., s, :] for s in sites], axis=-2)
+        """World positions of the left and right foot, (..., 2, 3)."""
+        return self.site_positions(snap, self.robot.foot_sites)
 
     def approach_distance(self, snap: Snapshot, state: EpisodeState) -> Array:
         to_ball = norm(self.feet(snap)[..., :2] - self.ball(snap)[..., None, :2])

@@ -28,6 +28,8 @@ class PackageConfig(BenchConfig):
     package_low: tuple[float, float] = (PLATFORM_X - 0.03, -0.05)  # m, xy of its start
     package_high: tuple[float, float] = (PLATFORM_X + 0.03, 0.05)
     lift_range: tuple[float, float] = (0.3, 0.6)  # m, how far above its start it must go
+    # Of the platform's height: a package centre below this fraction of it is on the floor.
+    drop_fraction: float = 0.6
 
 
 class PackageTask(HumanoidBenchTask):
@@ -56,14 +58,15 @@ class PackageTask(HumanoidBenchTask):
         package = self.package(snap)
         raise_by = xp.clip(target_z - package[..., 2], -0.1, 0.1)
         hands = self.side_points(snap, package, PACKAGE_HALF_WIDTH + 0.02, raise_by)
-        wrist_drop = float(self.home_site_xpos[self.sites["left_wrist"], 2]) - package[..., 2]
+        left_wrist = self.sites[self.robot.wrist_sites[0]]
+        wrist_drop = float(self.home_site_xpos[left_wrist, 2]) - package[..., 2]
         return {
             "Reach": self.reach_goal(snap, hands),
             "Squat": self.squat_goal(self.robot.standing_height - wrist_drop),
         }
 
     def dropped(self, snap: Snapshot, state: EpisodeState) -> Array:
-        return self.package(snap)[..., 2] < PLATFORM_TOP * 0.6  # on the floor
+        return self.package(snap)[..., 2] < PLATFORM_TOP * self.config.drop_fraction
 
 
 class PackageLift(PackageTask):

@@ -12,11 +12,11 @@ import mujoco
 import numpy as np
 
 from skillgym.core.arrays import Array, norm, uniform, xp_of
+from skillgym.core.rewards import distance_reward, goal_reached
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState
-from skillgym.skills.arm import ArmSkill, ArmTaskConfig, arm_weights, distance_reward, goal_reached
+from skillgym.skills.arm import ArmSkill, ArmTaskConfig, arm_weights, reach_object
 from skillgym.skills.lift import HALF_HEIGHTS, Lift
-from skillgym.skills.push import reach_object
 
 FLAT_HALF_HEIGHT = HALF_HEIGHTS["box_flat"]
 
@@ -27,6 +27,7 @@ class FlatBoxConfig(ArmTaskConfig):
     box_high: tuple[float, float] = (0.2, 0.2)
     lift_range: tuple[float, float] = (0.1, 0.2)  # m, goal height above the box's resting height
     tolerance: float = 0.03  # m, box centre from its goal
+    goal_scale: float = 0.1  # m, of 1 - tanh(d / scale) in `box_to_goal`
 
 
 def flat_box_weights() -> dict[str, float]:
@@ -117,4 +118,4 @@ def lift_box(task: PushGraspLift, snap: Snapshot, state: EpisodeState, action: A
 
 
 def box_to_goal(task: PushGraspLift, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
-    return distance_reward(task.error(snap, state), 0.1)
+    return distance_reward(task.error(snap, state), task.config.goal_scale)
