@@ -1,5 +1,6 @@
-"""What the humanoid benchmark tasks share: props around the robot, placement at reset, one
-accuracy error per task, and the goals of the primitive skills a high-level controller blends.
+"""What the benchmark tasks share: one accuracy error per task (`ErrorScored`, for the arm's
+tasks too); and for the humanoid's, props around the robot, placement at reset, and the goals of
+the primitive skills a high-level controller blends.
 
 Static props (walls, tables, cabinets) cannot move between episodes, so a reset varies the layout
 by where it puts the robot (its root free joint) and the free objects.
@@ -17,7 +18,7 @@ import numpy as np
 from skillgym.core.arrays import Array, free_pose, heading_unrotate, norm, put, put_free_pose, xp_of
 from skillgym.core.rewards import distance_reward, goal_reached
 from skillgym.core.snapshot import Snapshot
-from skillgym.core.task import EpisodeState
+from skillgym.core.task import EpisodeState, Task
 from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid_weights
 from skillgym.skills.reach import Reach, arm_reach, within_reach
 from skillgym.skills.step import Step
@@ -35,7 +36,22 @@ class BenchConfig(HumanoidTaskConfig):
     approach_scale: float = 0.5  # the approach reward halves (about) at this distance
 
 
-class HumanoidBenchTask(HumanoidSkill):
+class ErrorScored(Task):
+    """A task scored by one accuracy error: the error is its metric, and the goal is met while
+    the error is within `config.tolerance`. List it before the robot family's base."""
+
+    @abstractmethod
+    def error(self, snap: Snapshot, state: EpisodeState) -> Array:
+        """The headline accuracy error, 0 when the task is done exactly."""
+
+    def metrics(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.error(snap, state)[..., None]
+
+    def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.error(snap, state) <= self.config.tolerance
+
+
+class HumanoidBenchTask(ErrorScored, HumanoidSkill):
     """A long-horizon humanoid task: `error` is its accuracy, `skill_goals` its decomposition."""
 
     props: ClassVar[tuple[Prop, ...]] = ()
@@ -105,16 +121,6 @@ class HumanoidBenchTask(HumanoidSkill):
         return xp.stack([center + offset, center - offset * xp.asarray([1.0, 1.0, -1.0])], axis=-2)
 
     # ---- the task ------------------------------------------------------------------------------
-
-    @abstractmethod
-    def error(self, snap: Snapshot, state: EpisodeState) -> Array:
-        """The headline accuracy error, 0 when the task is done exactly."""
-
-    def metrics(self, snap: Snapshot, state: EpisodeState) -> Array:
-        return self.error(snap, state)[..., None]
-
-    def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
-        return self.error(snap, state) <= self.config.tolerance
 
     def dropped(self, snap: Snapshot, state: EpisodeState) -> Array:
         """True where an object is lost for good; nothing can be lost by default."""

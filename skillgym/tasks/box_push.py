@@ -22,51 +22,54 @@ BOX_REST_Z = TABLE_TOP + BOX_HALF + 1e-3
 class BoxOnTableConfig(BenchConfig):
     box_low: tuple[float, float] = (0.5, -0.15)  # m, xy where the box starts, near table edge
     box_high: tuple[float, float] = (0.6, 0.15)
-
-
-def box_start(config: BoxOnTableConfig, u: Array) -> Array:
-    """The box's starting centre on the front table from two uniforms, (..., 3)."""
-    xp = xp_of(u)
-    xy = uniform(u, xp.asarray(config.box_low), xp.asarray(config.box_high))
-    return xp.concat([xy, xp.full(xy.shape[:-1] + (1,), BOX_REST_Z)], axis=-1)
-
-
-@dataclasses.dataclass(frozen=True)
-class BoxPushConfig(BoxOnTableConfig):
-    goal_low: tuple[float, float] = (0.75, -0.35)  # m, xy of the goal on the table top
+    goal_low: tuple[float, float] = (0.75, -0.35)  # m, xy of the box's goal
     goal_high: tuple[float, float] = (0.95, 0.35)
 
 
-class BoxPush(HumanoidBenchTask):
-    name = "BoxPush"
-    props = (("table", "table", (TABLE_X, 0.0, 0.0)), ("box", "box_large", (0.55, 0.0, BOX_REST_Z)))
-    goal_size = 2  # world xy of the box's goal
-    goal_uniforms = 4
-    metric_names = ("box_goal_error",)
-    success_rule = "box on the table within 5 cm of its goal for 0.5 s, no fall"
-    config: BoxPushConfig
+class BoxOnTableTask(HumanoidBenchTask):
+    """A box that starts on the front table and goes to a goal: where it starts, where its goal
+    lies, and the hands' approach to it."""
 
-    @classmethod
-    def default_config(cls) -> BoxPushConfig:
-        return BoxPushConfig(episode_seconds=10.0, reward_weights=bench_weights())
+    config: BoxOnTableConfig
 
-    def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+    def sample_box_and_goal(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+        """qpos with the box on the front table from `u[..., 0:2]`, and the goal's xy from
+        `u[..., 2:4]`, (..., 2)."""
         xp = xp_of(u)
-        qpos = self.place_prop(qpos, "box", box_start(self.config, u[..., 0:2]))
+        box_low, box_high = xp.asarray(self.config.box_low), xp.asarray(self.config.box_high)
+        xy = uniform(u[..., 0:2], box_low, box_high)
+        box = xp.concat([xy, xp.full(xy.shape[:-1] + (1,), BOX_REST_Z)], axis=-1)
+        qpos = self.place_prop(qpos, "box", box)
         low, high = xp.asarray(self.config.goal_low), xp.asarray(self.config.goal_high)
         return qpos, uniform(u[..., 2:4], low, high)
 
     def box(self, snap: Snapshot) -> Array:
         return self.prop_pos(snap, "box")
 
+    def approach_distance(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.hands_to(snap, self.box(snap))
+
+
+class BoxPush(BoxOnTableTask):
+    name = "BoxPush"
+    props = (("table", "table", (TABLE_X, 0.0, 0.0)), ("box", "box_large", (0.55, 0.0, BOX_REST_Z)))
+    goal_size = 2  # world xy of the box's goal
+    goal_uniforms = 4
+    metric_names = ("box_goal_error",)
+    success_rule = "box on the table within 5 cm of its goal for 0.5 s, no fall"
+
+    @classmethod
+    def default_config(cls) -> BoxOnTableConfig:
+        return BoxOnTableConfig(episode_seconds=10.0, reward_weights=bench_weights())
+
+    def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+        return self.sample_box_and_goal(u, qpos)
+
     def error(self, snap: Snapshot, state: EpisodeState) -> Array:
         return norm(self.box(snap)[..., :2] - state.goal)
 
     def dropped(self, snap: Snapshot, state: EpisodeState) -> Array:
         return self.box(snap)[..., 2] < TABLE_TOP
-
-    def approach_distance(self, snap: Snapshot, state: EpisodeState) -> Array:
-        return self.hands_to(snap, self.box(snap))
 
     def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
         xp = xp_of(snap.qpos)

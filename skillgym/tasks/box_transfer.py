@@ -8,17 +8,11 @@ import dataclasses
 import mujoco
 import numpy as np
 
-from skillgym.core.arrays import Array, norm, uniform, xp_of
+from skillgym.core.arrays import Array, norm, xp_of
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState
-from skillgym.tasks.base import HumanoidBenchTask, bench_weights
-from skillgym.tasks.box_push import (
-    BOX_HALF,
-    BOX_REST_Z,
-    TABLE_X,
-    BoxOnTableConfig,
-    box_start,
-)
+from skillgym.tasks.base import bench_weights
+from skillgym.tasks.box_push import BOX_HALF, BOX_REST_Z, TABLE_X, BoxOnTableConfig, BoxOnTableTask
 
 LIFTED = BOX_REST_Z + 0.05  # m, a box centre above this is off the table, in the hands
 
@@ -32,7 +26,7 @@ class BoxTransferConfig(BoxOnTableConfig):
     drop_depth: float = 0.3  # m below the box centre's resting height: the box is on the floor
 
 
-class BoxTransfer(HumanoidBenchTask):
+class BoxTransfer(BoxOnTableTask):
     name = "BoxTransfer"
     props = (
         ("front", "table", (TABLE_X, 0.0, 0.0)),
@@ -51,22 +45,14 @@ class BoxTransfer(HumanoidBenchTask):
 
     def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
         xp = xp_of(u)
-        qpos = self.place_prop(qpos, "box", box_start(self.config, u[..., 0:2]))
-        low, high = xp.asarray(self.config.goal_low), xp.asarray(self.config.goal_high)
-        xy = uniform(u[..., 2:4], low, high)
+        qpos, xy = self.sample_box_and_goal(u, qpos)
         return qpos, xp.concat([xy, xp.full(xy.shape[:-1] + (1,), BOX_REST_Z)], axis=-1)
-
-    def box(self, snap: Snapshot) -> Array:
-        return self.prop_pos(snap, "box")
 
     def error(self, snap: Snapshot, state: EpisodeState) -> Array:
         return norm(self.box(snap) - state.goal)
 
     def dropped(self, snap: Snapshot, state: EpisodeState) -> Array:
         return self.box(snap)[..., 2] < BOX_REST_Z - self.config.drop_depth
-
-    def approach_distance(self, snap: Snapshot, state: EpisodeState) -> Array:
-        return self.hands_to(snap, self.box(snap))
 
     def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
         xp = xp_of(snap.qpos)

@@ -17,6 +17,7 @@ from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState
 from skillgym.skills.arm import ArmSkill, ArmTaskConfig, arm_weights, reach_object
 from skillgym.skills.lift import HALF_HEIGHTS, Lift
+from skillgym.tasks.base import ErrorScored
 
 FLAT_HALF_HEIGHT = HALF_HEIGHTS["box_flat"]
 
@@ -35,7 +36,7 @@ def flat_box_weights() -> dict[str, float]:
     return arm_weights(reach_object=1.0, lift_box=2.0, box_to_goal=3.0, goal_reached=2.0)
 
 
-class PushGraspLift(ArmSkill):
+class PushGraspLift(ErrorScored, ArmSkill):
     name = "PushGraspLift"
     objects = (("box", "box_flat"),)
     goal_size = 3  # world xyz of the box centre's goal
@@ -80,12 +81,6 @@ class PushGraspLift(ArmSkill):
             "box_to_goal": box_to_goal,
             "goal_reached": goal_reached,
         }
-
-    def metrics(self, snap: Snapshot, state: EpisodeState) -> Array:
-        return self.error(snap, state)[..., None]
-
-    def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
-        return self.error(snap, state) <= self.config.tolerance
 
     def push_target(self, snap: Snapshot, state: EpisodeState) -> Array:
         """Where to push the box: over the nearer side edge far enough to grasp, (..., 2)."""
