@@ -289,6 +289,21 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scores(args: argparse.Namespace) -> int:
+    from skillgym.reports import scores
+
+    for env in scores.shipped_env_ids() if args.rescore else []:
+        result = scores.rescore(env, args.episodes, args.seed)
+        verdict = "meets" if result["success_rate"] >= scores.bar(env) else "is below"
+        print(f"{env}: {result['success_rate']:.2f}, {verdict} its bar {scores.bar(env):.2f}")
+    if args.readme:
+        changed = scores.write_scores(args.readme)
+        print(f"{args.readme}: {'updated' if changed else 'already up to date'}")
+    else:
+        print(scores.scores_table())
+    return 0
+
+
 def count(text: str) -> int:
     """An argparse type for counts (episodes, steps, envs, threads): a positive integer."""
     value = int(text)
@@ -466,6 +481,17 @@ def build_parser() -> argparse.ArgumentParser:
     check = submit_sub.add_parser("check", help="validate a submission folder")
     check.add_argument("directory")
     check.set_defaults(func=cmd_submit_check)
+
+    table = sub.add_parser(
+        "scores", help="the shipped checkpoints' scores table, from their own records"
+    )
+    table.add_argument(
+        "--rescore", action="store_true", help="evaluate every shipped checkpoint and record it"
+    )
+    table.add_argument("--episodes", type=count, default=100)
+    table.add_argument("--seed", type=int, default=0)
+    table.add_argument("--readme", help="write the table between this file's scores markers")
+    table.set_defaults(func=cmd_scores)
 
     board = sub.add_parser("leaderboard", help="rank results files in Markdown and HTML")
     board.add_argument("results", nargs="+", help="results.json files or their folders")

@@ -7,8 +7,10 @@ scored and whatever it does after its episode ends is ignored, so every policy s
 
 from __future__ import annotations
 
+import platform
 import sys
 from collections.abc import Callable
+from importlib import metadata
 from typing import Any
 
 import gymnasium as gym
@@ -18,6 +20,22 @@ from tqdm import tqdm
 from skillgym.core.task import FEASIBILITY_METRICS
 
 PolicyFn = Callable[[np.ndarray], np.ndarray]
+
+_VERSIONED = ("skillgym", "mujoco", "numpy", "gymnasium", "onnxruntime", "torch")
+_MJX_VERSIONED = ("jax", "jaxlib", "mujoco-mjx")
+
+
+def software_versions(backend: str) -> dict[str, str | None]:
+    """Versions of what the numbers depend on (None: not installed)."""
+    names = _VERSIONED + (_MJX_VERSIONED if backend == "mjx" else ())
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
 
 # Seconds between progress updates when stderr is a log file rather than a terminal.
 LOG_UPDATE_SECONDS = 60.0

@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import datetime
 import json
-import platform
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from skillgym.benchmarks.suite import Suite
+from skillgym.evaluation import software_versions
 
 RESULTS_SCHEMA = "skillgym.bench.results"
 RESULTS_SCHEMA_VERSION = 1
 RESULTS_FILE = "results.json"
-_VERSIONED = ("skillgym", "mujoco", "numpy", "gymnasium", "onnxruntime", "torch")
-_MJX_VERSIONED = ("jax", "jaxlib", "mujoco-mjx")
-
-
-def software_versions(backend: str) -> dict[str, str | None]:
-    """Versions of what the numbers depend on (None: not installed)."""
-    names = _VERSIONED + (_MJX_VERSIONED if backend == "mjx" else ())
-    versions: dict[str, str | None] = {"python": platform.python_version()}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
 
 
 def build_results(

@@ -1,0 +1,113 @@
+"""The table of shipped scores, made from the shipped checkpoints' own records.
+
+A shipped checkpoint's metadata holds its `evaluation`: what `skillgym eval ENV_ID --episodes
+100` (seed 0, the CPU backend's privilege-free env) scored, with the date and the software
+versions of that run. `rescore` re-runs that evaluation and records it; `scores_table` renders
+the README's table from the records alone, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import skillgym
+from skillgym.core.robots import ROBOT_NAMES, robot_config
+from skillgym.envs.registry import SKILLS_AND_TASKS, env_id
+from skillgym.evaluation import evaluate, software_versions
+from skillgym.policies.checkpoint import METADATA, load_actor, pretrained_path, read_metadata
+
+BEGIN = "<!-- scores:begin -->"
+END = "<!-- scores:end -->"
+# The success rate a shipped skill must reach on 100 evaluation episodes.
+BARS: dict[str, float] = {"Lift": 0.80}
+DEFAULT_BAR = 0.90
+
+
+def bar(env: str) -> float:
+    """The success rate the shipped checkpoint of `env` must reach."""
+    _, name = skillgym.registered()[env]
+    return BARS.get(name, DEFAULT_BAR)
+
+
+def shipped_env_ids() -> list[str]:
+    """Every env id with a shipped checkpoint, in registry order."""
+    return [env for env in skillgym.registered() if pretrained_path(env).exists()]
+
+
+def rescore(env: str, episodes: int = 100, seed: int = 0) -> dict[str, Any]:
+    """Evaluate the shipped checkpoint of `env` and record the result in its metadata."""
+    path = pretrained_path(env)
+    actor, _ = load_actor(path)
+    result = evaluate(env, lambda _env: actor.act, episodes, seed)
+    result.update(
+        seed=seed,
+        date=datetime.date.today().isoformat(),
+        software=software_versions("cpu"),
+    )
+    record = json.loads((path / METADATA).read_text())
+    record["evaluation"] = result
+    (path / METADATA).write_text(json.dumps(record, indent=2) + "\n")
+    return result
+
+
+def scores_table() -> str:
+    """The README's table: every skill and task, its success rule and episode length, and per
+    robot the shipped checkpoint's recorded success rate ('·': registered, no checkpoint)."""
+    registered = skillgym.registered()
+    records = [read_metadata(pretrained_path(env)).evaluation for env in shipped_env_ids()]
+    dates = sorted({record.get("date", "undated") for record in records})
+    caption = (
+        "A number is the shipped checkpoint's success rate as its metadata records it: "
+        "`skillgym eval ENV_ID --episodes 100`, seed 0, the CPU backend's privilege-free env, "
+        f"with the versions of `constraints.txt` (scored {', '.join(dates) or 'never'}). The bar "
+        f"is {BARS['Lift']:.2f} for Lift and {DEFAULT_BAR:.2f} for the other skills. `·` marks "
+        "an env without a shipped checkpoint; a blank cell, a skill or task the robot lacks."
+    )
+    lines = [
+        *textwrap.wrap(caption, width=100, break_on_hyphens=False),
+        "",
+        "| skill or task | success rule (`skillgym list`) | episode | "
+        + " | ".join(ROBOT_NAMES)
+        + " |",
+        "|---|---|---:|" + ":-:|" * len(ROBOT_NAMES),
+    ]
+    for cls in SKILLS_AND_TASKS:
+        shared = sum(other.name == cls.name for other in SKILLS_AND_TASKS) > 1
+        label = f"{cls.name} ({cls.robot_kind})" if shared else cls.name
+        seconds = cls.default_config().episode_seconds
+        cells = [_cell(env_id(r, cls.name), cls.robot_kind, r, registered) for r in ROBOT_NAMES]
+        lines.append(
+            f"| {label} | {cls.success_rule} | {seconds:g} s | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)
+
+
+def _cell(env: str, kind: str, robot: str, registered: dict[str, Any]) -> str:
+    if robot_config(robot).kind != kind or env not in registered:
+        return ""
+    if not pretrained_path(env).exists():
+        return "·"
+    return f"{read_metadata(pretrained_path(env)).evaluation['success_rate']:.2f}"
+
+
+def write_scores(readme: str | Path) -> bool:
+    """Put `scores_table()` between the markers of `readme`; True if the file changed."""
+    readme = Path(readme)
+    text = readme.read_text()
+    if text.count(BEGIN) != 1 or text.count(END) != 1:
+        raise ValueError(f"{readme} needs one {BEGIN} and one {END} line")
+    head, rest = text.split(BEGIN)
+    _, tail = rest.split(END)
+    new = f"{head}{BEGIN}\n{scores_table()}\n{END}{tail}"
+    readme.write_text(new)
+    return new != text
+
+
+def readme_scores(readme: str | Path) -> str:
+    """The table between the markers of `readme`, as written there."""
+    text = Path(readme).read_text()
+    return text.split(BEGIN)[1].split(END)[0].strip("\n")
