@@ -18,9 +18,6 @@ import mujoco
 ASSETS_DIR: Path = Path(__file__).resolve().parent
 """Folder holding the ``robots/`` and ``props/`` MJCF files."""
 
-ROBOTS: tuple[str, ...] = ("tall19", "compact21", "tall21", "arm7")
-"""Robot scene names, one ``robots/<name>.xml`` each."""
-
 PROPS: tuple[str, ...] = (
     "table",
     "box_flat",
@@ -42,18 +39,20 @@ def robot_path(name: str) -> Path:
     """Return the path of the MJCF scene of robot ``name``.
 
     Raises:
-        ValueError: if ``name`` is not one of :data:`ROBOTS`.
+        ValueError: if there is no ``robots/<name>.xml``.
     """
-    if name not in ROBOTS:
-        raise ValueError(f"unknown robot {name!r}; valid robots: {', '.join(ROBOTS)}")
-    return ASSETS_DIR / "robots" / f"{name}.xml"
+    path = ASSETS_DIR / "robots" / f"{name}.xml"
+    if not (name.isalnum() and path.is_file()):
+        robots = sorted(p.stem for p in (ASSETS_DIR / "robots").glob("*.xml"))
+        raise ValueError(f"unknown robot {name!r}; valid robots: {', '.join(robots)}")
+    return path
 
 
 def robot_spec(name: str) -> mujoco.MjSpec:
     """Parse the scene of robot ``name`` into a fresh, editable :class:`mujoco.MjSpec`.
 
     Raises:
-        ValueError: if ``name`` is not one of :data:`ROBOTS`.
+        ValueError: if there is no ``robots/<name>.xml``.
     """
     return mujoco.MjSpec.from_file(str(robot_path(name)))
 
@@ -119,7 +118,6 @@ def add_prop(
 __all__ = [
     "ASSETS_DIR",
     "PROPS",
-    "ROBOTS",
     "add_prop",
     "prop_path",
     "prop_spec",
