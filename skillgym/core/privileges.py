@@ -32,7 +32,6 @@ import mujoco
 import numpy as np
 
 from skillgym.core.arrays import Array, free_pose, norm, put_free_pose, xp_of
-from skillgym.core.robots import ArmConfig
 from skillgym.core.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -103,7 +102,7 @@ class Privilege:
     start_uniforms: ClassVar[int] = 0  # uniform samples per env that `start` draws on
     schedule: Schedule
 
-    def edit_spec(self, spec: mujoco.MjSpec) -> None:
+    def edit_spec(self, spec: mujoco.MjSpec, task: Task) -> None:
         """Add what the privilege reads (sensors); nothing that changes the physics."""
 
     def bind(self, task: Task, model: mujoco.MjModel) -> Bound:
@@ -142,12 +141,12 @@ class ObjectForce(Privilege):
     gate_distance: float = 0.15  # m, grip site to object centre, at scale 1
     gate_speed: float = 0.5  # m/s, grip velocity relative to the object's, at scale 1
 
-    def edit_spec(self, spec: mujoco.MjSpec) -> None:
+    def edit_spec(self, spec: mujoco.MjSpec, task: Task) -> None:
         spec.add_sensor(
             name=GRIP_VELOCITY_SENSOR,
             type=mujoco.mjtSensor.mjSENS_FRAMELINVEL,
             objtype=mujoco.mjtObj.mjOBJ_SITE,
-            objname=ArmConfig.grip_site,  # the spec alone names no robot: the arms' default
+            objname=task.robot.grip_site,
         )
 
     def bind(self, task: Task, model: mujoco.MjModel) -> Bound:

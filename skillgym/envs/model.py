@@ -32,7 +32,7 @@ class Privileges:
 
     def edit_spec(self, spec: mujoco.MjSpec) -> None:
         for privilege in self.configs:
-            privilege.edit_spec(spec)
+            privilege.edit_spec(spec, self.task)
 
     def bind(self, model: mujoco.MjModel) -> None:
         self.bound = [p.bind(self.task, model) for p in self.configs]
