@@ -21,6 +21,7 @@ import numpy as np
 
 from skillgym.core.arrays import Array, xp_of
 from skillgym.core.privileges import NarrowCommands
+from skillgym.skills.walk import WalkConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,7 +190,7 @@ class Curriculum:
 
 
 # Mean tracking error under which narrowed commands widen: Walk's success bound (m/s).
-COMMAND_ERROR = 0.25
+COMMAND_ERROR = WalkConfig.max_mean_velocity_error
 
 
 def check_gates(success_rate: float, command_error: float) -> None:
