@@ -38,6 +38,15 @@ def test_non_finite_action_raises_naming_the_env_and_shape(bad):
     env.step(np.zeros((2, 19)))  # the env is still usable
 
 
+def test_non_finite_action_to_a_single_env_raises_naming_its_shape():
+    import gymnasium as gym
+
+    single = gym.make("skillgym/Arm7-Reach-v0")
+    single.reset(seed=0)
+    with pytest.raises(ValueError, match=r"Arm7-Reach-v0: action contains NaN or inf.*\(8,\)"):
+        single.step(np.full(8, np.nan))
+
+
 def test_wrong_action_shape_raises_for_single_and_batched_envs():
     import gymnasium as gym
 

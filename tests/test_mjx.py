@@ -111,6 +111,36 @@ def test_bad_actions_are_rejected_before_reaching_the_device():
         env.step(np.full((4, 8), np.nan))
 
 
+@pytest.mark.parametrize("array_type", ["jax", "torch"])
+def test_a_nan_action_on_the_device_raises_as_on_the_cpu_backend(array_type):
+    import torch
+
+    env = make_mjx("skillgym/Arm7-Reach-v0", 4, array_type=array_type)
+    env.reset(seed=0)
+
+    def on_device(action):  # the array type the env hands out, on the device
+        return torch.from_dlpack(action) if array_type == "torch" else action
+
+    with pytest.raises(ValueError, match=r"Arm7-Reach-v0: action contains NaN or inf.*\(4, 8\)"):
+        env.step(on_device(jnp.zeros((4, 8)).at[1, 3].set(jnp.nan)))
+    with pytest.raises(ValueError, match=r"Arm7-Reach-v0: action has shape \(4, 7\)"):
+        env.step(on_device(jnp.zeros((4, 7))))
+    obs, *_ = env.step(on_device(jnp.full((4, 8), 3.0)))  # clipped to the box, as on the CPU
+    assert obs.shape == (4, env.single_observation_space.shape[0])
+
+
+def test_the_same_action_check_runs_on_the_host_and_on_the_device():
+    from skillgym.envs.actions import check_action
+
+    action = np.array([[0.5, -2.0], [np.inf, 0.0]])
+    for xp in (np, jnp):
+        with pytest.raises(ValueError, match=r"env: action contains NaN or inf .*\(2, 2\)"):
+            check_action(xp.asarray(action), (2, 2), "env", xp, np.float32)
+        clipped = check_action(xp.asarray(action[:1]), (1, 2), "env", xp, np.float32)
+        assert isinstance(clipped, xp.ndarray) and clipped.dtype == np.float32
+        np.testing.assert_array_equal(np.asarray(clipped), [[0.5, -1.0]])
+
+
 def test_compilation_cache_location_is_configurable(tmp_path):
     path = enable_compilation_cache(tmp_path / "cache")
     try:

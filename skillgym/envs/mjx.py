@@ -26,6 +26,7 @@ from mujoco import mjx
 
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState, Task
+from skillgym.envs.actions import check_action
 from skillgym.envs.model import compile_task, sample_start, start_uniforms
 from skillgym.envs.vector import object_rows
 
@@ -378,20 +379,13 @@ class MjxVectorEnv(gym.vector.VectorEnv):
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict]:
         if self._state is None:
             raise gym.error.ResetNeeded(f"{self.env_id}: call reset() before step()")
-        if self.array_type == "torch" and hasattr(actions, "__dlpack__"):
-            actions = jnp.from_dlpack(actions.detach().contiguous())  # no copy on the device
-        if not isinstance(actions, jax.Array):
-            actions = np.asarray(actions, dtype=np.float32)
-            if actions.shape != self.action_space.shape:
-                raise ValueError(
-                    f"{self.env_id}: action has shape {actions.shape}, "
-                    f"expected {self.action_space.shape}"
-                )
-            if not np.isfinite(actions).all():
-                raise ValueError(
-                    f"{self.env_id}: action contains NaN or inf (expected finite values of "
-                    f"shape {self.action_space.shape} in [-1, 1])"
-                )
+        if self.array_type == "torch":
+            import torch
+
+            if isinstance(actions, torch.Tensor):  # no copy on the device
+                actions = jnp.from_dlpack(actions.detach().contiguous())
+        xp = jnp if isinstance(actions, jax.Array) else np
+        actions = check_action(actions, self.action_space.shape, self.env_id, xp, np.float32)
         self._state = state = self._step(self._state, actions)
         done = np.asarray(state.terminated | state.truncated)
         info: dict[str, Any] = {

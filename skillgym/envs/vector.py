@@ -12,6 +12,7 @@ from gymnasium.vector import AutoresetMode
 
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState, StepResult, Task
+from skillgym.envs.actions import check_action
 from skillgym.envs.cpu import CpuPhysics
 from skillgym.envs.model import compile_task, sample_start, start_uniforms
 from skillgym.envs.render import Renderer
@@ -145,25 +146,11 @@ class SkillVectorEnv(gym.vector.VectorEnv):
             return fresh
         return EpisodeState(*(_put(old, ids, new) for old, new in zip(state, fresh, strict=True)))
 
-    def _checked_action(self, actions: Any) -> np.ndarray:
-        actions = np.asarray(actions, dtype=np.float64)
-        expected = self.action_space.shape
-        if actions.shape != expected:
-            raise ValueError(
-                f"{self.env_id}: action has shape {actions.shape}, expected {expected}"
-            )
-        if not np.isfinite(actions).all():
-            raise ValueError(
-                f"{self.env_id}: action contains NaN or inf (expected finite values of shape "
-                f"{expected} in [-1, 1])"
-            )
-        return np.clip(actions, -1.0, 1.0)
-
     def step_batch(self, actions: Any) -> tuple[StepResult, np.ndarray]:
         """One control step of every env, without auto-reset; also says which blew up."""
         if self._state is None:
             raise gym.error.ResetNeeded(f"{self.env_id}: call reset() before step()")
-        action = self._checked_action(actions)
+        action = check_action(actions, self.action_space.shape, self.env_id)
         robot_action = action[:, : self.model.nu]
         wrench = None
         if self.privileges is not None:
@@ -298,12 +285,7 @@ class SkillEnv(gym.Env):
         return _first(obs), info
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
-        action = np.asarray(action)
-        if action.shape != self.action_space.shape:
-            raise ValueError(
-                f"{self._vec.env_id}: action has shape {action.shape}, "
-                f"expected {self.action_space.shape}"
-            )
+        action = check_action(action, self.action_space.shape, self._vec.env_id)
         result, physics_error = self._vec.step_batch(action[None])
         info = {"success": bool(result.success[0]), "physics_error": bool(physics_error[0])}
         done = bool(result.terminated[0] or result.truncated[0])
