@@ -57,7 +57,7 @@ def test_imitation_needs_a_scripted_controller(tmp_path):
 
 def test_a_new_imitation_run_in_a_folder_that_holds_one_is_refused(tmp_path):
     imitate(tiny_config(tmp_path))
-    with pytest.raises(FileExistsError, match="--resume"):
+    with pytest.raises(ValueError, match="holds a run already: --resume"):
         imitate(tiny_config(tmp_path))
 
 

@@ -116,12 +116,6 @@ def run_settings(config: Any) -> dict[str, Any]:
     return {k: v for k, v in asdict(config).items() if k not in skip}
 
 
-def best_success_rate(run_dir: str | os.PathLike) -> float:
-    """The evaluated success rate of a run's `best/` checkpoint; -1 before it has one."""
-    best = Path(run_dir) / "best"
-    return read_metadata(best).evaluation["success_rate"] if best.exists() else -1.0
-
-
 def describe(path: str | os.PathLike) -> dict[str, Any]:
     """What identifies a checkpoint wherever it lies: its env steps, the success rate of its
     evaluation and the sha256 of its weights."""

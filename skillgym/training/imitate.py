@@ -30,18 +30,16 @@ import numpy as np
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from skillgym.evaluation import PolicyFn, evaluate
+from skillgym.evaluation import PolicyFn
 from skillgym.policies.checkpoint import (
     Actor,
     CheckpointMetadata,
-    best_success_rate,
     build_policy,
     read_actor,
     run_settings,
-    save_checkpoint,
 )
 from skillgym.policies.scripted import scripted_policy
-from skillgym.training.ppo import EVAL_SEED
+from skillgym.training.run_folder import RunFolder
 
 DATASET = "dataset.npz"
 
@@ -73,11 +71,11 @@ class ImitateConfig:
 
 def imitate(config: ImitateConfig, resume: bool = False) -> Path:
     """Run DAgger to `config.iterations`; return the latest checkpoint's folder."""
-    latest, dataset = config.out / "latest", config.out / DATASET
+    run = RunFolder(config.out, config.env_id)
+    dataset = run.path / DATASET
     if resume and not dataset.exists():
-        raise FileNotFoundError(f"no imitation run to resume in {config.out}")
-    if not resume and (latest.exists() or dataset.exists()):
-        raise FileExistsError(f"{config.out} holds a run already: --resume it or pick --out")
+        raise FileNotFoundError(f"no imitation run to resume in {run.path}")
+    run.claim(resume)
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
     torch.manual_seed(config.seed)
@@ -90,11 +88,12 @@ def imitate(config: ImitateConfig, resume: bool = False) -> Path:
     controller = scripted_policy(env)
     if controller is None:
         raise ValueError(f"{config.env_id} has no scripted controller to imitate")
-    writer = SummaryWriter(str(config.out / "tensorboard"))
+    writer = SummaryWriter(str(run.path / "tensorboard"))
+    eval_env = run.evaluation_env(config.eval_episodes, num_threads=config.num_threads)
     start = time.perf_counter()
 
     if resume:
-        actor, meta, tensors = read_actor(latest)
+        actor, meta, tensors = read_actor(run.latest)
         meta.hyperparameters = run_settings(config)  # this session's settings, iterations first
         policy = actor.policy
         obs_mean, obs_var = tensors["obs_mean"].numpy(), tensors["obs_var"].numpy()
@@ -115,7 +114,7 @@ def imitate(config: ImitateConfig, resume: bool = False) -> Path:
         policy = build_policy(meta)
         loss = fit(policy, data, obs_mean, obs_var, config, config.first_fit_steps, first=True)
         meta.wall_seconds = time.perf_counter() - start
-        save_iteration(config, meta, policy, (obs_mean, obs_var), data, 0, loss, writer)
+        save_iteration(run, eval_env, meta, policy, (obs_mean, obs_var), data, 0, loss, writer)
         next_iteration = 1
     wall_offset = meta.wall_seconds - (time.perf_counter() - start)
 
@@ -126,10 +125,13 @@ def imitate(config: ImitateConfig, resume: bool = False) -> Path:
         data = {key: np.concatenate([data[key], new[key]]) for key in ("obs", "action")}
         loss = fit(policy, data, obs_mean, obs_var, config, config.fit_steps, first=False)
         meta.wall_seconds = wall_offset + time.perf_counter() - start
-        save_iteration(config, meta, policy, (obs_mean, obs_var), data, iteration, loss, writer)
+        save_iteration(
+            run, eval_env, meta, policy, (obs_mean, obs_var), data, iteration, loss, writer
+        )
     writer.close()
+    eval_env.close()
     env.close()
-    return latest
+    return run.latest
 
 
 def collect(
@@ -183,7 +185,8 @@ def fit(
 
 
 def save_iteration(
-    config: ImitateConfig,
+    run: RunFolder,
+    eval_env: gym.vector.VectorEnv,
     meta: CheckpointMetadata,
     policy: torch.nn.Module,
     obs_stats: tuple[np.ndarray, np.ndarray],
@@ -195,27 +198,19 @@ def save_iteration(
     """Evaluate, then write `latest/` (and `best/` when it is the best so far) and the labels."""
     obs_mean, obs_var = obs_stats
     actor = Actor(policy, obs_mean, obs_var, meta).eval()
-    result = evaluate(
-        config.env_id,
-        lambda _env: actor.act,
-        config.eval_episodes,
-        EVAL_SEED,
-        num_threads=config.num_threads,
-    )
     meta.env_steps = len(data["obs"])
-    meta.evaluation = result
-    writer.add_scalar("eval/success_rate", result["success_rate"], meta.env_steps)
+    meta.evaluation = run.evaluate(actor.act, eval_env)
+    success = meta.evaluation["success_rate"]
+    writer.add_scalar("eval/success_rate", success, meta.env_steps)
     writer.add_scalar("imitation/loss", loss, meta.env_steps)
     writer.flush()
-    save_checkpoint(config.out / "latest", meta, policy, obs_mean, obs_var)
-    if result["success_rate"] >= best_success_rate(config.out):
-        save_checkpoint(config.out / "best", meta, policy, obs_mean, obs_var)
-    staging = config.out / f".{DATASET}"
+    run.save(meta, policy, obs_mean, obs_var)
+    staging = run.path / f".{DATASET}"
     with open(staging, "wb") as f:
         np.savez(f, iteration=iteration, **data)
-    os.replace(staging, config.out / DATASET)
+    os.replace(staging, run.path / DATASET)
     print(
-        f"{config.env_id}: iteration {iteration}, {meta.env_steps:,} labelled steps, "
-        f"loss {loss:.2e}, success {result['success_rate']:.2f}",
+        f"{meta.env_id}: iteration {iteration}, {meta.env_steps:,} labelled steps, "
+        f"loss {loss:.2e}, success {success:.2f}",
         flush=True,
     )

@@ -29,21 +29,17 @@ from stable_baselines3.common.vec_env import VecNormalize
 from skillgym.curricula import COMMAND_ERROR, Curriculum, LevelTerm, check_gates, make_curriculum
 from skillgym.envs.registry import task_config
 from skillgym.envs.sb3 import SB3VecEnv
-from skillgym.evaluation import evaluate
 from skillgym.policies.checkpoint import (
     Actor,
     CheckpointMetadata,
-    best_success_rate,
     describe,
     policy_kwargs,
     read_checkpoint,
     read_metadata,
     read_training_state,
     run_settings,
-    save_checkpoint,
 )
-
-EVAL_SEED = 1_000_003  # fixed and apart from training seeds
+from skillgym.training.run_folder import RunFolder
 
 
 @dataclass
@@ -114,8 +110,7 @@ def run_config(env_id: str, out: Path, resume: bool = False, **given: Any) -> Tr
     """A run's settings: the defaults, or on `resume` the settings its latest checkpoint
     recorded, overridden by those `given` (what the command names). A resumed run keeps its
     learning rate, privileges and fine-tuning origin unless told otherwise."""
-    latest = out / "latest"
-    recorded = read_metadata(latest).hyperparameters if resume and latest.exists() else {}
+    recorded = RunFolder(out, env_id).resume().hyperparameters if resume else {}
     known = {f.name for f in dataclasses.fields(TrainConfig)} - {"env_id", "out"}
     settings = {k: v for k, v in recorded.items() if k in known} | given
     return TrainConfig(env_id=env_id, out=out, **settings)
@@ -219,6 +214,7 @@ class EvaluateAndCheckpoint(BaseCallback):
     def __init__(
         self,
         config: TrainConfig,
+        run: RunFolder,
         env: VecNormalize,
         curriculum: Curriculum | None,
         wall_offset: float,
@@ -226,17 +222,17 @@ class EvaluateAndCheckpoint(BaseCallback):
     ) -> None:
         super().__init__()
         self.config = config
+        self.run = run
         self.norm = env
         self.curriculum = curriculum
         self.wall_offset = wall_offset
         self.started_from = started_from
         self.start = time.perf_counter()
         self.next_eval = 0
-        self.best = -1.0
+        self.eval_env = run.evaluation_env(config.eval_episodes, num_threads=config.num_threads)
 
     def _on_training_start(self) -> None:
         self.next_eval = self.num_timesteps + self.config.eval_every
-        self.best = best_success_rate(self.config.out)
 
     def _on_step(self) -> bool:
         info = self.norm.venv.last_info
@@ -255,6 +251,7 @@ class EvaluateAndCheckpoint(BaseCallback):
 
     def _on_training_end(self) -> None:
         self.evaluate_and_save()
+        self.eval_env.close()
 
     def evaluate_and_save(self) -> None:
         rms = self.norm.obs_rms
@@ -268,38 +265,23 @@ class EvaluateAndCheckpoint(BaseCallback):
         )
         actor = Actor(self.model.policy, rms.mean, rms.var, meta)
         self.model.policy.set_training_mode(False)
-        result = evaluate(
-            self.config.env_id,
-            lambda _env: actor.act,
-            self.config.eval_episodes,
-            EVAL_SEED,
-            num_threads=self.config.num_threads,
-        )
-        meta.evaluation = result
-        self.logger.record("eval/success_rate", result["success_rate"])
-        for name, value in result["metrics"].items():
+        meta.evaluation = self.run.evaluate(actor.act, self.eval_env)
+        self.logger.record("eval/success_rate", meta.evaluation["success_rate"])
+        for name, value in meta.evaluation["metrics"].items():
             self.logger.record(f"eval/{name}", value)
         self.logger.record("time/env_steps_per_s", meta.env_steps / max(meta.wall_seconds, 1e-9))
         self.logger.dump(self.num_timesteps)
-        save(self.config.out / "latest", meta, self.model, self.norm)
-        if result["success_rate"] >= self.best:
-            self.best = result["success_rate"]
-            save(self.config.out / "best", meta, self.model, self.norm)
+        state = training_state(self.model, self.norm)
+        self.run.save(meta, self.model.policy, rms.mean, rms.var, state)
 
 
-def save(path: Path, meta: CheckpointMetadata, model: PPO, env: VecNormalize) -> None:
-    save_checkpoint(
-        path,
-        meta,
-        model.policy,
-        env.obs_rms.mean,
-        env.obs_rms.var,
-        training_state={
-            "optimizer": model.policy.optimizer.state_dict(),
-            "return_var": torch.as_tensor(env.ret_rms.var),
-            "obs_count": torch.as_tensor(env.obs_rms.count),
-        },
-    )
+def training_state(model: PPO, env: VecNormalize) -> dict[str, Any]:
+    """What `--resume` needs beyond the policy: the optimizer and the normalizer's state."""
+    return {
+        "optimizer": model.policy.optimizer.state_dict(),
+        "return_var": torch.as_tensor(env.ret_rms.var),
+        "obs_count": torch.as_tensor(env.obs_rms.count),
+    }
 
 
 def warm_start(
@@ -367,22 +349,10 @@ def resumed_noise(config: TrainConfig, recorded: CheckpointMetadata) -> float | 
     return config.log_std_init if given else None
 
 
-def claim_run_folder(config: TrainConfig, resume: bool) -> None:
-    """A resumed run needs its checkpoint; a new one needs a folder of its own, since mixing two
-    runs would mix their `best/` and their evaluation logs."""
-    latest = config.out / "latest"
-    if resume and not latest.exists():
-        raise FileNotFoundError(f"--resume: no checkpoint at {latest}")
-    if not resume and latest.exists():
-        raise ValueError(
-            f"{config.out} holds a run already: --resume continues it, another --out starts anew"
-        )
-    config.out.mkdir(parents=True, exist_ok=True)
-
-
 def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
     """Train until `total_steps` env steps; return the final checkpoint's metadata."""
-    claim_run_folder(config, resume)
+    run = RunFolder(config.out, config.env_id)
+    run.claim(resume)
     if config.num_threads:  # the updates too: runs side by side must not oversubscribe cores
         torch.set_num_threads(config.num_threads)
     if config.init_from and not resume:  # a fine-tune keeps the network it starts from
@@ -391,7 +361,7 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
     env, curriculum = make_training_env(config)
     model = make_model(config, env)
     if resume:
-        meta = restore(config.out / "latest", model, env, curriculum, config)
+        meta = restore(run.latest, model, env, curriculum, config)
         started_from, noise = meta.started_from, resumed_noise(config, meta)
     elif config.init_from:
         meta = warm_start(config.init_from, model, env, config)
@@ -412,7 +382,7 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
     warmup_end = started_from["env_steps"] + config.critic_warmup if started_from else 0
     callback = [
         CriticWarmup(warmup_end),
-        EvaluateAndCheckpoint(config, env, curriculum, wall_offset, started_from),
+        EvaluateAndCheckpoint(config, run, env, curriculum, wall_offset, started_from),
     ]
     model.learn(
         total_timesteps=max(config.total_steps - done_steps, 0),
@@ -421,7 +391,7 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
         progress_bar=True,
     )
     env.close()
-    return read_metadata(config.out / "latest")
+    return read_metadata(run.latest)
 
 
 def success_history(out: Path) -> list[tuple[int, float]]:

@@ -9,33 +9,28 @@ so a run can move between the two and `skillgym eval` reads either.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 import jax
 import numpy as np
 import torch
+from stable_baselines3.common.policies import ActorCriticPolicy
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from skillgym.curricula import Curriculum
 from skillgym.envs.registry import task_config
-from skillgym.evaluation import score
 from skillgym.policies.checkpoint import (
     Actor,
     CheckpointMetadata,
-    best_success_rate,
     build_policy,
     read_checkpoint,
     read_training_state,
-    save_checkpoint,
 )
-from skillgym.training.ppo import (
-    EVAL_SEED,
-    TrainConfig,
-    claim_run_folder,
-    resumed_noise,
-    reward_term_means,
-)
+from skillgym.training.ppo import TrainConfig, resumed_noise, reward_term_means
+from skillgym.training.run_folder import RunFolder
 
 
 class RunningMeanStd:
@@ -57,100 +52,101 @@ class RunningMeanStd:
         self.count = total
 
 
+@dataclass
+class Learner:
+    """What training changes: the policy and the statistics that normalize its inputs (the
+    observations) and its rewards (by the spread of the discounted return)."""
+
+    policy: ActorCriticPolicy
+    obs_rms: RunningMeanStd
+    return_rms: RunningMeanStd
+    clip_obs: float
+
+    def normalize(self, obs: torch.Tensor) -> torch.Tensor:
+        std = torch.sqrt(self.obs_rms.var + 1e-8)
+        return torch.clamp((obs - self.obs_rms.mean) / std, -self.clip_obs, self.clip_obs).float()
+
+    def training_state(self) -> dict[str, Any]:
+        """What `--resume` needs beyond the policy: the optimizer and the normalizer's state."""
+        return {
+            "optimizer": self.policy.optimizer.state_dict(),
+            "return_var": self.return_rms.var.cpu(),
+            "obs_count": torch.tensor(self.obs_rms.count),
+        }
+
+
+@dataclass
+class Rollout:
+    """One rollout of every env, on the device: (steps, num_envs, ...) per field."""
+
+    obs: torch.Tensor
+    actions: torch.Tensor
+    logp: torch.Tensor
+    rewards: torch.Tensor
+    dones: torch.Tensor
+    values: torch.Tensor
+
+    @classmethod
+    def zeros(
+        cls, steps: int, n: int, obs_size: int, act_size: int, device: torch.device
+    ) -> Rollout:
+        scalars = (torch.zeros((steps, n), device=device) for _ in range(4))
+        return cls(
+            torch.zeros((steps, n, obs_size), device=device),
+            torch.zeros((steps, n, act_size), device=device),
+            *scalars,
+        )
+
+
 def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> CheckpointMetadata:
     """Train `config.env_id` on MJX until `config.total_steps`; checkpoints like `train`."""
     if config.init_from:
         raise ValueError("--init-from fine-tunes on the CPU backend; drop --backend mjx")
-    claim_run_folder(config, resume)
+    run = RunFolder(config.out, config.env_id)
+    run.claim(resume)
     device = torch.device("cuda" if jax.default_backend() == "gpu" else "cpu")
     torch.manual_seed(config.seed)
-
-    def make_env(num_envs: int, privileged: bool, **kwargs: Any) -> gym.vector.VectorEnv:
-        return gym.make_vec(
-            config.env_id,
-            num_envs=num_envs,
-            vectorization_mode="vector_entry_point",
-            backend="mjx",
-            impl=impl,
-            array_type="torch",
-            privileged=privileged,
-            **kwargs,
-        )
-
-    env = make_env(
-        config.num_envs, config.privileged, config=task_config(config.env_id, config.task_config)
-    )
+    env = make_training_env(config, impl)
     curriculum = config.curriculum(env)
-    n, obs_size = config.num_envs, env.single_observation_space.shape[0]
-    act_size = env.single_action_space.shape[0]
-    meta = CheckpointMetadata(
-        env_id=config.env_id,
-        obs_size=obs_size,
-        action_size=env.model.nu,
-        privileged_action_size=act_size - env.model.nu,
-        net_arch=list(config.net_arch),
-        activation=config.activation,
-        trainer=f"torch-ppo-mjx-{impl}",
-        seed=config.seed,
-        hyperparameters=config.hyperparameters(),
+    meta = run_metadata(config, env, impl)
+    learner = make_learner(config, meta, device)
+    if resume:
+        restore(run, learner, curriculum, config, meta)
+    writer = SummaryWriter(str(run.path / "tensorboard" / "mjx"))
+    # Kept for the whole run: it compiles once.
+    eval_env = run.evaluation_env(
+        config.eval_episodes, backend="mjx", impl=impl, array_type="torch"
     )
-    policy = build_policy(meta, config.learning_rate).to(device)
-    torch.nn.init.constant_(policy.log_std, config.initial_log_std)
-    obs_rms, return_rms = RunningMeanStd((obs_size,), device), RunningMeanStd((), device)
-    out = config.out
-    if resume:  # the run's progress; settings and learning rate are this command's
-        recorded, tensors = read_checkpoint(out / "latest")
-        meta.env_steps, meta.wall_seconds = recorded.env_steps, recorded.wall_seconds
-        training = read_training_state(out / "latest")
-        policy.load_state_dict(tensors["policy"])
-        policy.optimizer.load_state_dict(training["optimizer"])
-        for group in policy.optimizer.param_groups:
-            group["lr"] = config.learning_rate
-        if (noise := resumed_noise(config, recorded)) is not None:
-            torch.nn.init.constant_(policy.log_std, noise)
-        obs_rms.mean, obs_rms.var = (tensors[k].to(device) for k in ("obs_mean", "obs_var"))
-        obs_rms.count = float(training["obs_count"])
-        return_rms.var = training["return_var"].to(device)
-        if curriculum is not None and recorded.curriculum:
-            curriculum.load_state_dict(recorded.curriculum)
-    writer = SummaryWriter(str(out / "tensorboard" / "mjx"))
-    eval_env = make_env(config.eval_episodes, privileged=False)  # kept: it compiles once
 
-    def normalize(obs: torch.Tensor) -> torch.Tensor:
-        std = torch.sqrt(obs_rms.var + 1e-8)
-        return torch.clamp((obs - obs_rms.mean) / std, -meta.clip_obs, meta.clip_obs).float()
-
-    # Rollout storage, on the device.
-    steps = config.rollout_steps
-    obs_buf = torch.zeros((steps, n, obs_size), device=device)
-    act_buf = torch.zeros((steps, n, act_size), device=device)
-    logp_buf, rew_buf, done_buf, val_buf = (torch.zeros((steps, n), device=device) for _ in "1234")
+    n, steps = config.num_envs, config.rollout_steps
+    obs_size, act_size = meta.obs_size, meta.policy_action_size
+    rollout = Rollout.zeros(steps, n, obs_size, act_size, device)
     discounted = torch.zeros(n, device=device, dtype=torch.float64)
+    policy, obs_rms, return_rms = learner.policy, learner.obs_rms, learner.return_rms
 
     obs, _ = env.reset(seed=config.seed + meta.env_steps)
     start, wall_offset, env_steps = time.perf_counter(), meta.wall_seconds, meta.env_steps
     start_steps = env_steps
     next_eval = env_steps + config.eval_every
-    best = best_success_rate(out) if resume else -1.0
     bar = tqdm(total=config.total_steps, initial=env_steps, unit="step", desc=config.env_id)
     while env_steps < config.total_steps:
         # 1. Collect a rollout with the current policy.
         policy.set_training_mode(False)
         for t in range(steps):
             obs_rms.update(obs)
-            obs_buf[t] = normalize(obs)
+            rollout.obs[t] = learner.normalize(obs)
             with torch.no_grad():
-                action, value, logp = policy(obs_buf[t])
+                action, value, logp = policy(rollout.obs[t])
             obs, reward, terminated, truncated, info = env.step(action.clamp(-1.0, 1.0))
             reward = reward.float()
             with torch.no_grad():  # bootstrap through time limits, not through failures
-                final = normalize(torch.from_dlpack(env.state.final_obs))
+                final = learner.normalize(torch.from_dlpack(env.state.final_obs))
                 reward = reward + config.gamma * truncated * policy.predict_values(final)[:, 0]
             discounted = discounted * config.gamma * ~(terminated | truncated) + reward
             return_rms.update(discounted)
-            act_buf[t], logp_buf[t], val_buf[t] = action, logp, value[:, 0]
-            rew_buf[t] = reward / torch.sqrt(return_rms.var + 1e-8).float()
-            done_buf[t] = (terminated | truncated).float()
+            rollout.actions[t], rollout.logp[t], rollout.values[t] = action, logp, value[:, 0]
+            rollout.rewards[t] = reward / torch.sqrt(return_rms.var + 1e-8).float()
+            rollout.dones[t] = (terminated | truncated).float()
             if "final_info" in info:
                 log_episodes(writer, info, env_steps)
                 if curriculum is not None:
@@ -159,39 +155,14 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
 
         # 2. Generalized advantage estimation.
         with torch.no_grad():
-            next_value = policy.predict_values(normalize(obs))[:, 0]
-        advantages = torch.zeros_like(rew_buf)
-        gae = torch.zeros(n, device=device)
-        for t in reversed(range(steps)):
-            value_next = next_value if t == steps - 1 else val_buf[t + 1]
-            not_done = 1.0 - done_buf[t]
-            delta = rew_buf[t] + config.gamma * value_next * not_done - val_buf[t]
-            gae = delta + config.gamma * config.gae_lambda * not_done * gae
-            advantages[t] = gae
-        returns = advantages + val_buf
+            next_value = policy.predict_values(learner.normalize(obs))[:, 0]
+        advantages = generalized_advantages(rollout, next_value, config.gamma, config.gae_lambda)
 
         # 3. Clipped-surrogate updates over shuffled minibatches.
-        policy.set_training_mode(True)
-        flat = [x.reshape(steps * n, *x.shape[2:]) for x in (obs_buf, act_buf, logp_buf)]
-        flat_adv, flat_ret = advantages.reshape(-1), returns.reshape(-1)
-        minibatch = steps * n // config.minibatches
-        for _ in range(config.epochs):
-            for idx in torch.randperm(steps * n, device=device).split(minibatch):
-                values, logp, entropy = policy.evaluate_actions(flat[0][idx], flat[1][idx])
-                adv = flat_adv[idx]
-                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-                ratio = torch.exp(logp - flat[2][idx])
-                clipped = torch.clamp(ratio, 1 - config.clip_range, 1 + config.clip_range)
-                policy_loss = -torch.min(ratio * adv, clipped * adv).mean()
-                value_loss = 0.5 * ((values[:, 0] - flat_ret[idx]) ** 2).mean()
-                loss = policy_loss + 0.5 * value_loss - config.ent_coef * entropy.mean()
-                policy.optimizer.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(policy.parameters(), 0.5)
-                policy.optimizer.step()
+        policy_loss, value_loss = ppo_update(policy, rollout, advantages, config)
         wall = wall_offset + time.perf_counter() - start
-        writer.add_scalar("train/policy_loss", policy_loss.item(), env_steps)
-        writer.add_scalar("train/value_loss", value_loss.item(), env_steps)
+        writer.add_scalar("train/policy_loss", policy_loss, env_steps)
+        writer.add_scalar("train/value_loss", value_loss, env_steps)
         rate = (env_steps - start_steps) / (time.perf_counter() - start)
         writer.add_scalar("time/env_steps_per_s", rate, env_steps)
         for name, value in curriculum.log().items() if curriculum else ():
@@ -203,24 +174,142 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
             next_eval += config.eval_every
             meta.env_steps, meta.wall_seconds = env_steps, wall
             meta.curriculum = curriculum.state_dict() if curriculum else {}
-            actor = Actor(policy, obs_rms.mean, obs_rms.var, meta).to(device).eval()
-            meta.evaluation = score(eval_env, torch.no_grad()(actor), EVAL_SEED)
-            writer.add_scalar("eval/success_rate", meta.evaluation["success_rate"], env_steps)
-            for name, value in meta.evaluation["metrics"].items():
-                writer.add_scalar(f"eval/{name}", value, env_steps)
-            training = {
-                "optimizer": policy.optimizer.state_dict(),
-                "return_var": return_rms.var.cpu(),
-                "obs_count": torch.tensor(obs_rms.count),
-            }
-            stats = (obs_rms.mean.cpu().numpy(), obs_rms.var.cpu().numpy())
-            names = ["latest"] + (["best"] if meta.evaluation["success_rate"] >= best else [])
-            best = max(best, meta.evaluation["success_rate"])
-            for name in names:
-                save_checkpoint(out / name, meta, policy, *stats, training_state=training)
+            evaluate_and_save(run, learner, meta, eval_env, writer)
     bar.close()
     writer.close()
     return meta
+
+
+def make_training_env(config: TrainConfig, impl: str) -> gym.vector.VectorEnv:
+    """The batched env on MJX (privileged if asked), handing out torch tensors."""
+    return gym.make_vec(
+        config.env_id,
+        num_envs=config.num_envs,
+        vectorization_mode="vector_entry_point",
+        backend="mjx",
+        impl=impl,
+        array_type="torch",
+        privileged=config.privileged,
+        config=task_config(config.env_id, config.task_config),
+    )
+
+
+def run_metadata(config: TrainConfig, env: gym.vector.VectorEnv, impl: str) -> CheckpointMetadata:
+    """The metadata of the run's checkpoints, before any progress."""
+    act_size = env.single_action_space.shape[0]
+    return CheckpointMetadata(
+        env_id=config.env_id,
+        obs_size=env.single_observation_space.shape[0],
+        action_size=env.model.nu,
+        privileged_action_size=act_size - env.model.nu,
+        net_arch=list(config.net_arch),
+        activation=config.activation,
+        trainer=f"torch-ppo-mjx-{impl}",
+        seed=config.seed,
+        hyperparameters=config.hyperparameters(),
+    )
+
+
+def make_learner(config: TrainConfig, meta: CheckpointMetadata, device: torch.device) -> Learner:
+    """A fresh policy at the run's initial exploration noise, and fresh statistics."""
+    policy = build_policy(meta, config.learning_rate).to(device)
+    torch.nn.init.constant_(policy.log_std, config.initial_log_std)
+    return Learner(
+        policy,
+        RunningMeanStd((meta.obs_size,), device),
+        RunningMeanStd((), device),
+        meta.clip_obs,
+    )
+
+
+def restore(
+    run: RunFolder,
+    learner: Learner,
+    curriculum: Curriculum | None,
+    config: TrainConfig,
+    meta: CheckpointMetadata,
+) -> None:
+    """The run's progress from `latest/` into `learner`, `curriculum` and `meta`; its settings
+    and learning rate are this command's."""
+    recorded, tensors = read_checkpoint(run.latest)
+    training = read_training_state(run.latest)
+    meta.env_steps, meta.wall_seconds = recorded.env_steps, recorded.wall_seconds
+    policy, device = learner.policy, learner.obs_rms.mean.device
+    policy.load_state_dict(tensors["policy"])
+    policy.optimizer.load_state_dict(training["optimizer"])
+    for group in policy.optimizer.param_groups:
+        group["lr"] = config.learning_rate
+    if (noise := resumed_noise(config, recorded)) is not None:
+        torch.nn.init.constant_(policy.log_std, noise)
+    learner.obs_rms.mean = tensors["obs_mean"].to(device)
+    learner.obs_rms.var = tensors["obs_var"].to(device)
+    learner.obs_rms.count = float(training["obs_count"])
+    learner.return_rms.var = training["return_var"].to(device)
+    if curriculum is not None and recorded.curriculum:
+        curriculum.load_state_dict(recorded.curriculum)
+
+
+def generalized_advantages(
+    rollout: Rollout, next_value: torch.Tensor, gamma: float, gae_lambda: float
+) -> torch.Tensor:
+    """GAE(lambda) of every step of `rollout`, bootstrapped from `next_value` after its end."""
+    advantages = torch.zeros_like(rollout.rewards)
+    gae = torch.zeros_like(next_value)
+    steps = len(rollout.rewards)
+    for t in reversed(range(steps)):
+        value_next = next_value if t == steps - 1 else rollout.values[t + 1]
+        not_done = 1.0 - rollout.dones[t]
+        delta = rollout.rewards[t] + gamma * value_next * not_done - rollout.values[t]
+        gae = delta + gamma * gae_lambda * not_done * gae
+        advantages[t] = gae
+    return advantages
+
+
+def ppo_update(
+    policy: ActorCriticPolicy, rollout: Rollout, advantages: torch.Tensor, config: TrainConfig
+) -> tuple[float, float]:
+    """`config.epochs` passes of clipped-surrogate updates over shuffled minibatches; the last
+    minibatch's policy and value losses."""
+    policy.set_training_mode(True)
+    total = advantages.numel()
+    obs, actions, old_logp = (
+        x.reshape(total, *x.shape[2:]) for x in (rollout.obs, rollout.actions, rollout.logp)
+    )
+    flat_adv, flat_ret = advantages.reshape(-1), (advantages + rollout.values).reshape(-1)
+    minibatch = total // config.minibatches
+    for _ in range(config.epochs):
+        for idx in torch.randperm(total, device=flat_adv.device).split(minibatch):
+            values, logp, entropy = policy.evaluate_actions(obs[idx], actions[idx])
+            adv = flat_adv[idx]
+            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            ratio = torch.exp(logp - old_logp[idx])
+            clipped = torch.clamp(ratio, 1 - config.clip_range, 1 + config.clip_range)
+            policy_loss = -torch.min(ratio * adv, clipped * adv).mean()
+            value_loss = 0.5 * ((values[:, 0] - flat_ret[idx]) ** 2).mean()
+            loss = policy_loss + 0.5 * value_loss - config.ent_coef * entropy.mean()
+            policy.optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(policy.parameters(), 0.5)
+            policy.optimizer.step()
+    return policy_loss.item(), value_loss.item()
+
+
+def evaluate_and_save(
+    run: RunFolder,
+    learner: Learner,
+    meta: CheckpointMetadata,
+    eval_env: gym.vector.VectorEnv,
+    writer: SummaryWriter,
+) -> None:
+    """Score the policy on the privilege-free env, log the score and checkpoint the run."""
+    obs_rms, step = learner.obs_rms, meta.env_steps
+    actor = Actor(learner.policy, obs_rms.mean, obs_rms.var, meta).to(obs_rms.mean.device).eval()
+    meta.evaluation = run.evaluate(torch.no_grad()(actor), eval_env)
+    writer.add_scalar("eval/success_rate", meta.evaluation["success_rate"], step)
+    for name, value in meta.evaluation["metrics"].items():
+        writer.add_scalar(f"eval/{name}", value, step)
+    stats = (obs_rms.mean.cpu().numpy(), obs_rms.var.cpu().numpy())
+    run.save(meta, learner.policy, *stats, learner.training_state())
 
 
 def log_episodes(writer: SummaryWriter, info: dict, step: int) -> None:
