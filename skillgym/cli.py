@@ -11,7 +11,7 @@ import numpy as np
 
 import skillgym
 from skillgym.envs.render import write_video
-from skillgym.envs.vector import SkillVectorEnv
+from skillgym.envs.vector import SkillVectorEnv, finished_episodes
 from skillgym.evaluation import progress_bar
 from skillgym.policies.scripted import Policy
 
@@ -84,8 +84,9 @@ def run_demo(
         obs, _, terminated, truncated, info = env.step(policy(obs))
         if step % frame_every == 0:
             frames.append(env.render())
-        if terminated[0] or truncated[0]:
-            finished.append({k: v[0] for k, v in info["final_info"]["episode"].items()})
+        records, ended = finished_episodes(info, 1)
+        if ended[0]:
+            finished.append({k: v[0] for k, v in records.items()})
     env.close()
     video = write_video(
         out / f"{env_id.split('/')[-1]}.mp4", frames, fps=1.0 / (env.dt * frame_every)

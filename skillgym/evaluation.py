@@ -18,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from skillgym.core.task import FEASIBILITY_METRICS
+from skillgym.envs.vector import finished_episodes
 
 PolicyFn = Callable[[np.ndarray], np.ndarray]
 
@@ -57,9 +58,10 @@ def run_episodes(
     progress: bool = False,
     on_step: Callable[[int, np.ndarray], None] | None = None,
 ) -> dict[str, np.ndarray]:
-    """One episode per env; each env's first episode record (`final_info["episode"]`, plus
-    `fell` and `physics_error`), as arrays over envs. Works on either backend, whatever array
-    type the env hands out. `on_step(step, scored)` sees which envs' episodes have ended."""
+    """One episode per env; each env's first episode record (`info["episode_summary"]`, plus
+    `fell` and `physics_error`), as arrays over envs. Works on either backend in any autoreset
+    mode, whatever array type the env hands out. `on_step(step, scored)` sees which envs'
+    episodes have ended."""
     obs, _ = env.reset(seed=seed)
     n = env.num_envs
     scored = np.zeros(n, dtype=bool)
@@ -67,10 +69,11 @@ def run_episodes(
     bar = progress_bar(total=n, desc="episodes", unit="ep", disable=not progress, leave=False)
     for step in range(env.task.episode_steps):  # every first episode has ended by then
         obs, _, terminated, _, info = env.step(policy(obs))
-        if "final_info" in info:
-            new = info["_final_info"] & ~scored
+        records, ended = finished_episodes(info, n)
+        if ended.any():
+            new = ended & ~scored
             episode = {
-                **info["final_info"]["episode"],
+                **records,
                 "fell": host(terminated),
                 "physics_error": host(info["physics_error"]),
             }

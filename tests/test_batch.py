@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from conftest import make_vec, rollout
 
+from skillgym.policies.scripted import ArmReachIK
+
 
 def test_same_seed_and_actions_give_identical_results_whatever_the_thread_count(rng):
     actions = np.clip(rng.normal(0, 0.5, (60, 6, 19)), -1, 1)
@@ -71,8 +73,8 @@ def test_actions_outside_the_box_are_clipped(rng):
 
 def test_a_blow_up_resets_only_its_env_and_is_reported_as_truncation(rng):
     actions = np.clip(rng.normal(0, 0.2, (20, 4, 19)), -1, 1)
-    clean = make_vec("skillgym/Tall19-Walk-v0", 4)
-    faulty = make_vec("skillgym/Tall19-Walk-v0", 4)
+    clean = make_vec("skillgym/Tall19-Walk-v0", 4, autoreset_mode="same_step")
+    faulty = make_vec("skillgym/Tall19-Walk-v0", 4, autoreset_mode="same_step")
     for env in (clean, faulty):
         env.reset(seed=3)
     returns = np.zeros(4)
@@ -90,7 +92,7 @@ def test_a_blow_up_resets_only_its_env_and_is_reported_as_truncation(rng):
             assert info["physics_error"].tolist() == [False, False, True, False]
             assert trunc_f[2] and not term_f[2]
             assert rew_f[2] == 0.0 and not info["success"][2]  # nothing earned from a blow-up
-            episode = info["final_info"]["episode"]
+            episode = info["final_info"]["episode_summary"]
             assert episode["l"][2] == 10 and episode["r"][2] == pytest.approx(returns[2])
             assert info["_final_obs"][2]
             assert np.isfinite(obs_f).all()
@@ -105,3 +107,15 @@ def test_nan_state_in_one_env_is_caught_too():
     assert info["physics_error"].tolist() == [True, False, False]
     assert truncated[0]
     assert np.isfinite(env.physics.snapshot().qpos).all()
+
+
+def test_an_episode_that_blows_up_after_its_success_is_no_success():
+    env = make_vec("skillgym/Arm7-Reach-v0", 2, autoreset_mode="same_step")
+    controller = ArmReachIK(env)
+    obs, _ = env.reset(seed=0)
+    while not env.episode_state.success_once.all():  # inverse kinematics reaches within 1 s
+        obs, *_ = env.step(controller(obs))
+    env.physics.batch.bind("qvel")[0] = 1e12
+    _, _, _, truncated, info = env.step(controller(obs))
+    assert info["physics_error"].tolist() == [True, False] and truncated[0]
+    assert info["final_info"]["episode_summary"]["success"][0] == np.False_

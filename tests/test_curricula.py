@@ -14,7 +14,8 @@ def episodes(success, **stats) -> dict:
     """A vector env's step info in which every env just finished an episode."""
     success = np.asarray(success, dtype=bool)
     episode = {"success": success, **{k: np.asarray(v) for k, v in stats.items()}}
-    return {"final_info": {"episode": episode, "_episode": np.ones(len(success), dtype=bool)}}
+    ended = np.ones(len(success), dtype=bool)
+    return {"final_info": {"episode_summary": episode, "_episode_summary": ended}}
 
 
 def test_schedules_follow_the_reference_offset_and_alpha_steps():
@@ -98,7 +99,7 @@ def test_per_env_levels_are_promoted_and_demoted_at_each_env_s_episode_end():
     env.reset(seed=0)
     curriculum.update(episodes([1, 1, 0]))
     info = episodes([1, 0, 1])
-    info["final_info"]["_episode"] = np.array([True, True, False])  # env 2 still running
+    info["final_info"]["_episode_summary"] = np.array([True, True, False])  # env 2 still running
     curriculum.update(info)
     assert curriculum.levels["privileges"].tolist() == [2, 0, 0]
     # Envs at the start of an episode (after an auto-reset; here all) take their level at once.

@@ -8,6 +8,7 @@ from gymnasium.utils.env_checker import check_env
 from gymnasium.utils.passive_env_checker import env_render_passive_checker
 
 import skillgym
+from skillgym.envs.vector import finished_episodes
 
 
 def test_every_robot_skill_pair_is_registered_under_the_namespace():
@@ -47,7 +48,7 @@ def test_single_and_batched_envs_expose_model_frame_skip_and_dt(env_id):
         assert e.dt == pytest.approx(e.model.opt.timestep * e.frame_skip)
         assert e.dt == pytest.approx(0.02)  # 50 Hz control
     assert vec.observation_space.shape == (3, *env.observation_space.shape)
-    assert vec.metadata["autoreset_mode"] == gym.vector.AutoresetMode.SAME_STEP
+    assert vec.metadata["autoreset_mode"] == gym.vector.AutoresetMode.NEXT_STEP  # the default
     assert env.metadata["render_fps"] == vec.metadata["render_fps"] == 50  # videos play in time
 
 
@@ -67,7 +68,7 @@ def test_dict_observations_carry_goal_and_privileged_terms():
 
 
 def test_batched_env_auto_resets_in_the_same_step_and_reports_the_final_episode():
-    env = make_vec("skillgym/Arm7-Reach-v0", num_envs=2)
+    env = make_vec("skillgym/Arm7-Reach-v0", num_envs=2, autoreset_mode="same_step")
     env.reset(seed=0)
     for _ in range(env.task.episode_steps - 1):
         _, _, terminated, truncated, info = env.step(np.zeros(env.action_space.shape))
@@ -75,7 +76,7 @@ def test_batched_env_auto_resets_in_the_same_step_and_reports_the_final_episode(
     obs, _, _, truncated, info = env.step(np.zeros(env.action_space.shape))
     assert truncated.all()
     assert info["_final_obs"].all() and info["final_obs"][0].shape == obs[0].shape
-    assert (info["final_info"]["episode"]["l"] == env.task.episode_steps).all()
+    assert (info["final_info"]["episode_summary"]["l"] == env.task.episode_steps).all()
     assert (env.episode_state.steps == 0).all()  # the new episodes have begun
 
 
@@ -98,10 +99,10 @@ def test_the_final_episode_splits_its_return_into_the_weighted_reward_terms(rng)
     env.reset(seed=0)
     while True:  # random actions topple the humanoid within a few seconds
         _, _, _, _, info = env.step(rng.uniform(-1, 1, env.action_space.shape))
-        if "final_info" in info:
+        finished, ended = finished_episodes(info, env.num_envs)
+        if ended.any():
             break
-    ended = info["_final_info"]
-    episode = {k: np.asarray(v)[ended] for k, v in info["final_info"]["episode"].items()}
+    episode = {k: np.asarray(v)[ended] for k, v in finished.items()}
     terms = {k.removeprefix("reward/"): v for k, v in episode.items() if k.startswith("reward/")}
     assert list(terms) == list(env.task.config.reward_weights)
     np.testing.assert_allclose(sum(terms.values()), episode["r"], rtol=1e-6)

@@ -67,12 +67,12 @@ def test_arm_reach_matches_the_cpu_backend_step_for_step(rng):
 
 
 def test_episodes_reset_inside_the_jitted_step():
-    env = make_mjx("skillgym/Arm7-Reach-v0", 4)
+    env = make_mjx("skillgym/Arm7-Reach-v0", 4, autoreset_mode="same_step")
     env.reset(seed=0)
     for _ in range(env.task.episode_steps):
         _, _, terminated, truncated, info = env.step(np.zeros((4, 8)))
     assert truncated.all() and not terminated.any()
-    assert (info["final_info"]["episode"]["l"] == env.task.episode_steps).all()
+    assert (info["final_info"]["episode_summary"]["l"] == env.task.episode_steps).all()
     assert (env.episode_state.steps == 0).all()
 
 

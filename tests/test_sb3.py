@@ -1,15 +1,19 @@
 """Stable-Baselines3 trains on the batched env directly."""
 
 import numpy as np
+import pytest
 from conftest import make_vec
+from gymnasium.vector import AutoresetMode
 from stable_baselines3 import PPO
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 from skillgym.envs.sb3 import SB3VecEnv
 
+SAME_STEP = AutoresetMode.SAME_STEP  # Stable-Baselines3 resets envs in the step they end
+
 
 def test_ppo_runs_a_few_thousand_steps_and_logs_episodes():
-    env = SB3VecEnv(make_vec("skillgym/Tall19-Walk-v0", num_envs=16))
+    env = SB3VecEnv(make_vec("skillgym/Tall19-Walk-v0", num_envs=16, autoreset_mode=SAME_STEP))
     model = PPO("MlpPolicy", env, n_steps=64, batch_size=256, n_epochs=2, device="cpu", seed=0)
     model.learn(total_timesteps=4096)
     assert model.num_timesteps >= 4096
@@ -18,14 +22,16 @@ def test_ppo_runs_a_few_thousand_steps_and_logs_episodes():
 
 
 def test_ppo_accepts_dict_observations_with_the_multi_input_policy():
-    env = SB3VecEnv(make_vec("skillgym/Arm7-Reach-v0", num_envs=4, obs_mode="dict"))
+    env = SB3VecEnv(
+        make_vec("skillgym/Arm7-Reach-v0", num_envs=4, obs_mode="dict", autoreset_mode=SAME_STEP)
+    )
     model = PPO("MultiInputPolicy", env, n_steps=32, batch_size=64, n_epochs=1, device="cpu")
     model.learn(total_timesteps=256)
     assert model.num_timesteps >= 256
 
 
 def test_finished_episodes_carry_sb3_terminal_observation_and_success():
-    env = SB3VecEnv(make_vec("skillgym/Arm7-Reach-v0", num_envs=2))
+    env = SB3VecEnv(make_vec("skillgym/Arm7-Reach-v0", num_envs=2, autoreset_mode=SAME_STEP))
     env.seed(0)
     env.reset()
     for _ in range(150):
@@ -34,10 +40,15 @@ def test_finished_episodes_carry_sb3_terminal_observation_and_success():
     for info in infos:
         assert info["terminal_observation"].shape == env.observation_space.shape
         assert info["TimeLimit.truncated"] and info["is_success"] is False
-        assert info["episode"]["l"] == 150
+        assert info["episode"]["l"] == info["episode_summary"]["l"] == 150
 
 
 def test_single_env_passes_sb3_env_checker():
     import gymnasium as gym
 
     sb3_check_env(gym.make("skillgym/Compact21-Step-v0").unwrapped)
+
+
+def test_sb3_vec_env_refuses_a_batch_that_resets_on_the_next_step():
+    with pytest.raises(ValueError, match="autoreset_mode=AutoresetMode.SAME_STEP"):
+        SB3VecEnv(make_vec("skillgym/Arm7-Reach-v0", num_envs=2))

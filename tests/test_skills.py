@@ -8,6 +8,7 @@ import pytest
 from conftest import HUMANOIDS, make_vec
 
 from skillgym import evaluation
+from skillgym.envs.vector import finished_episodes
 from skillgym.evaluation import evaluate
 from skillgym.policies.scripted import (
     ArmLiftIK,
@@ -25,9 +26,10 @@ def run_episodes(env, policy, episodes: int, seed: int = 0):
     obs, _ = env.reset(seed=seed)
     records = []
     while len(records) < episodes:
-        obs, _, terminated, truncated, info = env.step(policy(obs))
-        for i in np.flatnonzero(terminated | truncated):
-            records.append({k: v[i] for k, v in info["final_info"]["episode"].items()})
+        obs, _, _, _, info = env.step(policy(obs))
+        finished, ended = finished_episodes(info, env.num_envs)
+        for i in np.flatnonzero(ended):
+            records.append({k: v[i] for k, v in finished.items()})
     return records
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from skillgym.core.arrays import Array, xp_of
 from skillgym.core.privileges import NarrowCommands
+from skillgym.envs.vector import finished_episodes
 from skillgym.skills.walk import WalkConfig
 
 
@@ -56,18 +57,6 @@ def promoted_or_demoted(
     xp = xp_of(levels)
     move = xp.where(passes(term, value), 1, -1)
     return xp.where(done, xp.clip(levels + move, 0, top), levels)
-
-
-def finished_episodes(info: Mapping[str, Any], num_envs: int) -> tuple[dict[str, Array], Array]:
-    """The finished episodes' statistics (name -> (num_envs,)) and which envs they are, from a
-    vector env's step info, its `final_info`, or a single env's info."""
-    info = info.get("final_info", info)
-    episode = info.get("episode")
-    if episode is None:
-        return {}, np.zeros(num_envs, dtype=bool)
-    done = np.atleast_1d(info.get("_episode", np.ones(num_envs, dtype=bool)))
-    stats = {k: np.atleast_1d(v) for k, v in episode.items() if not k.startswith("_")}
-    return stats, done
 
 
 class Curriculum:

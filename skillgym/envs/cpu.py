@@ -55,6 +55,15 @@ class CpuPhysics:
         self._ctrl[ids] = ctrl
         self.batch.forward(ids)
 
+    def save(self, ids: np.ndarray) -> np.ndarray:
+        """A copy of envs `ids`' simulation state, for `restore`."""
+        return self.batch.state[ids].copy()
+
+    def restore(self, ids: np.ndarray, saved: np.ndarray) -> None:
+        """Put envs `ids` back into a state `save` took, derived quantities included."""
+        self.batch.state[ids] = saved
+        self.batch.forward(ids)
+
     def set_mocap_pos(self, ids: np.ndarray, mocap_pos: np.ndarray) -> None:
         """Move envs `ids`' mocap bodies, (len(ids), nmocap, 3); felt from the next step."""
         self._mocap_pos[ids] = mocap_pos

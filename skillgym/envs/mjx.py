@@ -28,7 +28,7 @@ from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState, Task
 from skillgym.envs.actions import check_action
 from skillgym.envs.model import compile_task, sample_start, start_uniforms
-from skillgym.envs.vector import object_rows
+from skillgym.envs.vector import EPISODE_KEY, autoreset_mode_of, object_rows, reset_ids
 
 IMPLS = ("jax", "warp")
 _STATE_LIMIT = 1e8
@@ -205,8 +205,10 @@ class MjxCore:
         data = mjx.fwd_velocity(model, data)
         return mjx.sensor_vel(model, data)
 
-    def step(self, state: State, action: jax.Array) -> State:
-        """One control step; an episode that ends is replaced by a fresh one in the same step."""
+    def step(self, state: State, action: jax.Array, hold: jax.Array | None = None) -> State:
+        """One control step; an episode that ends is replaced by a fresh one in the same step.
+        Where `hold` is set the env does not step: it keeps its state, with reward 0 and no
+        episode end (NEXT_STEP autoreset, on the step after an episode ended)."""
         task = self.task
         action = jnp.clip(self._cast(action), -1.0, 1.0)
         robot_action = action[..., : self.model.nu]
@@ -220,6 +222,13 @@ class MjxCore:
         physics_error = ~jnp.all(jnp.abs(qpos_qvel) < _STATE_LIMIT)
         snap = snapshot_of(data)
         result = task.advance(snap, state.episode, robot_action)
+        # A blown-up step counts for nothing: the episode ends as it stood before that step,
+        # and, like a fall, it is no success.
+        before = state.episode._replace(success_once=jnp.zeros_like(state.episode.success_once))
+        result = result._replace(
+            state=_select(physics_error, before, result.state),
+            success=result.success & ~physics_error,
+        )
         terminated = result.terminated & ~physics_error
         truncated = result.truncated | physics_error
         obs = jnp.where(physics_error, 0.0, task.observe(snap, result.state))
@@ -241,12 +250,23 @@ class MjxCore:
             next_privilege_scale=state.next_privilege_scale,
         )
         # Keep the step's outcome; swap in the fresh episode's state where this one ended.
-        return stepped._replace(
+        stepped = stepped._replace(
             data=data.where(done, fresh.data),
             episode=_select(done, fresh.episode, result.state),
             obs=jnp.where(done, fresh.obs, obs),
             privilege_scale=jnp.where(done, fresh.privilege_scale, state.privilege_scale),
         )
+        if hold is None:
+            return stepped
+        no = jnp.zeros_like(terminated)
+        held = state._replace(
+            reward=jnp.zeros_like(stepped.reward),
+            terminated=no,
+            truncated=no,
+            success=no,
+            physics_error=no,
+        )
+        return _select(hold, held, stepped)
 
 
 _BATCHED: dict[tuple, tuple[MjxCore, Callable, Callable]] = {}
@@ -274,10 +294,12 @@ class MjxVectorEnv(gym.vector.VectorEnv):
 
     Arrays come back as NumPy by default; `array_type="jax"` keeps them on the device and
     `array_type="torch"` hands them to torch through DLPack, without a copy. `privileged=True`
-    makes the training variant, as `SkillVectorEnv` does.
+    makes the training variant, as `SkillVectorEnv` does, and `autoreset_mode` works as there
+    (on the device an ended env's next episode is drawn on the step it ended; NEXT_STEP holds
+    it there for a step, DISABLED until `reset(options={"reset_mask": mask})`).
     """
 
-    metadata: dict[str, Any] = {"render_modes": [], "autoreset_mode": AutoresetMode.SAME_STEP}
+    metadata: dict[str, Any] = {"render_modes": []}
 
     def __init__(
         self,
@@ -287,7 +309,10 @@ class MjxVectorEnv(gym.vector.VectorEnv):
         array_type: str = "numpy",
         env_id: str | None = None,
         privileged: bool = False,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
     ) -> None:
+        self.autoreset_mode = autoreset_mode_of(autoreset_mode)
+        self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
         if array_type not in ("numpy", "jax", "torch"):
             raise ValueError(f"array_type must be numpy, jax or torch, not {array_type!r}")
         self.core, self._reset, self._step = batched_core(task, impl, num_envs, privileged)
@@ -300,6 +325,7 @@ class MjxVectorEnv(gym.vector.VectorEnv):
         self.dt = self.model.opt.timestep * self.frame_skip
         self.array_type = array_type
         self._state: State | None = None
+        self._held = np.zeros(num_envs, dtype=bool)  # ended envs that do not step yet
         self.compile_seconds: float | None = None
         # The privilege scales each env takes at its next reset (see `set_privilege_scales`).
         self._next_privilege_scale = np.tile(self.core.initial_privilege_scale, (num_envs, 1))
@@ -362,9 +388,23 @@ class MjxVectorEnv(gym.vector.VectorEnv):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
+        """Reset every env, or those of `options["reset_mask"]` (the others carry on)."""
         super().reset(seed=seed)
+        ids = reset_ids(options, self.num_envs)
+        if len(ids) < self.num_envs and self._state is None:
+            raise gym.error.ResetNeeded(f"{self.env_id}: reset every env before a masked reset")
         keys = jax.random.split(jax.random.PRNGKey(0 if seed is None else seed), self.num_envs)
-        self._state = self._reset(keys, self._next_privilege_scale)
+        fresh = self._reset(keys, self._next_privilege_scale)
+        if len(ids) < self.num_envs:
+            mask = np.zeros(self.num_envs, dtype=bool)
+            mask[ids] = True
+            fresh = jax.tree_util.tree_map(
+                lambda new, old: jnp.where(mask.reshape((-1,) + (1,) * (new.ndim - 1)), new, old),
+                fresh,
+                self._state,
+            )
+        self._state = fresh
+        self._held[ids] = False
         return self._out(self._state.obs), {}
 
     def compile(self) -> float:
@@ -372,7 +412,8 @@ class MjxVectorEnv(gym.vector.VectorEnv):
         start = time.perf_counter()
         keys = jax.random.split(jax.random.PRNGKey(0), self.num_envs)
         state = self._reset(keys, self._next_privilege_scale)
-        self._step(state, jnp.zeros(self.action_space.shape)).obs.block_until_ready()
+        hold = jnp.zeros(self.num_envs, dtype=bool)
+        self._step(state, jnp.zeros(self.action_space.shape), hold).obs.block_until_ready()
         self.compile_seconds = time.perf_counter() - start
         return self.compile_seconds
 
@@ -386,21 +427,30 @@ class MjxVectorEnv(gym.vector.VectorEnv):
                 actions = jnp.from_dlpack(actions.detach().contiguous())
         xp = jnp if isinstance(actions, jax.Array) else np
         actions = check_action(actions, self.action_space.shape, self.env_id, xp, np.float32)
-        self._state = state = self._step(self._state, actions)
+        self._state = state = self._step(self._state, actions, jnp.asarray(self._held))
         done = np.asarray(state.terminated | state.truncated)
         info: dict[str, Any] = {
             "success": np.asarray(state.success),
             "physics_error": np.asarray(state.physics_error),
         }
+        obs = state.obs
         if done.any():
             final = EpisodeState(*map(np.asarray, state.final_episode))
-            info["final_obs"] = object_rows(np.asarray(state.final_obs), done)
-            info["_final_obs"] = done
-            episode = self.task.episode_summary(final)
-            info["final_info"] = {"episode": episode, "_episode": done}
-            info["_final_info"] = done
+            record = {EPISODE_KEY: self.task.episode_summary(final), f"_{EPISODE_KEY}": done}
+            if self.autoreset_mode is AutoresetMode.SAME_STEP:
+                info["final_obs"] = object_rows(np.asarray(state.final_obs), done)
+                info["_final_obs"] = done
+                info["final_info"] = record
+                info["_final_info"] = done
+            else:  # the ended envs show their last observation; their next episode waits
+                info.update(record)
+                obs = jnp.where(jnp.asarray(done)[:, None], state.final_obs, state.obs)
+        if self.autoreset_mode is AutoresetMode.NEXT_STEP:
+            self._held = done
+        elif self.autoreset_mode is AutoresetMode.DISABLED:
+            self._held |= done
         return (
-            self._out(state.obs),
+            self._out(obs),
             self._out(state.reward),
             self._out(state.terminated),
             self._out(state.truncated),

@@ -6,19 +6,27 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from gymnasium.vector import AutoresetMode
 from stable_baselines3.common.vec_env import VecEnv
 
-from skillgym.envs.vector import SkillVectorEnv
+from skillgym.envs.vector import EPISODE_KEY, SkillVectorEnv
 
 
 class SB3VecEnv(VecEnv):
-    """Presents a `SkillVectorEnv` as SB3's VecEnv.
+    """Presents a `SkillVectorEnv` made with `autoreset_mode=SAME_STEP` as SB3's VecEnv, whose
+    envs reset in the step their episode ends.
 
     Finished episodes carry SB3's `terminal_observation`, `TimeLimit.truncated`, an `episode`
-    record (return `r`, length `l`, for SB3's logger) and `is_success`.
+    record (return `r`, length `l`, for SB3's logger), `is_success`, and the env's own record
+    under `episode_summary`.
     """
 
     def __init__(self, env: SkillVectorEnv) -> None:
+        if env.autoreset_mode is not AutoresetMode.SAME_STEP:
+            raise ValueError(
+                f"SB3VecEnv needs a vector env made with autoreset_mode=AutoresetMode.SAME_STEP "
+                f"(Stable-Baselines3 resets envs in the step they end), not {env.autoreset_mode}"
+            )
         self.env = env
         super().__init__(env.num_envs, env.single_observation_space, env.single_action_space)
         self._actions: np.ndarray | None = None
@@ -40,13 +48,14 @@ class SB3VecEnv(VecEnv):
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         final = info.get("final_info", {})
         for i in np.flatnonzero(dones):
-            episode = final["episode"]
+            episode = final[EPISODE_KEY]
             infos[i] = {
                 "terminal_observation": info["final_obs"][i],
                 "TimeLimit.truncated": bool(truncated[i]),
                 "is_success": bool(episode["success"][i]),
                 "physics_error": bool(final["physics_error"][i]),
                 "episode": {"r": float(episode["r"][i]), "l": int(episode["l"][i])},
+                EPISODE_KEY: {k: v[i] for k, v in episode.items() if not k.startswith("_")},
             }
         return obs, reward.astype(np.float32), dones, infos
 

@@ -18,6 +18,44 @@ from skillgym.envs.model import compile_task, sample_start, start_uniforms
 from skillgym.envs.render import Renderer
 
 OBS_MODES = ("flat", "dict")
+# The info key of a finished episode's record (`Task.episode_summary`); "episode" belongs to
+# Gymnasium's and Stable-Baselines3's episode statistics wrappers.
+EPISODE_KEY = "episode_summary"
+
+
+def autoreset_mode_of(mode: AutoresetMode | str) -> AutoresetMode:
+    """An AutoresetMode given as itself, its value ("NextStep") or its name ("next_step")."""
+    if isinstance(mode, AutoresetMode):
+        return mode
+    key = str(mode).lower().replace("_", "")
+    for candidate in AutoresetMode:
+        if key in (candidate.value.lower(), candidate.name.lower().replace("_", "")):
+            return candidate
+    modes = ", ".join(candidate.value for candidate in AutoresetMode)
+    raise ValueError(f"autoreset_mode must be one of {modes}, not {mode!r}")
+
+
+def finished_episodes(info: Mapping[str, Any], num_envs: int) -> tuple[dict[str, Any], Any]:
+    """The records of the episodes that ended at a step (name -> (num_envs,)) and which envs
+    they are, from a vector env's step info in any autoreset mode, or a single env's info."""
+    info = info.get("final_info", info)
+    episode = info.get(EPISODE_KEY)
+    if episode is None:
+        return {}, np.zeros(num_envs, dtype=bool)
+    done = np.atleast_1d(info.get(f"_{EPISODE_KEY}", np.ones(num_envs, dtype=bool)))
+    records = {k: np.atleast_1d(v) for k, v in episode.items() if not k.startswith("_")}
+    return records, done
+
+
+def reset_ids(options: dict[str, Any] | None, num_envs: int) -> np.ndarray:
+    """The envs a `reset(options=...)` resets: every env, or those of `options["reset_mask"]`."""
+    mask = (options or {}).get("reset_mask")
+    if mask is None:
+        return np.arange(num_envs)
+    mask = np.asarray(mask)
+    if mask.shape != (num_envs,) or mask.dtype != bool:
+        raise ValueError(f"reset_mask must be a bool array of shape ({num_envs},), not {mask!r}")
+    return np.flatnonzero(mask)
 
 
 def _stack_state(states: EpisodeState) -> EpisodeState:
@@ -27,9 +65,17 @@ def _stack_state(states: EpisodeState) -> EpisodeState:
 class SkillVectorEnv(gym.vector.VectorEnv):
     """N envs of one task stepped as one batch on native MuJoCo.
 
-    Episodes that end are reset in the same step (Gymnasium's SAME_STEP autoreset): the
-    returned observation is the new episode's first, and `info["final_obs"]`/`info["final_info"]`
-    hold the finished episode's last, masked by `info["_final_obs"]`.
+    Episodes that end are reset as Gymnasium's `autoreset_mode` says:
+
+    * NEXT_STEP (default, what Gymnasium's vector wrappers expect): the step on which an
+      episode ends returns its last observation, with its record in `info["episode_summary"]`;
+      the next step resets that env, ignores its action, and returns the new episode's first
+      observation with reward 0 and neither terminated nor truncated.
+    * SAME_STEP (what Stable-Baselines3 and this package's trainers use): the ending step
+      returns the new episode's first observation; `info["final_obs"]` and `info["final_info"]`
+      (the record under `"episode_summary"`) hold the finished episode's, masked by
+      `info["_final_obs"]`.
+    * DISABLED: ended envs wait for `reset(options={"reset_mask": mask})`.
 
     With `privileged=True` it is the training variant: the task's privileges act, and the
     action is wider, the robot's `model.nu` entries first, then the privileges' channels (see
@@ -52,7 +98,9 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         height: int = 240,
         env_id: str | None = None,
         privileged: bool = False,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
     ) -> None:
+        self.autoreset_mode = autoreset_mode_of(autoreset_mode)
         if obs_mode not in OBS_MODES:
             raise ValueError(f"obs_mode must be one of {OBS_MODES}, not {obs_mode!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -65,13 +113,18 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         self.num_envs = num_envs
         self.frame_skip = task.robot.frame_skip
         self.dt = self.model.opt.timestep * self.frame_skip
-        self.metadata = {**self.metadata, "render_fps": round(1.0 / self.dt)}
+        self.metadata = {
+            **self.metadata,
+            "render_fps": round(1.0 / self.dt),
+            "autoreset_mode": self.autoreset_mode,
+        }
         self.obs_mode = obs_mode
         self.render_mode = render_mode
         self.physics = CpuPhysics(self.model, num_envs, self.frame_skip, num_threads)
         self._renderer = Renderer(self.model, width, height, render_mode, task)
         self._rng = np.random.default_rng()
         self._state: EpisodeState | None = None
+        self._waiting = np.zeros(num_envs, dtype=bool)  # ended, and not stepping (see `step`)
         # Privilege scales per env: those acting now, and those each env takes at its next reset.
         start = self.privileges.scales_at(0) if self.privileges is not None else np.zeros(0)
         self._next_privilege_scale = np.tile(start, (num_envs, 1))
@@ -128,10 +181,15 @@ class SkillVectorEnv(gym.vector.VectorEnv):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
+        """Reset every env, or those of `options["reset_mask"]` (the others carry on)."""
         super().reset(seed=seed)
+        ids = reset_ids(options, self.num_envs)
+        if len(ids) < self.num_envs and self._state is None:
+            raise gym.error.ResetNeeded(f"{self.env_id}: reset every env before a masked reset")
         if seed is not None:
             self._rng = np.random.default_rng(seed)
-        self._state = self._reset_envs(np.arange(self.num_envs), self._state)
+        self._state = self._reset_envs(ids, self._state)
+        self._waiting[ids] = False
         return self._observe(self._state), {}
 
     def _reset_envs(self, ids: np.ndarray, state: EpisodeState | None) -> EpisodeState:
@@ -161,14 +219,15 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         physics_error = self.physics.step(self.task.ctrl_from_action(robot_action), wrench)
         result = self.task.advance(self.physics.snapshot(), self._state, robot_action)
         state = _stack_state(result.state)
-        # A blown-up env's frame is the model's reset state: its step counts for nothing, and its
-        # episode ends as it stood before that step.
+        # A blown-up env's frame is the model's reset state: its step counts for nothing, its
+        # episode ends as it stood before that step, and, like a fall, it is no success.
         if physics_error.any():
             ids = np.flatnonzero(physics_error)
             kept = (old[ids] for old in self._state)
             state = EpisodeState(
                 *(_put(new, ids, old) for new, old in zip(state, kept, strict=True))
             )
+            state = state._replace(success_once=state.success_once & ~physics_error)
         result = StepResult(
             state,
             np.where(physics_error, 0.0, np.asarray(result.reward, dtype=np.float64)),
@@ -180,22 +239,63 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         return result, physics_error
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
+        # Envs whose episode ended and that do not step now: NEXT_STEP resets them at this
+        # step, DISABLED keeps them as they ended until a masked reset.
+        waiting = np.flatnonzero(self._waiting)
+        saved = (self.physics.save(waiting), self._state) if len(waiting) else None
         result, physics_error = self.step_batch(actions)
+        if saved is not None:
+            result, physics_error = self._hold(waiting, saved, result, physics_error)
         done = result.terminated | result.truncated
         info = {"success": result.success, "physics_error": physics_error}
         obs = self._observe(result.state)
+        if physics_error.any():  # a blown-up state is no observation
+            obs = _zero_where(obs, physics_error)
         if done.any():
-            if physics_error.any():  # a blown-up state is no observation
-                obs = _zero_where(obs, physics_error)
-            info["final_obs"] = object_rows(obs, done)
-            info["_final_obs"] = done
-            final_info = {**info, "episode": self.task.episode_summary(result.state)}
-            info["final_info"] = _with_masks(final_info, done)
-            info["_final_info"] = done
-            ids = np.flatnonzero(done)
-            self._state = self._reset_envs(ids, self._state)
-            obs = _put_rows(obs, ids, self._observe(self._state, ids))
+            record = _with_masks({EPISODE_KEY: self.task.episode_summary(result.state)}, done)
+            if self.autoreset_mode is AutoresetMode.SAME_STEP:
+                info["final_obs"] = object_rows(obs, done)
+                info["_final_obs"] = done
+                info["final_info"] = {**_with_masks(info, done), **record}
+                info["_final_info"] = done
+                ids = np.flatnonzero(done)
+                self._state = self._reset_envs(ids, self._state)
+                obs = _put_rows(obs, ids, self._observe(self._state, ids))
+            else:
+                info.update(record)
+        if self.autoreset_mode is AutoresetMode.NEXT_STEP:
+            self._waiting = done
+        elif self.autoreset_mode is AutoresetMode.DISABLED:
+            self._waiting |= done
         return obs, result.reward, result.terminated, result.truncated, info
+
+    def _hold(
+        self,
+        ids: np.ndarray,
+        saved: tuple[np.ndarray, EpisodeState],
+        result: StepResult,
+        physics_error: np.ndarray,
+    ) -> tuple[StepResult, np.ndarray]:
+        """Undo this step for waiting envs `ids`, then (NEXT_STEP) start their next episode;
+        they earn nothing and end nothing at this step."""
+        physics, state = saved
+        self.physics.restore(ids, physics)
+        old = (np.asarray(field)[ids] for field in state)
+        self._state = EpisodeState(
+            *(_put(new, ids, kept) for new, kept in zip(result.state, old, strict=True))
+        )
+        if self.autoreset_mode is AutoresetMode.NEXT_STEP:
+            self._state = self._reset_envs(ids, self._state)
+        moved = np.ones(self.num_envs, dtype=bool)
+        moved[ids] = False
+        result = StepResult(
+            self._state,
+            np.where(moved, result.reward, 0.0),
+            result.terminated & moved,
+            result.truncated & moved,
+            result.success & moved,
+        )
+        return result, physics_error & moved
 
     @property
     def episode_state(self) -> EpisodeState | None:
@@ -291,7 +391,7 @@ class SkillEnv(gym.Env):
         done = bool(result.terminated[0] or result.truncated[0])
         if done:
             summary = self.task.episode_summary(result.state)
-            info["episode"] = {k: v[0] for k, v in summary.items()}
+            info[EPISODE_KEY] = {k: v[0].item() for k, v in summary.items()}
         obs = _first(self._vec._observe(result.state))
         if physics_error[0]:
             obs = np.zeros_like(obs) if isinstance(obs, np.ndarray) else _zero_where(obs, None)

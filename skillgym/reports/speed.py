@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 import mujoco
 import numpy as np
+from gymnasium.vector import AutoresetMode
 from mujoco import batch as mj_batch
 
 from skillgym.envs.vector import SkillVectorEnv
@@ -47,7 +48,11 @@ def measure_env(
 ) -> SpeedResult:
     """Policy steps/s of a skillgym env and of raw `mujoco.batch` on its model, interleaved."""
     env: SkillVectorEnv = gym.make_vec(
-        env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", num_threads=num_threads
+        env_id,
+        num_envs=num_envs,
+        vectorization_mode="vector_entry_point",
+        num_threads=num_threads,
+        autoreset_mode=AutoresetMode.SAME_STEP,  # as the trainers step it
     )
     env.reset(seed=0)
     # Exploration-like actions: a policy's mean near the default pose plus Gaussian noise.

@@ -28,6 +28,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import torch
+from gymnasium.vector import AutoresetMode
 from torch.utils.tensorboard import SummaryWriter
 
 from skillgym.evaluation import PolicyFn
@@ -84,6 +85,7 @@ def imitate(config: ImitateConfig, resume: bool = False) -> Path:
         num_envs=config.num_envs,
         vectorization_mode="vector_entry_point",
         num_threads=config.num_threads,
+        autoreset_mode=AutoresetMode.SAME_STEP,  # every step is one to label
     )
     controller = scripted_policy(env)
     if controller is None:

@@ -22,6 +22,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
+from gymnasium.vector import AutoresetMode
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecNormalize
@@ -29,6 +30,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 from skillgym.curricula import COMMAND_ERROR, Curriculum, LevelTerm, check_gates, make_curriculum
 from skillgym.envs.registry import task_config
 from skillgym.envs.sb3 import SB3VecEnv
+from skillgym.envs.vector import finished_episodes
 from skillgym.policies.checkpoint import (
     Actor,
     CheckpointMetadata,
@@ -125,6 +127,7 @@ def make_training_env(config: TrainConfig) -> tuple[VecNormalize, Curriculum | N
         num_threads=config.num_threads,
         privileged=config.privileged,
         config=task_config(config.env_id, config.task_config),
+        autoreset_mode=AutoresetMode.SAME_STEP,  # Stable-Baselines3 resets envs as they end
     )
     curriculum = config.curriculum(env)
     return VecNormalize(SB3VecEnv(env), gamma=config.gamma, clip_obs=10.0), curriculum
@@ -197,9 +200,9 @@ def reward_term_means(info: dict[str, Any]) -> dict[str, float]:
     """Each reward term's part of the return, averaged over the episodes that ended at this
     step (none: empty), keyed `reward/<term>` as TensorBoard shows them. The total return
     hides which terms a policy earns; these show it."""
-    if "final_info" not in info:
+    episode, ended = finished_episodes(info, len(info["success"]))
+    if not ended.any():
         return {}
-    episode, ended = info["final_info"]["episode"], np.asarray(info["_final_info"])
     return {
         name: float(np.mean(values[ended]))
         for name, values in episode.items()

@@ -16,12 +16,14 @@ import gymnasium as gym
 import jax
 import numpy as np
 import torch
+from gymnasium.vector import AutoresetMode
 from stable_baselines3.common.policies import ActorCriticPolicy
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from skillgym.curricula import Curriculum
 from skillgym.envs.registry import task_config
+from skillgym.envs.vector import finished_episodes
 from skillgym.policies.checkpoint import (
     Actor,
     CheckpointMetadata,
@@ -189,6 +191,7 @@ def make_training_env(config: TrainConfig, impl: str) -> gym.vector.VectorEnv:
         backend="mjx",
         impl=impl,
         array_type="torch",
+        autoreset_mode=AutoresetMode.SAME_STEP,  # rollouts bootstrap from `final_obs`
         privileged=config.privileged,
         config=task_config(config.env_id, config.task_config),
     )
@@ -314,7 +317,7 @@ def evaluate_and_save(
 
 def log_episodes(writer: SummaryWriter, info: dict, step: int) -> None:
     """The episodes that ended at this step: mean return, length, success, reward terms."""
-    episode, ended = info["final_info"]["episode"], np.asarray(info["_final_info"])
+    episode, ended = finished_episodes(info, len(info["success"]))
     for name in ("r", "l", "success"):
         writer.add_scalar(f"rollout/ep_{name}_mean", float(np.mean(episode[name][ended])), step)
     for name, value in reward_term_means(info).items():
