@@ -532,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (ValueError, FileNotFoundError, gym.error.Error) as error:
         print(f"skillgym {args.command}: {error}", file=sys.stderr)
-        return 2
+        return 1
     except ModuleNotFoundError as error:
         extra = missing_extra(error.name)
         if extra is None:
@@ -542,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
             f" pip install 'skillgym[{extra}]'",
             file=sys.stderr,
         )
-        return 2
+        return 1
 
 
 if __name__ == "__main__":

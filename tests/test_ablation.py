@@ -67,7 +67,7 @@ def test_ablation_command_writes_a_plot_and_the_table(runs, tmp_path, capsys):
 
 
 def test_a_folder_without_a_run_is_a_clear_error(tmp_path, capsys):
-    assert main(["ablation", str(tmp_path), "--out", str(tmp_path / "report")]) == 2
+    assert main(["ablation", str(tmp_path), "--out", str(tmp_path / "report")]) == 1
     assert "is not a checkpoint" in capsys.readouterr().err
 
 

@@ -49,7 +49,7 @@ def test_progress_written_into_a_log_is_a_few_lines_not_one_per_update(tmp_path)
 
 
 def test_demo_of_an_unknown_env_fails_with_a_clear_message(capsys):
-    assert main(["demo", "skillgym/Nope-Walk-v0"]) == 2
+    assert main(["demo", "skillgym/Nope-Walk-v0"]) == 1
     assert "Nope-Walk" in capsys.readouterr().err
 
 

@@ -159,7 +159,7 @@ def test_a_malformed_results_file_gets_an_error_naming_file_and_field(
     results_dirs, tmp_path, capsys, change, message
 ):
     bad = write_variant(results_dirs, tmp_path / "bad", change)
-    assert main(["leaderboard", bad, "--out", str(tmp_path / "board")]) == 2
+    assert main(["leaderboard", bad, "--out", str(tmp_path / "board")]) == 1
     err = capsys.readouterr().err
     assert str(tmp_path / "bad" / "results.json") in err
     assert re.search(message, err), err

@@ -87,7 +87,7 @@ def test_imitate_resume_on_another_envs_run_is_a_one_line_error(tmp_path, capsys
     np.savez(tmp_path / DATASET, iteration=1, obs=np.zeros((1, 29)), action=np.zeros((1, 8)))
     with pytest.raises(ValueError, match=f"a run of {ENV}, not of {OTHER}"):
         imitate(ImitateConfig(OTHER, tmp_path, num_envs=2), resume=True)
-    assert main(["imitate", OTHER, "--resume", "--out", str(tmp_path)]) == 2
+    assert main(["imitate", OTHER, "--resume", "--out", str(tmp_path)]) == 1
     (line,) = capsys.readouterr().err.splitlines()
     assert ENV in line and OTHER in line
 

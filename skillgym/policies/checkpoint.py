@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -129,22 +129,97 @@ def describe(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def read_metadata(path: str | os.PathLike) -> CheckpointMetadata:
-    """A checkpoint's metadata alone, with a clear error for anything that is not a checkpoint."""
+    """A checkpoint's metadata alone; a ValueError naming the file and the field for anything
+    that is not a checkpoint's metadata."""
     path = Path(path)
     if not (path / METADATA).is_file() or not (path / WEIGHTS).is_file():
         raise FileNotFoundError(f"{path} is not a checkpoint: it needs {METADATA} and {WEIGHTS}")
-    raw = json.loads((path / METADATA).read_text())
+    file = path / METADATA
+    try:
+        raw = json.loads(file.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{file}: not valid JSON ({error.msg}, line {error.lineno} column {error.colno}); "
+            "is it truncated?"
+        ) from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{file}: expected a JSON object, not a {type(raw).__name__}")
     if raw.get("format_version") != FORMAT_VERSION:
         raise ValueError(
-            f"{path}: checkpoint format {raw.get('format_version')!r}, expected {FORMAT_VERSION}"
+            f"{file}: checkpoint format {raw.get('format_version')!r}, expected {FORMAT_VERSION}"
         )
+    check_metadata_fields(raw, file)
     return CheckpointMetadata(**raw)
 
 
+# What each metadata field must hold: (test, what a person is told it must be).
+_FIELD_CHECKS: dict[str, tuple[Any, str]] = {
+    "env_id": (lambda v: isinstance(v, str), "an env id"),
+    "obs_size": (lambda v: _is_int(v) and v > 0, "a positive integer"),
+    "action_size": (lambda v: _is_int(v) and v > 0, "a positive integer"),
+    "privileged_action_size": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "net_arch": (
+        lambda v: isinstance(v, list) and len(v) > 0 and all(_is_int(n) and n > 0 for n in v),
+        "a list of positive layer widths",
+    ),
+    "activation": (lambda v: v in ACTIVATIONS, f"one of {', '.join(ACTIVATIONS)}"),
+    "clip_obs": (lambda v: _is_number(v) and v > 0, "a positive number"),
+    "trainer": (lambda v: isinstance(v, str), "a string"),
+    "seed": (lambda v: _is_int(v), "an integer"),
+    "env_steps": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "wall_seconds": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
+    "hyperparameters": (lambda v: isinstance(v, dict), "an object"),
+    "curriculum": (lambda v: isinstance(v, dict), "an object"),
+    "evaluation": (lambda v: isinstance(v, dict), "an object"),
+    "started_from": (lambda v: isinstance(v, dict), "an object"),
+    "format_version": (lambda v: v == FORMAT_VERSION, f"{FORMAT_VERSION}"),
+}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def check_metadata_fields(raw: dict[str, Any], file: Path) -> None:
+    """Raise a ValueError naming `file` and the first field that is unknown, missing or of the
+    wrong type."""
+    unknown = sorted(set(raw) - set(_FIELD_CHECKS))
+    if unknown:
+        raise ValueError(
+            f"{file}: unknown field {unknown[0]!r}; fields are {sorted(_FIELD_CHECKS)}"
+        )
+    required = [
+        f.name
+        for f in fields(CheckpointMetadata)
+        if f.default is MISSING and f.default_factory is MISSING
+    ]
+    for name in required:
+        if name not in raw:
+            raise ValueError(f"{file}: field {name!r} is missing")
+    for name, value in raw.items():
+        valid, expected = _FIELD_CHECKS[name]
+        if not valid(value):
+            raise ValueError(f"{file}: field {name!r} should be {expected}, not {value!r:.60}")
+
+
 def read_checkpoint(path: str | os.PathLike) -> tuple[CheckpointMetadata, dict[str, Any]]:
-    """Metadata and tensors."""
+    """Metadata and tensors; a ValueError naming `weights.pt` when it is not a checkpoint's."""
     meta = read_metadata(path)
-    return meta, torch.load(Path(path) / WEIGHTS, map_location="cpu", weights_only=True)
+    file = Path(path) / WEIGHTS
+    try:
+        tensors = torch.load(file, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many kinds for a damaged or foreign file
+        raise ValueError(
+            f"{file}: not a skillgym weights file ({type(error).__name__} while reading it)"
+        ) from None
+    missing = {"policy", "obs_mean", "obs_var"} - set(tensors if isinstance(tensors, dict) else ())
+    if missing:
+        raise ValueError(f"{file}: no {', '.join(sorted(missing))} in it")
+    return meta, tensors
 
 
 def read_training_state(path: str | os.PathLike) -> dict[str, Any]:
@@ -208,5 +283,17 @@ def read_actor(path: str | os.PathLike) -> tuple[Actor, CheckpointMetadata, dict
     """A checkpoint's actor, metadata and raw tensors (for copying them exactly)."""
     meta, tensors = read_checkpoint(path)
     policy = build_policy(meta)
-    policy.load_state_dict(tensors["policy"])
+    try:
+        policy.load_state_dict(tensors["policy"])
+    except RuntimeError:
+        raise ValueError(
+            f"{Path(path) / WEIGHTS}: its tensors do not fit the network {METADATA} describes "
+            f"(obs_size {meta.obs_size}, action_size {meta.policy_action_size}, net_arch "
+            f"{meta.net_arch}); was {METADATA} edited?"
+        ) from None
+    if tuple(tensors["obs_mean"].shape) != (meta.obs_size,):
+        raise ValueError(
+            f"{Path(path) / WEIGHTS}: observation statistics of size "
+            f"{tuple(tensors['obs_mean'].shape)}, but {METADATA} says obs_size {meta.obs_size}"
+        )
     return Actor(policy, tensors["obs_mean"], tensors["obs_var"], meta).eval(), meta, tensors
