@@ -69,11 +69,11 @@ def run_episodes(
     bar = progress_bar(total=n, desc="episodes", unit="ep", disable=not progress, leave=False)
     for step in range(env.task.episode_steps):  # every first episode has ended by then
         obs, _, terminated, _, info = env.step(policy(obs))
-        records, ended = finished_episodes(info, n)
+        finished, ended = finished_episodes(info, n)
         if ended.any():
             new = ended & ~scored
             episode = {
-                **records,
+                **finished,
                 "fell": host(terminated),
                 "physics_error": host(info["physics_error"]),
             }
