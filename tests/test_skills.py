@@ -185,6 +185,15 @@ def test_walk_success_needs_the_velocity_and_the_heading_s_turning_rate_tracked(
     np.testing.assert_allclose(memory[:, 2], 0.2 + task.dt * turned)
 
 
+@pytest.mark.parametrize("robot", HUMANOIDS)
+def test_squat_targets_lie_clearly_below_standing(robot, rng):
+    task = make_vec(f"skillgym/{robot.capitalize()}-Squat-v0", num_envs=1).task
+    targets = task.sample_reset(rng.random((1024, task.reset_uniforms))).goal[:, 0]
+    low, top = task.robot.squat_height_range[0], task.robot.standing_height - 0.1
+    assert targets.min() >= low and targets.max() <= top + 1e-9
+    assert targets.max() - targets.min() > 0.95 * (top - low)
+
+
 def standing_after_one_step(env_id: str):
     """A humanoid env's task, frame and episode state one step into an episode, feet down."""
     env = make_vec(env_id, num_envs=1)
