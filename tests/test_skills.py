@@ -203,6 +203,15 @@ def test_push_goals_lie_0_1_to_0_2_m_from_the_box_inside_the_table_region(rng):
     assert (sample.goal >= low - 1e-9).all() and (sample.goal <= high + 1e-9).all()
 
 
+@pytest.mark.parametrize("robot", HUMANOIDS)
+def test_step_puts_a_foot_target_at_least_0_1_m_from_where_its_foot_stands(robot, rng):
+    task = make_vec(f"skillgym/{robot.capitalize()}-Step-v0", num_envs=1).task
+    goals = task.sample_reset(rng.random((4096, task.reset_uniforms))).goal
+    distances = np.linalg.norm((goals - task.home_targets).reshape(-1, 2, 2), axis=-1)
+    assert distances.max(axis=-1).min() >= 0.1 - 1e-9
+    assert distances.max() <= task.config.target_radius + 1e-9
+
+
 def standing_after_one_step(env_id: str):
     """A humanoid env's task, frame and episode state one step into an episode, feet down."""
     env = make_vec(env_id, num_envs=1)
