@@ -138,6 +138,25 @@ def test_button_press_needs_the_button_pushed_in_not_just_touched():
     )
 
 
+@pytest.mark.parametrize("env_id", ["skillgym/Tall19-BoxPush-v0", "skillgym/Tall19-BoxTransfer-v0"])
+def test_the_box_counts_only_resting_on_the_table(env_id):
+    env = make_vec(env_id, num_envs=1)
+    env.reset(seed=0)
+    task, snap, state = env.task, env.snapshot(), env.episode_state
+    box = np.asarray(task.box(snap))
+    on_goal = state._replace(goal=box[:, : task.goal_size] + 0.01)  # within either tolerance
+    assert task.reached(snap, on_goal).all()
+
+    def raised(height: float):
+        xpos = np.array(snap.xpos)
+        xpos[:, task.prop_body["box"], 2] += height
+        return snap._replace(xpos=xpos)
+
+    assert task.reached(raised(0.015), on_goal).all()  # settling on the table top
+    assert not task.reached(raised(0.05), on_goal).any()  # lifted over its goal
+    assert not task.reached(raised(-0.05), on_goal).any()  # hanging over the table's edge
+
+
 @pytest.mark.parametrize(
     ("env_id", "box_position"),
     [("skillgym/Tall19-BoxPush-v0", "box"), ("skillgym/Arm7-PushGraspLift-v0", "object_pos")],
