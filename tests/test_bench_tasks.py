@@ -125,17 +125,49 @@ def test_football_success_is_the_ball_over_the_goal_line_between_the_posts():
     assert result.success.tolist() == [True, False]
 
 
-def test_button_press_needs_the_button_pushed_in_not_just_touched():
+def test_button_press_needs_the_button_pushed_in_by_the_left_hand():
     env = make_vec("skillgym/Tall19-ButtonPress-v0", num_envs=2)
     env.reset(seed=0)
     task: ButtonPress = env.task
     qpos = np.array(env.snapshot().qpos)
     qpos[:, task.press_qpos] = (0.025, 0.005)
     env.physics.reset(np.arange(2), qpos, np.zeros((2, env.model.nv)), task.default_ctrl[None])
-    assert task.reached(env.snapshot(), env.episode_state).tolist() == [True, False]
-    np.testing.assert_allclose(
-        task.metrics(env.snapshot(), env.episode_state)[:, 1], (0.025, 0.005)
-    )
+    snap, state = env.snapshot(), env.episode_state
+    np.testing.assert_allclose(task.metrics(snap, state)[:, 1], (0.025, 0.005))
+    left, right = (task.sites[site] for site in task.robot.wrist_sites)
+    button = np.asarray(snap.site_xpos)[:, task.button]
+
+    def reached(left_offset: float, right_offset: float) -> list[bool]:
+        """With the wrists these distances in front of the button's face."""
+        site_xpos = np.array(snap.site_xpos)
+        site_xpos[:, left] = button - [left_offset, 0.0, 0.0]
+        site_xpos[:, right] = button - [right_offset, 0.0, 0.0]
+        return task.reached(snap._replace(site_xpos=site_xpos), state).tolist()
+
+    assert reached(0.05, 0.5) == [True, False]  # pushed in 2.5 cm by the hand, 0.5 cm
+    assert reached(0.12, 0.5) == [True, False]  # the hand's edge on the cap's corner
+    assert reached(0.5, 0.05) == [False, False]  # the right hand presses
+    assert reached(0.5, 0.8) == [False, False]  # a foot or a knee presses
+    assert not task.reached(snap, state).any()  # standing where the episode starts
+
+
+@pytest.mark.parametrize("env_id", ["skillgym/Tall19-BoxPush-v0", "skillgym/Tall19-BoxTransfer-v0"])
+def test_the_box_counts_only_resting_on_the_table(env_id):
+    env = make_vec(env_id, num_envs=1)
+    env.reset(seed=0)
+    task, snap, state = env.task, env.snapshot(), env.episode_state
+    box = np.asarray(task.box(snap))
+    on_goal = state._replace(goal=box[:, : task.goal_size] + 0.01)  # within either tolerance
+    assert task.reached(snap, on_goal).all()
+
+    def raised(height: float):
+        xpos = np.array(snap.xpos)
+        xpos[:, task.prop_body["box"], 2] += height
+        return snap._replace(xpos=xpos)
+
+    assert task.reached(raised(0.015), on_goal).all()  # settling on the table top
+    assert not task.reached(raised(0.05), on_goal).any()  # lifted over its goal
+    assert not task.reached(raised(-0.05), on_goal).any()  # hanging over the table's edge
 
 
 @pytest.mark.parametrize(

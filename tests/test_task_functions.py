@@ -57,5 +57,41 @@ def test_reset_samples_are_a_function_of_the_uniforms_alone(env_id, rng):
     assert not (np.array_equal(first.goal, other.goal) and np.array_equal(first.qpos, other.qpos))
 
 
+@pytest.mark.parametrize(
+    "env_id",
+    [
+        "skillgym/Tall19-Walk-v0",
+        "skillgym/Tall19-Squat-v0",
+        "skillgym/Tall19-Step-v0",
+        "skillgym/Arm7-Push-v0",
+        "skillgym/Tall19-BoxPush-v0",
+        "skillgym/Tall19-ButtonPress-v0",
+    ],
+)
+def test_resets_and_success_rules_under_jax_jit_match_numpy(env_id, rng):
+    jax = pytest.importorskip("jax")
+    env = make_vec(env_id, num_envs=4)
+    env.reset(seed=0)
+    env.step(rng.uniform(-0.2, 0.2, env.action_space.shape))
+    task, snap = env.task, env.snapshot()
+    # The episode's last step, where Walk's rule decides.
+    state = env.episode_state._replace(steps=np.full(4, task.episode_steps - 1, dtype=np.int32))
+    u = rng.random((4, task.reset_uniforms))
+    action = rng.uniform(-0.2, 0.2, (4, env.model.nu))
+
+    def rules(u, snap, state, action):
+        result = task.advance(snap, state, action)
+        return task.sample_reset(u), task.reached(snap, state), result.success, result.state
+
+    on_jax = jax.jit(rules)(*jax.tree.map(jax.numpy.asarray, (u, snap, state, action)))
+    on_numpy = rules(u, snap, state, action)
+    for jax_value, numpy_value in zip(
+        jax.tree.leaves(on_jax), jax.tree.leaves(on_numpy), strict=True
+    ):
+        np.testing.assert_allclose(
+            np.asarray(jax_value, dtype=float), np.asarray(numpy_value, dtype=float), atol=1e-4
+        )
+
+
 def test_frame_and_episode_state_are_named_tuples_a_jax_backend_can_carry():
     assert issubclass(Snapshot, tuple) and issubclass(EpisodeState, tuple)

@@ -51,7 +51,7 @@ class EpisodeState(NamedTuple):
     last_metrics: Array  # (..., n_metrics) the task's metrics at the latest step
     feasibility_sums: Array  # (..., len(FEASIBILITY_METRICS)) running sums of them
     reward_sums: Array  # (..., len(reward_weights)) each weighted reward term's part of the return
-    memory: Array  # (..., task.memory_size) what the task's terms remember, e.g. feet air time
+    memory: Array  # (..., task.memory_size) what terms and success rules remember, e.g. air time
 
 
 class StepResult(NamedTuple):
@@ -99,7 +99,8 @@ class Task(ABC):
     # Random-action rollouts of every scene stay within 8 contacts and 33 rows.
     max_contacts: ClassVar[int] = 24
     max_constraints: ClassVar[int] = 128
-    # Numbers per env that reward terms carry between steps; see `update_memory`.
+    # Numbers per env that reward terms or the success rule carry between steps; see
+    # `update_memory`.
     memory_size: ClassVar[int] = 0
 
     def __init__(self, robot: RobotConfig, config: TaskConfig | None = None) -> None:

@@ -25,7 +25,9 @@ BOX_HALF_HEIGHT = 0.025
 
 @dataclasses.dataclass(frozen=True)
 class PushConfig(ArmTaskConfig):
-    goal_distance: tuple[float, float] = (0.1, 0.2)  # m from the box's start
+    # m from the box's start. The table region is at least twice the near end wide along each
+    # axis, which `sample_episode` needs to keep every goal that far.
+    goal_distance: tuple[float, float] = (0.1, 0.2)
     tolerance: float = 0.03  # m, for success
     goal_scale: float = 0.1  # m, of 1 - tanh(d / scale) in `object_to_goal`
     privileges: tuple[Privilege, ...] = OBJECT_PRIVILEGES
@@ -37,7 +39,7 @@ class Push(ArmSkill):
     goal_size = 2
     goal_uniforms = 5
     metric_names = ("object_error",)
-    success_rule = "box within 3 cm of its goal for 0.5 s"
+    success_rule = "box within 3 cm of its goal (0.1 to 0.2 m from its start) for 0.5 s"
     config: PushConfig
 
     @classmethod
@@ -48,19 +50,26 @@ class Push(ArmSkill):
         )
 
     def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+        """The box anywhere in the table region, turned at random; the goal `goal_distance`
+        from it in a random direction. Along an axis where that leaves the region, the offset
+        points towards the region's middle instead, where there is room for half the region's
+        width, and what still overshoots is clipped: the goal stays `goal_distance[0]` away or
+        farther."""
         xp = xp_of(u)
         box_xy = self.table_xy(u[..., 0:2])
         z = xp.full(box_xy.shape[:-1] + (1,), self.robot.table_height + BOX_HALF_HEIGHT + 1e-3)
         qpos = self.place_object(qpos, 0, xp.concat([box_xy, z], axis=-1), 2 * np.pi * u[..., 2])
-        low, high = self.config.goal_distance
-        radius = low + (high - low) * u[..., 3]
+        near, far = self.config.goal_distance
+        radius = near + (far - near) * u[..., 3]
         angle = 2 * np.pi * u[..., 4]
         offset = xp.stack([radius * xp.cos(angle), radius * xp.sin(angle)], axis=-1)
         low, high = (
             xp.asarray(self.robot.table_region_low),
             xp.asarray(self.robot.table_region_high),
         )
-        goal = xp.clip(box_xy + offset, low, high)
+        leaves = (box_xy + offset < low) | (box_xy + offset > high)
+        inwards = xp.where(box_xy < (low + high) / 2, 1.0, -1.0) * xp.abs(offset)
+        goal = xp.clip(box_xy + xp.where(leaves, inwards, offset), low, high)
         return qpos, goal
 
     def object_error(self, snap: Snapshot, state: EpisodeState) -> Array:

@@ -17,6 +17,9 @@ from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid
 @dataclasses.dataclass(frozen=True)
 class SquatConfig(HumanoidTaskConfig):
     tolerance: float = 0.03  # m, pelvis height error for success
+    # m; targets lie at least this far below the robot's standing height, so standing in the
+    # default pose (which holds the pelvis within 2 cm of it) never meets one.
+    min_depth: float = 0.1
     height_sigma: float = 0.005  # m^2, of exp(-error^2 / sigma) in `track_height`
 
 
@@ -25,7 +28,9 @@ class Squat(HumanoidSkill):
     goal_size = 1
     goal_uniforms = 1
     metric_names = ("height_error",)
-    success_rule = "pelvis within 3 cm of its target height for 0.5 s, no fall"
+    success_rule = (
+        "pelvis within 3 cm of its target height (>= 10 cm below standing) for 0.5 s, no fall"
+    )
     config: SquatConfig
 
     @classmethod
@@ -36,8 +41,9 @@ class Squat(HumanoidSkill):
         )
 
     def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+        """A target uniform in the robot's squat range, up to `min_depth` below standing."""
         low, high = self.robot.squat_height_range
-        return qpos, uniform(u, low, high)
+        return qpos, uniform(u, low, min(high, self.robot.standing_height - self.config.min_depth))
 
     def height_error(self, snap: Snapshot, state: EpisodeState) -> Array:
         return self.base_height(snap) - state.goal[..., 0]

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from skillgym.core.arrays import Array, xp_of
+import dataclasses
+
+from skillgym.core.arrays import Array, norm, xp_of
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState
 from skillgym.skills.humanoid import humanoid_weights
 from skillgym.skills.site_targets import SiteTargets, SiteTargetsConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class StepConfig(SiteTargetsConfig):
+    # m; the farther foot target lies at least this far from its foot's default spot, so
+    # standing where the episode starts meets no goal.
+    min_target_distance: float = 0.1
 
 
 class Step(SiteTargets):
@@ -19,11 +28,15 @@ class Step(SiteTargets):
     # landed (or started).
     memory_size = 4
     metric_names = ("foot_error",)
-    success_rule = "both feet on the ground within 5 cm of their targets for 0.5 s, no fall"
+    success_rule = (
+        "both feet on the ground within 5 cm of their targets (one >= 10 cm from its start) "
+        "for 0.5 s, no fall"
+    )
+    config: StepConfig
 
     @classmethod
-    def default_config(cls) -> SiteTargetsConfig:
-        return SiteTargetsConfig(
+    def default_config(cls) -> StepConfig:
+        return StepConfig(
             episode_seconds=4.0,
             reward_weights=humanoid_weights(
                 track_targets=3.0, hold_targets=3.0, posture=0.1, step_progress=10.0
@@ -33,6 +46,18 @@ class Step(SiteTargets):
     @property
     def target_sites(self) -> tuple[str, str]:
         return self.robot.foot_sites
+
+    def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
+        """SiteTargets' targets, their offsets from the feet's default spots scaled up where
+        needed so that the farther lies `min_target_distance` away; while that is under the
+        half-size of the cube they are drawn from, they stay inside it."""
+        xp = xp_of(u)
+        qpos, targets = super().sample_episode(u, qpos)
+        home = xp.asarray(self.home_targets)
+        offsets = xp.reshape(targets - home, targets.shape[:-1] + (2, self.dims))
+        farther = xp.max(norm(offsets), axis=-1, keepdims=True)
+        scale = xp.maximum(1.0, self.config.min_target_distance / xp.maximum(farther, 1e-9))
+        return qpos, home + scale * (targets - home)
 
     def placed(self, snap: Snapshot) -> Array:
         """Both feet on the ground: the distances are horizontal, and a foot held over its

@@ -177,7 +177,9 @@ class HumanoidBenchTask(ErrorScored, HumanoidSkill):
         return _flat(world - xp.asarray(self.home_site_xpos[self.pelvis, :2]))
 
     def squat_goal(self, height: Array) -> Array:
-        """Squat's goal: a pelvis height within the range Squat is trained on, (..., 1)."""
+        """Squat's goal: a pelvis height within the robot's squat range, (..., 1). Its top is the
+        standing height, which a task may ask for (to stand up with a package); Squat's own
+        episodes stop `SquatConfig.min_depth` short of it."""
         low, high = self.robot.squat_height_range
         return xp_of(height).clip(height, low, high)[..., None]
 

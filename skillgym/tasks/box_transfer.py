@@ -36,7 +36,7 @@ class BoxTransfer(BoxOnTableTask):
     goal_size = 3  # world xyz of the box centre resting at its goal on the back table
     goal_uniforms = 4
     metric_names = ("box_goal_error",)
-    success_rule = "box on the back table within 10 cm of its goal for 0.5 s, no fall"
+    success_rule = "box resting on the back table within 10 cm of its goal for 0.5 s, no fall"
     config: BoxTransferConfig
 
     @classmethod

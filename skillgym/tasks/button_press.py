@@ -20,6 +20,10 @@ BUTTON_TRAVEL = 0.03  # m, the press joint's range
 class ButtonPressConfig(BenchConfig):
     lateral_range: tuple[float, float] = (-0.5, 0.5)  # m, the button's y relative to the robot
     press_depth: float = 0.02  # m, for success
+    # m: a press counts as the left hand's while its wrist is this near the button's face (and
+    # nearer it than the right wrist). The hand ends a few cm past the wrist and may touch the
+    # 8 cm cap anywhere, so a press by the hand leaves the wrist within about 12 cm.
+    hand_reach: float = 0.15
 
 
 class ButtonPress(HumanoidBenchTask):
@@ -30,7 +34,9 @@ class ButtonPress(HumanoidBenchTask):
     goal_size = 3  # world position of the button face at rest
     goal_uniforms = 1
     metric_names = ("wrist_error", "press_depth")
-    success_rule = "button on a wall 1.5 m ahead pressed 2 cm deep for 0.2 s, no fall"
+    success_rule = (
+        "button on a wall 1.5 m ahead pressed 2 cm deep by the left hand for 0.2 s, no fall"
+    )
     config: ButtonPressConfig
 
     @classmethod
@@ -64,8 +70,18 @@ class ButtonPress(HumanoidBenchTask):
         xp = xp_of(snap.qpos)
         return xp.stack([self.error(snap, state), self.press_depth(snap)], axis=-1)
 
+    def by_hand(self, snap: Snapshot) -> Array:
+        """Whether what presses the button is the left hand: its wrist within `hand_reach` of
+        the button's face, and nearer it than the right wrist. The feet and the other hand
+        collide with the button too."""
+        button = snap.site_xpos[..., self.button, :]
+        pressing = norm(snap.site_xpos[..., self.sites[self.pressing_wrist], :] - button)
+        other = norm(snap.site_xpos[..., self.sites[self.other_wrist], :] - button)
+        return (pressing <= self.config.hand_reach) & (pressing < other)
+
     def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
-        return self.press_depth(snap) >= self.config.press_depth
+        """The button pressed `press_depth` deep, by the left hand."""
+        return (self.press_depth(snap) >= self.config.press_depth) & self.by_hand(snap)
 
     def approach_distance(self, snap: Snapshot, state: EpisodeState) -> Array:
         return self.error(snap, state)
