@@ -33,6 +33,12 @@ def bar(env: str) -> float:
     return BARS.get(name, DEFAULT_BAR)
 
 
+def below_bar(env: str) -> bool:
+    """True where the shipped checkpoint's recorded score is under its bar (a checkpoint the
+    success rules have outgrown, waiting to be retrained)."""
+    return read_metadata(pretrained_path(env)).evaluation["success_rate"] < bar(env)
+
+
 def shipped_env_ids() -> list[str]:
     """Every env id with a shipped checkpoint, in registry order."""
     return [env for env in skillgym.registered() if pretrained_path(env).exists()]
@@ -64,8 +70,9 @@ def scores_table() -> str:
         "A number is the shipped checkpoint's success rate as its metadata records it: "
         "`skillgym eval ENV_ID --episodes 100`, seed 0, the CPU backend's privilege-free env, "
         f"with the versions of `constraints.txt` (scored {', '.join(dates) or 'never'}). The bar "
-        f"is {BARS['Lift']:.2f} for Lift and {DEFAULT_BAR:.2f} for the other skills. `·` marks "
-        "an env without a shipped checkpoint; a blank cell, a skill or task the robot lacks."
+        f"is {BARS['Lift']:.2f} for Lift and {DEFAULT_BAR:.2f} for the other skills; a checkpoint "
+        "trained before its success rule last changed may score below it until retrained. `·` "
+        "marks an env without a shipped checkpoint; a blank cell, a skill or task the robot lacks."
     )
     lines = [
         *textwrap.wrap(caption, width=100, break_on_hyphens=False),
@@ -91,7 +98,8 @@ def _cell(env: str, kind: str, robot: str, registered: dict[str, Any]) -> str:
         return ""
     if not pretrained_path(env).exists():
         return "·"
-    return f"{read_metadata(pretrained_path(env)).evaluation['success_rate']:.2f}"
+    success = read_metadata(pretrained_path(env)).evaluation["success_rate"]
+    return f"{success:.2f}" + (" (below bar)" if success < bar(env) else "")
 
 
 def write_scores(readme: str | Path) -> bool:
