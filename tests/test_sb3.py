@@ -1,7 +1,6 @@
 """Stable-Baselines3 trains on the batched env directly."""
 
 import numpy as np
-import pytest
 from conftest import make_vec
 from gymnasium.vector import AutoresetMode
 from stable_baselines3 import PPO
@@ -49,6 +48,13 @@ def test_single_env_passes_sb3_env_checker():
     sb3_check_env(gym.make("skillgym/Compact21-Step-v0").unwrapped)
 
 
-def test_sb3_vec_env_refuses_a_batch_that_resets_on_the_next_step():
-    with pytest.raises(ValueError, match="autoreset_mode=AutoresetMode.SAME_STEP"):
-        SB3VecEnv(make_vec("skillgym/Arm7-Reach-v0", num_envs=2))
+def test_sb3_vec_env_puts_the_batch_in_same_step_autoreset_mode():
+    batch = make_vec("skillgym/Arm7-Reach-v0", num_envs=2)
+    assert batch.autoreset_mode is AutoresetMode.NEXT_STEP
+    env = SB3VecEnv(batch)
+    assert batch.autoreset_mode is AutoresetMode.SAME_STEP
+    assert batch.metadata["autoreset_mode"] is AutoresetMode.SAME_STEP
+    env.reset()
+    for _ in range(batch.task.episode_steps):
+        _, _, dones, infos = env.step(np.zeros((2, 8)))
+    assert dones.all() and all("terminal_observation" in info for info in infos)

@@ -13,8 +13,8 @@ from skillgym.envs.vector import EPISODE_KEY, SkillVectorEnv
 
 
 class SB3VecEnv(VecEnv):
-    """Presents a `SkillVectorEnv` made with `autoreset_mode=SAME_STEP` as SB3's VecEnv, whose
-    envs reset in the step their episode ends.
+    """Presents a `SkillVectorEnv` as SB3's VecEnv, whose envs reset in the step their episode
+    ends: it puts the batch in Gymnasium's SAME_STEP autoreset mode.
 
     Finished episodes carry SB3's `terminal_observation`, `TimeLimit.truncated`, an `episode`
     record (return `r`, length `l`, for SB3's logger), `is_success`, and the env's own record
@@ -22,11 +22,7 @@ class SB3VecEnv(VecEnv):
     """
 
     def __init__(self, env: SkillVectorEnv) -> None:
-        if env.autoreset_mode is not AutoresetMode.SAME_STEP:
-            raise ValueError(
-                f"SB3VecEnv needs a vector env made with autoreset_mode=AutoresetMode.SAME_STEP "
-                f"(Stable-Baselines3 resets envs in the step they end), not {env.autoreset_mode}"
-            )
+        env.set_autoreset_mode(AutoresetMode.SAME_STEP)
         self.env = env
         super().__init__(env.num_envs, env.single_observation_space, env.single_action_space)
         self._actions: np.ndarray | None = None

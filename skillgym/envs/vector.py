@@ -138,6 +138,11 @@ class SkillVectorEnv(gym.vector.VectorEnv):
             self.single_observation_space, num_envs
         )
 
+    def set_autoreset_mode(self, mode: AutoresetMode | str) -> None:
+        """Reset ended episodes as `mode` says from now on (see the class docstring)."""
+        self.autoreset_mode = autoreset_mode_of(mode)
+        self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
+
     # ---- spaces and observations -------------------------------------------------------------
 
     def _observation_space(self) -> gym.Space:

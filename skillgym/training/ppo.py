@@ -22,7 +22,6 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
-from gymnasium.vector import AutoresetMode
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecNormalize
@@ -127,7 +126,6 @@ def make_training_env(config: TrainConfig) -> tuple[VecNormalize, Curriculum | N
         num_threads=config.num_threads,
         privileged=config.privileged,
         config=task_config(config.env_id, config.task_config),
-        autoreset_mode=AutoresetMode.SAME_STEP,  # Stable-Baselines3 resets envs as they end
     )
     curriculum = config.curriculum(env)
     return VecNormalize(SB3VecEnv(env), gamma=config.gamma, clip_obs=10.0), curriculum
