@@ -42,14 +42,14 @@ def single_file_ppo_env(env_id: str):
     return thunk
 
 
-def run_until_every_env_ended_twice(envs, seed: int = 0) -> list[dict]:
+def run_until_every_env_ended_twice(envs, seed: int = 0, steps: int = 200) -> list[dict]:
     """Step random actions until every env has finished two episodes; the infos of the steps
     on which episodes ended."""
     envs.action_space.seed(seed)
     obs, _ = envs.reset(seed=seed)
     ended = np.zeros(envs.num_envs, dtype=int)
     infos = []
-    for _ in range(200):
+    for _ in range(steps):
         obs, reward, terminated, truncated, info = envs.step(envs.action_space.sample())
         assert np.isfinite(np.asarray(obs)).all() and np.isfinite(np.asarray(reward)).all()
         done = np.asarray(terminated) | np.asarray(truncated)
@@ -94,6 +94,15 @@ def gymnasium_vector_wrappers(envs):
 def test_gymnasium_vector_wrappers_run_whole_episodes_on_the_native_batch(env_id):
     envs = gymnasium_vector_wrappers(make_vec(env_id, 3, config=short_config(env_id)))
     infos = run_until_every_env_ended_twice(envs)
+    for info in infos:
+        assert np.array_equal(info["_episode"], info[f"_{EPISODE_KEY}"])
+    envs.close()
+
+
+def test_gymnasium_vector_wrappers_run_whole_episodes_on_the_mjx_batch():
+    # The registered config and batch size the MJX tests trace, so traced once per run.
+    envs = gymnasium_vector_wrappers(make_vec("skillgym/Arm7-Reach-v0", 4, backend="mjx"))
+    infos = run_until_every_env_ended_twice(envs, steps=400)
     for info in infos:
         assert np.array_equal(info["_episode"], info[f"_{EPISODE_KEY}"])
     envs.close()
