@@ -275,7 +275,7 @@ def test_eval_command_writes_the_documented_record(tmp_path):
 
 def test_eval_command_without_a_checkpoint_fails_clearly(tmp_path, capsys):
     code = main(["eval", ENV, "--checkpoint", str(tmp_path / "nothing")])
-    assert code == 2
+    assert code == 1
     assert "no checkpoint" in capsys.readouterr().err
 
 
@@ -358,7 +358,7 @@ def test_task_config_sets_the_training_env_is_recorded_and_checks_names_and_type
 
 def test_train_command_reads_task_settings_and_refuses_unknown_ones(tmp_path, capsys):
     code = main(["train", ENV, "--out", str(tmp_path / "run"), "--task-config", "radius=0.3"])
-    assert code == 2
+    assert code == 1
     assert "no number setting 'radius'" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
     with pytest.raises(SystemExit):
