@@ -393,7 +393,10 @@ class MjxVectorEnv(gym.vector.VectorEnv):
         ids = reset_ids(options, self.num_envs)
         if len(ids) < self.num_envs and self._state is None:
             raise gym.error.ResetNeeded(f"{self.env_id}: reset every env before a masked reset")
-        keys = jax.random.split(jax.random.PRNGKey(0 if seed is None else seed), self.num_envs)
+        if seed is None and len(ids) < self.num_envs:
+            keys = self._state.key  # a masked reset carries on each env's own random stream
+        else:
+            keys = jax.random.split(jax.random.PRNGKey(0 if seed is None else seed), self.num_envs)
         fresh = self._reset(keys, self._next_privilege_scale)
         if len(ids) < self.num_envs:
             mask = np.zeros(self.num_envs, dtype=bool)
