@@ -247,10 +247,12 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         # Envs whose episode ended and that do not step now: NEXT_STEP resets them at this
         # step, DISABLED keeps them as they ended until a masked reset.
         waiting = np.flatnonzero(self._waiting)
-        saved = (self.physics.save(waiting), self._state) if len(waiting) else None
+        kept = None
+        if len(waiting) and self.autoreset_mode is AutoresetMode.DISABLED:
+            kept = (self.physics.save(waiting), self._state)
         result, physics_error = self.step_batch(actions)
-        if saved is not None:
-            result, physics_error = self._hold(waiting, saved, result, physics_error)
+        if len(waiting):
+            result, physics_error = self._hold(waiting, kept, result, physics_error)
         done = result.terminated | result.truncated
         info = {"success": result.success, "physics_error": physics_error}
         obs = self._observe(result.state)
@@ -277,20 +279,21 @@ class SkillVectorEnv(gym.vector.VectorEnv):
     def _hold(
         self,
         ids: np.ndarray,
-        saved: tuple[np.ndarray, EpisodeState],
+        kept: tuple[np.ndarray, EpisodeState] | None,
         result: StepResult,
         physics_error: np.ndarray,
     ) -> tuple[StepResult, np.ndarray]:
-        """Undo this step for waiting envs `ids`, then (NEXT_STEP) start their next episode;
-        they earn nothing and end nothing at this step."""
-        physics, state = saved
-        self.physics.restore(ids, physics)
-        old = (np.asarray(field)[ids] for field in state)
-        self._state = EpisodeState(
-            *(_put(new, ids, kept) for new, kept in zip(result.state, old, strict=True))
-        )
-        if self.autoreset_mode is AutoresetMode.NEXT_STEP:
-            self._state = self._reset_envs(ids, self._state)
+        """Waiting envs `ids` earn nothing and end nothing at this step: NEXT_STEP starts their
+        next episode, DISABLED puts back the state `kept` from before the step."""
+        if kept is None:
+            self._state = self._reset_envs(ids, result.state)
+        else:
+            physics, state = kept
+            self.physics.restore(ids, physics)
+            old = (np.asarray(field)[ids] for field in state)
+            self._state = EpisodeState(
+                *(_put(new, ids, was) for new, was in zip(result.state, old, strict=True))
+            )
         moved = np.ones(self.num_envs, dtype=bool)
         moved[ids] = False
         result = StepResult(
