@@ -35,16 +35,16 @@ def garbage_weights(folder):
 
 BROKEN = {
     "truncated metadata": (truncate, r"metadata\.json: not valid JSON .*truncated"),
-    "missing key": (edit_metadata(lambda m: m.pop("obs_size")), r"field 'obs_size' is missing"),
-    "extra key": (edit_metadata(lambda m: m.update(colour="red")), r"unknown field 'colour'"),
+    "missing key": (edit_metadata(lambda m: m.pop("obs_size")), r"obs_size is missing"),
+    "extra key": (edit_metadata(lambda m: m.update(colour="red")), r"unknown field colour"),
     "list, not object": (edit_metadata(lambda m: [m]), r"expected a JSON object, not a list"),
     "unknown activation": (
         edit_metadata(lambda m: m.update(activation="swish")),
-        r"field 'activation' should be one of elu, tanh, relu, not 'swish'",
+        r"activation should be one of elu, tanh, relu, not 'swish'",
     ),
     "wrong type": (
         edit_metadata(lambda m: m.update(net_arch="256,128")),
-        r"field 'net_arch' should be a list of positive layer widths",
+        r"net_arch should be a list of positive layer widths",
     ),
     "changed obs_size": (
         edit_metadata(lambda m: m.update(obs_size=m["obs_size"] + 1)),

@@ -152,7 +152,7 @@ def test_a_partial_run_never_ranks_above_a_complete_one(results_dirs, tmp_path, 
         (lambda d: d["tasks"].append(d["tasks"][0]), "lists Arm7-Reach-v0 more than once"),
         (lambda d: d["suite"].update(tasks=0), "suite.tasks should be a count > 0"),
         (lambda d: d.update(backend="gpu"), "backend should be 'cpu' or 'mjx'"),
-        (lambda d: d.update(tasks=["x"]), "tasks\\[0\\].task is missing"),
+        (lambda d: d.update(tasks=["x"]), "tasks\\[0\\] should be an object, not 'x'"),
     ],
 )
 def test_a_malformed_results_file_gets_an_error_naming_file_and_field(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from skillgym.benchmarks.suite import Suite
+from skillgym.core.fields import FieldCheck, check_fields, is_int, is_number
 from skillgym.evaluation import software_versions
 
 RESULTS_SCHEMA = "skillgym.bench.results"
@@ -76,59 +77,46 @@ def read_results(path: str | Path) -> dict[str, Any]:
     return results
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _is_rate(value: Any) -> bool:
-    return _is_number(value) and 0.0 <= value <= 1.0
+    return is_number(value) and 0.0 <= value <= 1.0
 
 
-# What a results file must hold to be ranked: (field, test, what the field must be).
-_TOP_FIELDS = (
-    ("name", lambda v: isinstance(v, str) and v != "", "a non-empty string"),
-    ("backend", lambda v: v in ("cpu", "mjx"), "'cpu' or 'mjx'"),
-    ("created", lambda v: isinstance(v, str), "an ISO date string"),
-    ("software", lambda v: isinstance(v, dict), "an object of package versions"),
-    ("suite", lambda v: isinstance(v, dict), "an object"),
-    ("tasks", lambda v: isinstance(v, list) and len(v) > 0, "a non-empty list"),
-)
-_SUITE_FIELDS = (
-    ("name", lambda v: isinstance(v, str), "a string"),
-    ("sha256", lambda v: isinstance(v, str) and len(v) == 64, "a sha256 hex digest"),
-    ("tasks", lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a count > 0"),
-    ("episodes_override", lambda v: v is None or isinstance(v, int), "null or a count"),
-)
-_TASK_FIELDS = (
-    ("task", lambda v: isinstance(v, str), "a task name"),
-    ("episodes", lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a count"),
-    ("metrics", lambda v: isinstance(v, dict), "an object"),
-)
-_METRIC_FIELDS = (
-    ("success_rate", _is_rate, "a number in [0, 1]"),
-    ("accuracy_error", lambda v: v is None or _is_number(v), "a number or null"),
-)
+# What a results file must hold to be ranked: field -> (test, what the field must be).
+_TOP_FIELDS: dict[str, FieldCheck] = {
+    "name": (lambda v: isinstance(v, str) and v != "", "a non-empty string"),
+    "backend": (lambda v: v in ("cpu", "mjx"), "'cpu' or 'mjx'"),
+    "created": (lambda v: isinstance(v, str), "an ISO date string"),
+    "software": (lambda v: isinstance(v, dict), "an object of package versions"),
+    "suite": (lambda v: isinstance(v, dict), "an object"),
+    "tasks": (lambda v: isinstance(v, list) and len(v) > 0, "a non-empty list"),
+}
+_SUITE_FIELDS: dict[str, FieldCheck] = {
+    "name": (lambda v: isinstance(v, str), "a string"),
+    "sha256": (lambda v: isinstance(v, str) and len(v) == 64, "a sha256 hex digest"),
+    "tasks": (lambda v: is_int(v) and v > 0, "a count > 0"),
+    "episodes_override": (lambda v: v is None or isinstance(v, int), "null or a count"),
+}
+_TASK_FIELDS: dict[str, FieldCheck] = {
+    "task": (lambda v: isinstance(v, str), "a task name"),
+    "episodes": (lambda v: is_int(v) and v > 0, "a count"),
+    "metrics": (lambda v: isinstance(v, dict), "an object"),
+}
+_METRIC_FIELDS: dict[str, FieldCheck] = {
+    "success_rate": (_is_rate, "a number in [0, 1]"),
+    "accuracy_error": (lambda v: v is None or is_number(v), "a number or null"),
+}
 
 
 def check_results(results: dict[str, Any], path: str | Path) -> None:
     """Raise a ValueError naming the file and the first field that is missing or wrong. The
     stored aggregate is not trusted, so it is not required: readers recompute it."""
 
-    def check(record: Any, fields: tuple, where: str) -> None:
-        for key, valid, expected in fields:
-            if not isinstance(record, dict) or key not in record:
-                raise ValueError(f"{path}: {where}{key} is missing (expected {expected})")
-            if not valid(record[key]):
-                raise ValueError(
-                    f"{path}: {where}{key} should be {expected}, not {record[key]!r:.60}"
-                )
-
-    check(results, _TOP_FIELDS, "")
-    check(results["suite"], _SUITE_FIELDS, "suite.")
+    check_fields(results, _TOP_FIELDS, path)
+    check_fields(results["suite"], _SUITE_FIELDS, path, "suite.")
     names = []
     for i, task in enumerate(results["tasks"]):
-        check(task, _TASK_FIELDS, f"tasks[{i}].")
-        check(task["metrics"], _METRIC_FIELDS, f"tasks[{i}].metrics.")
+        check_fields(task, _TASK_FIELDS, path, f"tasks[{i}].")
+        check_fields(task["metrics"], _METRIC_FIELDS, path, f"tasks[{i}].metrics.")
         names.append(task["task"])
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:

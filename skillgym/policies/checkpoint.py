@@ -25,6 +25,7 @@ import torch
 from stable_baselines3.common.policies import ActorCriticPolicy
 from torch import nn
 
+from skillgym.core.fields import FieldCheck, check_fields, is_int, is_number
 from skillgym.evaluation import evaluate
 
 FORMAT_VERSION = 1
@@ -148,62 +149,37 @@ def read_metadata(path: str | os.PathLike) -> CheckpointMetadata:
         raise ValueError(
             f"{file}: checkpoint format {raw.get('format_version')!r}, expected {FORMAT_VERSION}"
         )
-    check_metadata_fields(raw, file)
+    required = [
+        f.name
+        for f in fields(CheckpointMetadata)
+        if f.default is MISSING and f.default_factory is MISSING
+    ]
+    check_fields(raw, _FIELD_CHECKS, file, required=required)
     return CheckpointMetadata(**raw)
 
 
-# What each metadata field must hold: (test, what a person is told it must be).
-_FIELD_CHECKS: dict[str, tuple[Any, str]] = {
+# What each metadata field must hold.
+_FIELD_CHECKS: dict[str, FieldCheck] = {
     "env_id": (lambda v: isinstance(v, str), "an env id"),
-    "obs_size": (lambda v: _is_int(v) and v > 0, "a positive integer"),
-    "action_size": (lambda v: _is_int(v) and v > 0, "a positive integer"),
-    "privileged_action_size": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "obs_size": (lambda v: is_int(v) and v > 0, "a positive integer"),
+    "action_size": (lambda v: is_int(v) and v > 0, "a positive integer"),
+    "privileged_action_size": (lambda v: is_int(v) and v >= 0, "an integer >= 0"),
     "net_arch": (
-        lambda v: isinstance(v, list) and len(v) > 0 and all(_is_int(n) and n > 0 for n in v),
+        lambda v: isinstance(v, list) and len(v) > 0 and all(is_int(n) and n > 0 for n in v),
         "a list of positive layer widths",
     ),
     "activation": (lambda v: v in ACTIVATIONS, f"one of {', '.join(ACTIVATIONS)}"),
-    "clip_obs": (lambda v: _is_number(v) and v > 0, "a positive number"),
+    "clip_obs": (lambda v: is_number(v) and v > 0, "a positive number"),
     "trainer": (lambda v: isinstance(v, str), "a string"),
-    "seed": (lambda v: _is_int(v), "an integer"),
-    "env_steps": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
-    "wall_seconds": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
+    "seed": (is_int, "an integer"),
+    "env_steps": (lambda v: is_int(v) and v >= 0, "an integer >= 0"),
+    "wall_seconds": (lambda v: is_number(v) and v >= 0, "a number >= 0"),
     "hyperparameters": (lambda v: isinstance(v, dict), "an object"),
     "curriculum": (lambda v: isinstance(v, dict), "an object"),
     "evaluation": (lambda v: isinstance(v, dict), "an object"),
     "started_from": (lambda v: isinstance(v, dict), "an object"),
     "format_version": (lambda v: v == FORMAT_VERSION, f"{FORMAT_VERSION}"),
 }
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def check_metadata_fields(raw: dict[str, Any], file: Path) -> None:
-    """Raise a ValueError naming `file` and the first field that is unknown, missing or of the
-    wrong type."""
-    unknown = sorted(set(raw) - set(_FIELD_CHECKS))
-    if unknown:
-        raise ValueError(
-            f"{file}: unknown field {unknown[0]!r}; fields are {sorted(_FIELD_CHECKS)}"
-        )
-    required = [
-        f.name
-        for f in fields(CheckpointMetadata)
-        if f.default is MISSING and f.default_factory is MISSING
-    ]
-    for name in required:
-        if name not in raw:
-            raise ValueError(f"{file}: field {name!r} is missing")
-    for name, value in raw.items():
-        valid, expected = _FIELD_CHECKS[name]
-        if not valid(value):
-            raise ValueError(f"{file}: field {name!r} should be {expected}, not {value!r:.60}")
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[CheckpointMetadata, dict[str, Any]]:
