@@ -334,7 +334,9 @@ def test_a_published_checkpoint_records_what_skillgym_eval_scores(tmp_path):
     published = publish_checkpoint(tmp_path / "run", tmp_path / "shipped", episodes=4)
     recorded = read_checkpoint(published)[0].evaluation
     actor, _ = load_actor(published)
-    assert recorded == evaluate(ENV, lambda _env: actor.act, 4, seed=0)
+    scored = evaluate(ENV, lambda _env: actor.act, 4, seed=0)
+    assert {k: recorded[k] for k in scored} == scored
+    assert recorded["seed"] == 0 and recorded["software"]["mujoco"] and len(recorded["date"]) == 10
 
 
 def test_task_config_sets_the_training_env_is_recorded_and_checks_names_and_types(tmp_path):

@@ -10,6 +10,7 @@ trainer write the same format and every consumer (evaluation, demos, export) rea
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -26,7 +27,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from torch import nn
 
 from skillgym.core.fields import FieldCheck, check_fields, is_int, is_number
-from skillgym.evaluation import evaluate
+from skillgym.evaluation import evaluate, software_versions
 
 FORMAT_VERSION = 1
 WEIGHTS = "weights.pt"
@@ -210,8 +211,18 @@ def publish_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, episodes:
     evaluation becomes what `skillgym eval` scores (`episodes` from seed 0), not the run's own
     last one, which used other seeds and perhaps another version of the task."""
     actor, meta, tensors = read_actor(src)
-    meta.evaluation = evaluate(meta.env_id, lambda _env: actor.act, episodes, seed=0)
+    meta.evaluation = published_evaluation(actor, meta.env_id, episodes, seed=0)
     return save_checkpoint(dst, meta, actor.policy, tensors["obs_mean"], tensors["obs_var"])
+
+
+def published_evaluation(actor: Actor, env_id: str, episodes: int, seed: int) -> dict[str, Any]:
+    """What `skillgym eval` scores `actor` on `env_id`, with the seed, the date and the software
+    versions it was scored with: the record a shipped checkpoint keeps."""
+    record = evaluate(env_id, lambda _env: actor.act, episodes, seed)
+    record.update(
+        seed=seed, date=datetime.date.today().isoformat(), software=software_versions("cpu")
+    )
+    return record
 
 
 class Actor(nn.Module):

@@ -8,7 +8,6 @@ the README's table from the records alone, so the two cannot drift.
 
 from __future__ import annotations
 
-import datetime
 import json
 import textwrap
 from pathlib import Path
@@ -17,8 +16,13 @@ from typing import Any
 import skillgym
 from skillgym.core.robots import ROBOT_NAMES, robot_config
 from skillgym.envs.registry import SKILLS_AND_TASKS, env_id
-from skillgym.evaluation import evaluate, software_versions
-from skillgym.policies.checkpoint import METADATA, load_actor, pretrained_path, read_metadata
+from skillgym.policies.checkpoint import (
+    METADATA,
+    load_actor,
+    pretrained_path,
+    published_evaluation,
+    read_metadata,
+)
 
 BEGIN = "<!-- scores:begin -->"
 END = "<!-- scores:end -->"
@@ -48,12 +52,7 @@ def rescore(env: str, episodes: int = 100, seed: int = 0) -> dict[str, Any]:
     """Evaluate the shipped checkpoint of `env` and record the result in its metadata."""
     path = pretrained_path(env)
     actor, _ = load_actor(path)
-    result = evaluate(env, lambda _env: actor.act, episodes, seed)
-    result.update(
-        seed=seed,
-        date=datetime.date.today().isoformat(),
-        software=software_versions("cpu"),
-    )
+    result = published_evaluation(actor, env, episodes, seed)
     record = json.loads((path / METADATA).read_text())
     record["evaluation"] = result
     (path / METADATA).write_text(json.dumps(record, indent=2) + "\n")
