@@ -98,7 +98,7 @@ def host(x: Any) -> np.ndarray:
 def summarize(env_id: str, task: Any, records: dict[str, np.ndarray]) -> dict[str, Any]:
     """The evaluation record: success rate, accuracy and feasibility metrics (means over
     episodes of each episode's mean), falls and return."""
-    names = (*task.metric_names, *FEASIBILITY_METRICS)
+    names = (*task.metric_names, *task.episode_metric_names, *FEASIBILITY_METRICS)
     metrics = {name: float(np.mean(records[name])) for name in names}
     metrics.update(
         falls=float(np.mean(records["fell"])),

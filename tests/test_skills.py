@@ -166,11 +166,12 @@ def test_walk_success_needs_the_velocity_and_the_heading_s_turning_rate_tracked(
 
     def succeeds(goal, velocity_error: float, yaw_rate_error: float, steps: int = 500) -> bool:
         """After `steps` with these mean errors of the planar velocity and the yaw rate."""
+        memory = state.memory.copy()
+        memory[:, 2] = yaw_rate_error * seconds
+        metric_sums = state.metric_sums.copy()
+        metric_sums[:, 0] = velocity_error * task.episode_steps
         walked = state._replace(
-            goal=np.array([goal]),
-            steps=np.array([steps]),
-            metric_sums=np.array([[velocity_error * task.episode_steps, 1.0]]),
-            memory=np.array([[0.0, 0.0, yaw_rate_error * seconds]]),
+            goal=np.array([goal]), steps=np.array([steps]), metric_sums=metric_sums, memory=memory
         )
         return bool(task.success(walked)[0])
 
@@ -181,7 +182,9 @@ def test_walk_success_needs_the_velocity_and_the_heading_s_turning_rate_tracked(
     assert not succeeds(walk, 0.2, 0.12) and not succeeds(walk, 0.2, -0.12)  # nor the turning
     assert not succeeds([0.05, 0.0, 0.3], 0.0, 0.0)  # a command to stand: no walk
     # The heading error integrates the yaw rate's error over the episode.
-    memory = np.asarray(task.update_memory(snap, state._replace(memory=np.array([[0, 0, 0.2]]))))
+    before = state.memory.copy()
+    before[:, 2] = 0.2
+    memory = np.asarray(task.update_memory(snap, state._replace(memory=before)))
     turned = np.asarray(task.base_ang_vel(snap))[:, 2] - np.asarray(state.goal)[:, 2]
     np.testing.assert_allclose(memory[:, 2], 0.2 + task.dt * turned)
 
@@ -232,7 +235,8 @@ def test_walk_pays_for_strides_at_touchdown_and_charges_for_taps():
 
     def paid(left_air: float, episode=walking, right_air: float = 0.0) -> float:
         """What a touchdown now pays after the left foot swung `left_air` seconds."""
-        memory = np.array([[left_air, right_air, 0.0]])
+        memory = state.memory.copy()
+        memory[:, :2] = left_air, right_air
         return float(feet_air_time(task, snap, episode._replace(memory=memory), None)[0])
 
     assert paid(0.0) == 0.0  # no foot came down
@@ -242,7 +246,7 @@ def test_walk_pays_for_strides_at_touchdown_and_charges_for_taps():
     assert paid(0.4, walking._replace(goal=np.zeros((1, 3)))) == 0.0  # told to stand
     assert paid(0.4, right_air=0.4) == 0.0  # both feet came down: a hop, not a step
     np.testing.assert_array_equal(
-        task.update_memory(snap, walking._replace(memory=np.ones((1, 3))))[:, :2], 0.0
+        task.update_memory(snap, walking._replace(memory=np.ones_like(state.memory)))[:, :2], 0.0
     )
 
 

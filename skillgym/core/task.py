@@ -31,11 +31,12 @@ RewardTerm = Callable[["Task", Snapshot, "EpisodeState", Array], Array]
 
 
 class ResetSample(NamedTuple):
-    """Initial state and goal drawn for a reset."""
+    """Initial state, goal and memory drawn for a reset."""
 
     qpos: Array
     qvel: Array
     goal: Array
+    memory: Array
 
 
 class EpisodeState(NamedTuple):
@@ -93,7 +94,10 @@ class Task(ABC):
     name: ClassVar[str]
     robot_kind: ClassVar[str]  # "humanoid" or "arm": the robots this task accepts
     goal_size: ClassVar[int]
-    metric_names: ClassVar[tuple[str, ...]]  # accuracy metrics; the first is the headline one
+    # Per-step metrics, averaged over the episode; the first is the headline accuracy error.
+    metric_names: ClassVar[tuple[str, ...]]
+    # Metrics of a whole episode, read from its memory at the end (see `episode_metrics`).
+    episode_metric_names: ClassVar[tuple[str, ...]] = ()
     success_rule: ClassVar[str]  # one line, shown by `skillgym list`
     # Per-env buffer sizes for MuJoCo Warp, which allocates contacts and constraint rows up front.
     # Random-action rollouts of every scene stay within 8 contacts and 33 rows.
@@ -102,6 +106,8 @@ class Task(ABC):
     # Numbers per env that reward terms or the success rule carry between steps; see
     # `update_memory`.
     memory_size: ClassVar[int] = 0
+    # Uniform samples a reset draws for the memory's first values; see `initial_memory`.
+    memory_uniforms: ClassVar[int] = 0
 
     def __init__(self, robot: RobotConfig, config: TaskConfig | None = None) -> None:
         if robot.kind != self.robot_kind:
@@ -188,14 +194,15 @@ class Task(ABC):
     @property
     def reset_uniforms(self) -> int:
         """How many uniform samples one env's reset consumes."""
-        return len(self.joint_qpos_adr) + self.goal_uniforms
+        return len(self.joint_qpos_adr) + self.goal_uniforms + self.memory_uniforms
 
     goal_uniforms: ClassVar[int]
 
     # ---- pure array functions ----------------------------------------------------------------
 
     def sample_reset(self, u: Array) -> ResetSample:
-        """Default pose with uniform joint noise, zero velocity, and a sampled goal."""
+        """Default pose with uniform joint noise, zero velocity, a sampled goal and the memory's
+        first values."""
         xp = xp_of(u)
         nj = len(self.joint_qpos_adr)
         noise = self.config.reset_joint_noise * (2.0 * u[..., :nj] - 1.0)
@@ -204,8 +211,9 @@ class Task(ABC):
         qpos = put(qpos, self.joint_qpos, qpos[..., self.joint_qpos] + noise)
         nv = self.nv
         qvel = xp.zeros(u.shape[:-1] + (nv,))
-        qpos, goal = self.sample_episode(u[..., nj:], qpos)
-        return ResetSample(qpos, qvel, goal)
+        goal_end = nj + self.goal_uniforms
+        qpos, goal = self.sample_episode(u[..., nj:goal_end], qpos)
+        return ResetSample(qpos, qvel, goal, self.initial_memory(u[..., goal_end:]))
 
     @abstractmethod
     def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
@@ -235,6 +243,12 @@ class Task(ABC):
     def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
         """True where the goal is met at this step."""
 
+    def initial_memory(self, u: Array) -> Array:
+        """The memory at an episode's start from `memory_uniforms` uniform samples; zeros by
+        default."""
+        xp = xp_of(u)
+        return xp.zeros(u.shape[:-1] + (self.memory_size,))
+
     def update_memory(self, snap: Snapshot, state: EpisodeState) -> Array:
         """The memory after this step. Reward terms read the memory before it (`state`), so
         they see what changed at this step. By default nothing is kept."""
@@ -243,6 +257,18 @@ class Task(ABC):
     def success(self, state: EpisodeState) -> Array:
         """Default rule: the goal held for `hold_seconds`."""
         return state.streak >= self.hold_steps
+
+    def episode_metrics(self, state: EpisodeState) -> Array:
+        """Metrics of the episode so far from its memory, (..., len(episode_metric_names)):
+        quantities that are no mean over steps, such as a stride's height."""
+        xp = xp_of(state.goal)
+        return xp.zeros(state.goal.shape[:-1] + (0,))
+
+    def applied_action(self, action: Array, state: EpisodeState) -> Array:
+        """The robot action the physics receives for the policy's `action` (clipped to [-1, 1]);
+        a task that drives some joints itself during training overrides it. The policy's own
+        action by default."""
+        return action
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
         """World positions of goal markers to draw for one env, (k, 3)."""
@@ -255,7 +281,8 @@ class Task(ABC):
         xp = xp_of(action)
         return xp.asarray(self.default_ctrl) + xp.asarray(self.action_scale) * action
 
-    def initial_state(self, goal: Array) -> EpisodeState:
+    def initial_state(self, goal: Array, memory: Array | None = None) -> EpisodeState:
+        """A fresh episode's bookkeeping; `memory` from the reset sample (zeros if None)."""
         xp = xp_of(goal)
         batch = goal.shape[:-1]
         zeros = xp.zeros(batch)
@@ -270,7 +297,7 @@ class Task(ABC):
             last_metrics=xp.zeros(batch + (len(self.metric_names),)),
             feasibility_sums=xp.zeros(batch + (len(FEASIBILITY_METRICS),)),
             reward_sums=xp.zeros(batch + (len(self.reward_names),)),
-            memory=xp.zeros(batch + (self.memory_size,)),
+            memory=xp.zeros(batch + (self.memory_size,)) if memory is None else memory,
         )
 
     def feasibility(self, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
@@ -353,6 +380,10 @@ class Task(ABC):
             {f"{name}_at_end": last_metrics[..., i] for i, name in enumerate(self.metric_names)}
         )
         out.update({name: feas[..., i] for i, name in enumerate(FEASIBILITY_METRICS)})
+        episode_metrics = np.asarray(self.episode_metrics(state))
+        out.update(
+            {name: episode_metrics[..., i] for i, name in enumerate(self.episode_metric_names)}
+        )
         rewards = np.asarray(state.reward_sums)
         out.update({f"reward/{name}": rewards[..., i] for i, name in enumerate(self.reward_names)})
         return out

@@ -143,9 +143,11 @@ class MjxCore:
         goal: jax.Array,
         key: jax.Array,
         privilege_scale: jax.Array | None = None,
+        memory: jax.Array | None = None,
     ) -> State:
         """A state at the given initial condition (also what `reset` samples); privileges, if
-        any, at `privilege_scale`, by default at curriculum level 0."""
+        any, at `privilege_scale`, by default at curriculum level 0; the task's memory from
+        `memory` (zeros if None)."""
         if privilege_scale is None:
             privilege_scale = self.initial_privilege_scale
         privilege_scale = self._cast(privilege_scale)
@@ -155,7 +157,8 @@ class MjxCore:
         if self.privileges is not None:
             data = data.replace(mocap_pos=self._cast(self.privileges.mocap_pos(privilege_scale)))
         data = mjx.forward(self.mx, data)
-        episode = self.task.initial_state(self._cast(goal))
+        memory = None if memory is None else self._cast(memory)
+        episode = self.task.initial_state(self._cast(goal), memory)
         obs = self.task.observe(snapshot_of(data), episode)
         zero, false = jnp.zeros((), self.dtype), jnp.zeros((), bool)
         return State(
@@ -182,7 +185,9 @@ class MjxCore:
             privilege_scale = self.initial_privilege_scale
         privilege_scale = self._cast(privilege_scale)
         sample = sample_start(self.task, self.privileges, u, privilege_scale)
-        return self.reset_to(sample.qpos, sample.qvel, sample.goal, key, privilege_scale)
+        return self.reset_to(
+            sample.qpos, sample.qvel, sample.goal, key, privilege_scale, sample.memory
+        )
 
     def physics(self, data: mjx.Data, ctrl: jax.Array) -> mjx.Data:
         """`frame_skip` physics steps holding `ctrl`."""
@@ -211,7 +216,7 @@ class MjxCore:
         episode end (NEXT_STEP autoreset, on the step after an episode ended)."""
         task = self.task
         action = jnp.clip(self._cast(action), -1.0, 1.0)
-        robot_action = action[..., : self.model.nu]
+        robot_action = task.applied_action(action[..., : self.model.nu], state.episode)
         data = state.data
         if self.privileges is not None:
             channels = action[..., self.model.nu :]

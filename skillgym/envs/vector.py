@@ -150,7 +150,7 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         sample = self.task.sample_reset(u)
         self.physics.reset(np.array([0]), sample.qpos, sample.qvel, self.task.default_ctrl)
         snap = _first(self.physics.snapshot())
-        state = self.task.initial_state(sample.goal[0])
+        state = self.task.initial_state(sample.goal[0], sample.memory[0])
         sizes = {
             "observation": self.task.observe(snap, state).shape[-1],
             "goal": self.task.goal_size,
@@ -204,7 +204,7 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         u = self._rng.random((len(ids), start_uniforms(self.task, self.privileges)))
         sample = sample_start(self.task, self.privileges, u, self._privilege_scale[ids])
         self.physics.reset(ids, sample.qpos, sample.qvel, self.task.default_ctrl)
-        fresh = self.task.initial_state(np.asarray(sample.goal))
+        fresh = self.task.initial_state(np.asarray(sample.goal), np.asarray(sample.memory))
         if state is None:
             return fresh
         return EpisodeState(*(_put(old, ids, new) for old, new in zip(state, fresh, strict=True)))
@@ -214,7 +214,7 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         if self._state is None:
             raise gym.error.ResetNeeded(f"{self.env_id}: call reset() before step()")
         action = check_action(actions, self.action_space.shape, self.env_id)
-        robot_action = action[:, : self.model.nu]
+        robot_action = self.task.applied_action(action[:, : self.model.nu], self._state)
         wrench = None
         if self.privileges is not None:
             channels = action[:, self.model.nu :]

@@ -9,14 +9,31 @@ from __future__ import annotations
 
 import dataclasses
 
+import mujoco
 import numpy as np
 
-from skillgym.core.arrays import Array, uniform, xp_of
+from skillgym.core.arrays import Array, put, uniform, xp_of
 from skillgym.core.privileges import NarrowCommands, PelvisHarness, Privilege, ReducedGravity
 from skillgym.core.rewards import tracking
+from skillgym.core.robots import HumanoidConfig
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState
 from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid_weights
+
+# Memory layout: each foot's (left, right) air time; the heading error so far (the yaw-rate error
+# integrated over the episode, rad); each foot's xy at the last step (for slip); each swing's
+# peak height so far; per foot, the sums over the steps taken of swing seconds and peak heights,
+# and their count; then the arm motion's switch, frequency (Hz) and its two arm targets.
+_AIR = slice(0, 2)
+_HEADING = 2
+_FOOT_XY = slice(3, 7)
+_SWING_PEAK = slice(7, 9)
+_SWING_SECONDS = slice(9, 11)
+_PEAK_SUMS = slice(11, 13)
+_STEPS_TAKEN = slice(13, 15)
+_ARM_ON = 15
+_ARM_FREQUENCY = 16
+_ARM_TARGETS = 17
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,11 +50,23 @@ class WalkConfig(HumanoidTaskConfig):
     max_mean_yaw_rate_error: float = 0.1
     velocity_tolerance: float = 0.25  # m/s, planar velocity error at a step that counts as met
     velocity_sigma: float = 0.25  # (m/s)^2, of exp(-error^2 / sigma) in `track_velocity`
-    yaw_rate_sigma: float = 0.25  # (rad/s)^2, of exp(-error^2 / sigma) in `track_yaw_rate`
+    yaw_rate_sigma: float = 0.05  # (rad/s)^2, of exp(-error^2 / sigma) in `track_yaw_rate`
     tilt_rate_weight: float = 0.05  # m^2/rad^2: roll and pitch rates' part in `vertical_motion`
     # Swings of a foot that count as steps, in seconds off the ground; see `feet_air_time`.
     air_time_range: tuple[float, float] = (0.2, 0.5)
     min_walking_command: float = 0.1  # m/s; below it, standing still is the gait
+    # Gait shaping: `pelvis_height` costs a pelvis below this fraction of its default height (a
+    # crouch), and `feet_clearance` pays a swing's peak up to this lift of the foot (m).
+    height_fraction: float = 0.95
+    clearance: float = 0.08
+    # Training: the share of episodes whose arm joints follow targets of their own (two random
+    # poses, in action units within +-arm_motion_range, swung between once per period, in s)
+    # instead of the policy's actions, so that the legs learn to walk whatever the arms do, as
+    # they must when a blend gives the arms to Reach. The registered env keeps the arms the
+    # policy's.
+    arm_motion: float = 0.0
+    arm_motion_range: float = 0.8
+    arm_motion_period: tuple[float, float] = (1.0, 4.0)
     # The humanoid help, plus commands nearer to standing still while tracking is poor.
     privileges: tuple[Privilege, ...] = (PelvisHarness(), ReducedGravity(), NarrowCommands())
 
@@ -47,14 +76,28 @@ class Walk(HumanoidSkill):
     config: WalkConfig
     goal_size = 3
     goal_uniforms = 3
-    # Seconds each foot (left, right) has been off the ground, then the heading error so far:
-    # the yaw-rate error integrated over the episode (rad).
-    memory_size = 3
-    metric_names = ("velocity_error", "yaw_rate_error")
+    # Tracking first, then the gait: the pelvis height and the stance width as fractions of the
+    # default pose's, and the planar speed of the feet on the ground (m/s).
+    metric_names = (
+        "velocity_error",
+        "yaw_rate_error",
+        "height_ratio",
+        "stance_width_ratio",
+        "foot_slip",
+    )
+    # The mean peak lift of the swinging foot over the steps taken (m), and how unequal the
+    # left and right feet's mean swing times are (|left - right| / their mean).
+    episode_metric_names = ("foot_clearance", "step_asymmetry")
     success_rule = (
         "10 s without a fall, mean planar velocity error <= 0.25 m/s and mean yaw rate within "
         "0.1 rad/s of the command (commands of >= 0.3 m/s)"
     )
+
+    def __init__(self, robot: HumanoidConfig, config: WalkConfig | None = None) -> None:
+        arms = len(robot.arm_actuators)
+        self.memory_size = _ARM_TARGETS + 2 * arms
+        self.memory_uniforms = 2 + 2 * arms  # switch, frequency, two targets
+        super().__init__(robot, config)
 
     @classmethod
     def default_config(cls) -> WalkConfig:
@@ -62,12 +105,26 @@ class Walk(HumanoidSkill):
             episode_seconds=10.0,
             reward_weights=humanoid_weights(
                 track_velocity=2.0,
-                track_yaw_rate=1.0,
+                track_yaw_rate=1.5,
                 vertical_motion=-0.5,
                 posture=0.2,
                 feet_air_time=1.0,
+                pelvis_height=-30.0,
+                stance_width=-20.0,
+                feet_slip=-1.0,
+                feet_clearance=0.5,
+                arm_posture=-0.3,
             ),
         )
+
+    def bind(self, model: mujoco.MjModel) -> None:
+        super().bind(model)
+        names = [model.actuator(i).name for i in range(model.nu)]
+        self.arm_index = np.array([names.index(name) for name in self.robot.arm_actuators])
+        self.home_height = float(self.home_site_xpos[self.pelvis, 2])
+        feet = [self.home_local(site) for site in self.robot.foot_sites]
+        self.home_stance_width = float(abs(feet[0][1] - feet[1][1]))
+        self.foot_rest_height = float(self.home_site_xpos[self.sites[self.robot.foot_sites[0]], 2])
 
     def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
         """vy and the yaw rate uniform in their ranges; vx uniform over the parts of its range
@@ -88,6 +145,34 @@ class Walk(HumanoidSkill):
         yaw_rate = uniform(u[..., 2], yaw_low, yaw_high)
         return qpos, xp.stack([vx, vy, yaw_rate], axis=-1)
 
+    def initial_memory(self, u: Array) -> Array:
+        """Zeros, but for the arm motion: whether this episode has it, its frequency and its
+        two targets."""
+        xp = xp_of(u)
+        arms = len(self.robot.arm_actuators)
+        on = xp.astype(u[..., 0:1] < self.config.arm_motion, u.dtype)
+        shortest, longest = self.config.arm_motion_period
+        frequency = 1.0 / uniform(u[..., 1:2], shortest, longest)
+        reach = self.config.arm_motion_range
+        targets = uniform(u[..., 2 : 2 + 2 * arms], -reach, reach)
+        zeros = xp.zeros(u.shape[:-1] + (_ARM_ON,))
+        return xp.concat([zeros, on, frequency, targets], axis=-1)
+
+    def applied_action(self, action: Array, state: EpisodeState) -> Array:
+        """The policy's action, with the arms' entries replaced by the arm motion in the
+        episodes that have it."""
+        if self.config.arm_motion == 0.0:
+            return action
+        xp = xp_of(action)
+        arms = len(self.arm_index)
+        memory = state.memory
+        first = memory[..., _ARM_TARGETS : _ARM_TARGETS + arms]
+        second = memory[..., _ARM_TARGETS + arms : _ARM_TARGETS + 2 * arms]
+        phase = 2.0 * np.pi * memory[..., _ARM_FREQUENCY] * (state.steps * self.dt)
+        moving = first + (second - first) * (0.5 - 0.5 * xp.cos(phase))[..., None]
+        on = memory[..., _ARM_ON : _ARM_ON + 1] > 0.5
+        return put(action, self.arm_index, xp.where(on, moving, action[..., self.arm_index]))
+
     def estimated_state(self, snap: Snapshot) -> list[Array]:
         """The base velocity the command is tracked against (on hardware, an estimate)."""
         return [self.base_lin_vel(snap)]
@@ -99,12 +184,61 @@ class Walk(HumanoidSkill):
     def yaw_rate_error(self, snap: Snapshot, state: EpisodeState) -> Array:
         return self.base_ang_vel(snap)[..., 2] - state.goal[..., 2]
 
+    # ---- the gait ---------------------------------------------------------------------------
+
+    def feet(self, snap: Snapshot) -> Array:
+        """World positions of the feet (left, right), (..., 2, 3)."""
+        return self.site_positions(snap, self.robot.foot_sites)
+
+    def stance_width(self, snap: Snapshot) -> Array:
+        """The feet's distance across the pelvis heading (m)."""
+        xp = xp_of(snap.qpos)
+        local = self.relative(snap, self.feet(snap))
+        return xp.abs(local[..., 0, 1] - local[..., 1, 1])
+
+    def height_shortfall(self, snap: Snapshot) -> Array:
+        """How far (m) the pelvis is below `height_fraction` of its default height."""
+        target = self.config.height_fraction * self.home_height
+        return xp_of(snap.qpos).clip(target - self.base_height(snap), 0.0, None)
+
+    def planted_foot_speed(self, snap: Snapshot, state: EpisodeState) -> Array:
+        """Planar speed (m/s) of each foot that was and is on the ground, 0 for the others
+        and at an episode's first step, (..., 2)."""
+        xp = xp_of(snap.qpos)
+        was_planted = (state.memory[..., _AIR] == 0.0) & (state.steps > 0)[..., None]
+        planted = self.foot_contact(snap) & was_planted
+        xy = xp.reshape(self.feet(snap)[..., :2], snap.qpos.shape[:-1] + (4,))
+        moved = xp.reshape(xy - state.memory[..., _FOOT_XY], snap.qpos.shape[:-1] + (2, 2))
+        speed = xp.sqrt(xp.sum(moved**2, axis=-1)) / self.dt
+        return xp.where(planted, speed, 0.0)
+
     def update_memory(self, snap: Snapshot, state: EpisodeState) -> Array:
         xp = xp_of(snap.qpos)
+        memory = state.memory
+        air = memory[..., _AIR]
         heading_error = (
-            state.memory[..., 2:3] + self.dt * self.yaw_rate_error(snap, state)[..., None]
+            memory[..., _HEADING : _HEADING + 1]
+            + self.dt * (self.yaw_rate_error(snap, state)[..., None])
         )
-        return xp.concat([self.air_time(snap, state.memory[..., :2]), heading_error], axis=-1)
+        feet = self.feet(snap)
+        lift = feet[..., 2] - self.foot_rest_height
+        contact = self.foot_contact(snap)
+        peak = memory[..., _SWING_PEAK]
+        landed = self.step_touchdown(snap, air)
+        counted = xp.astype(landed, lift.dtype)
+        return xp.concat(
+            [
+                self.air_time(snap, air),
+                heading_error,
+                xp.reshape(feet[..., :2], snap.qpos.shape[:-1] + (4,)),
+                xp.where(contact, 0.0, xp.maximum(peak, lift)),
+                memory[..., _SWING_SECONDS] + counted * (air + self.dt),
+                memory[..., _PEAK_SUMS] + counted * peak,
+                memory[..., _STEPS_TAKEN] + counted,
+                memory[..., _ARM_ON:],
+            ],
+            axis=-1,
+        )
 
     def walking(self, state: EpisodeState) -> Array:
         """Whether the command asks for a gait: planar speed above `min_walking_command`."""
@@ -117,15 +251,38 @@ class Walk(HumanoidSkill):
             "track_yaw_rate": track_yaw_rate,
             "vertical_motion": vertical_motion,
             "feet_air_time": feet_air_time,
+            "pelvis_height": pelvis_height,
+            "stance_width": stance_width,
+            "feet_slip": feet_slip,
+            "feet_clearance": feet_clearance,
+            "arm_posture": arm_posture,
         }
 
     def metrics(self, snap: Snapshot, state: EpisodeState) -> Array:
         xp = xp_of(snap.qpos)
+        slip = self.planted_foot_speed(snap, state)
+        planted = xp.sum(xp.astype(slip > 0.0, slip.dtype), axis=-1)
         errors = [
             xp.sqrt(self.velocity_error_sq(snap, state)),
             xp.abs(self.yaw_rate_error(snap, state)),
+            self.base_height(snap) / self.home_height,
+            self.stance_width(snap) / self.home_stance_width,
+            xp.sum(slip, axis=-1) / xp.maximum(planted, 1.0),
         ]
         return xp.stack(errors, axis=-1)
+
+    def episode_metrics(self, state: EpisodeState) -> Array:
+        xp = xp_of(state.goal)
+        memory = state.memory
+        steps = memory[..., _STEPS_TAKEN]
+        clearance = xp.sum(memory[..., _PEAK_SUMS], axis=-1) / xp.maximum(
+            xp.sum(steps, axis=-1), 1.0
+        )
+        swing = memory[..., _SWING_SECONDS] / xp.maximum(steps, 1.0)
+        mean_swing = xp.mean(swing, axis=-1)
+        asymmetry = xp.abs(swing[..., 0] - swing[..., 1]) / xp.maximum(mean_swing, 1e-6)
+        both_stepped = xp.all(steps > 0, axis=-1)
+        return xp.stack([clearance, xp.where(both_stepped, asymmetry, 0.0)], axis=-1)
 
     def reached(self, snap: Snapshot, state: EpisodeState) -> Array:
         error = xp_of(snap.qpos).sqrt(self.velocity_error_sq(snap, state))
@@ -137,7 +294,7 @@ class Walk(HumanoidSkill):
         the default commands never are) is no walk, so it is never a success."""
         xp = xp_of(state.goal)
         mean_error = state.metric_sums[..., 0] / np.maximum(1, self.episode_steps)
-        mean_yaw_rate_error = xp.abs(state.memory[..., 2]) / (self.episode_steps * self.dt)
+        mean_yaw_rate_error = xp.abs(state.memory[..., _HEADING]) / (self.episode_steps * self.dt)
         finished = state.steps >= self.episode_steps
         tracked = (mean_error <= self.config.max_mean_velocity_error) & (
             mean_yaw_rate_error <= self.config.max_mean_yaw_rate_error
@@ -169,8 +326,41 @@ def feet_air_time(task: Walk, snap: Snapshot, state: EpisodeState, action: Array
     one control step), so the weight prices a second of stride."""
     xp = xp_of(snap.qpos)
     shortest, longest = task.config.air_time_range
-    air = state.memory[..., :2]
+    air = state.memory[..., _AIR]
     swing = air + task.dt
     touchdown = task.step_touchdown(snap, air)
     paid = xp.sum(xp.where(touchdown, xp.clip(swing, 0.0, longest) - shortest, 0.0), axis=-1)
     return xp.where(task.walking(state), paid / task.dt, 0.0)
+
+
+def pelvis_height(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    """Squared shortfall (m^2) of the pelvis below its walking height: a crouch costs."""
+    return task.height_shortfall(snap) ** 2
+
+
+def stance_width(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    """Squared difference (m^2) of the feet's spread across the heading from the default's."""
+    return (task.stance_width(snap) - task.home_stance_width) ** 2
+
+
+def feet_slip(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    """Squared planar speeds ((m/s)^2) of the feet on the ground, summed."""
+    return xp_of(snap.qpos).sum(task.planted_foot_speed(snap, state) ** 2, axis=-1)
+
+
+def feet_clearance(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    """At each step's touchdown, the swing's peak lift as a fraction of `clearance` (capped at
+    1), while walking; a rate like `feet_air_time`, so the weight prices a second of strides."""
+    xp = xp_of(snap.qpos)
+    landed = task.step_touchdown(snap, state.memory[..., _AIR])
+    lifted = xp.clip(state.memory[..., _SWING_PEAK] / task.config.clearance, 0.0, 1.0)
+    paid = xp.sum(xp.where(landed, lifted, 0.0), axis=-1)
+    return xp.where(task.walking(state), paid / task.dt, 0.0)
+
+
+def arm_posture(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    """Squared offsets (rad^2) of the arm joints from the default pose, summed, in episodes
+    where the policy moves the arms: arms held out cost."""
+    xp = xp_of(snap.qpos)
+    offsets = xp.sum(task.joint_offset(snap)[..., task.arm_index] ** 2, axis=-1)
+    return xp.where(state.memory[..., _ARM_ON] > 0.5, 0.0, offsets)

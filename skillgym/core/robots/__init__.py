@@ -36,6 +36,18 @@ class HumanoidConfig(RobotConfig):
     foot_touch_sensors: tuple[str, str] = ("left_foot_touch", "right_foot_touch")
     shoulder_joints: tuple[str, str] = ("left_shoulder_roll", "right_shoulder_roll")
     elbow_joints: tuple[str, str] = ("left_elbow", "right_elbow")
+    # The arms' actuators: what Walk's arm motion drives in training, and what a blend of Walk's
+    # legs with Reach's arms hands over.
+    arm_actuators: tuple[str, ...] = (
+        "left_shoulder_pitch",
+        "left_shoulder_roll",
+        "left_shoulder_yaw",
+        "left_elbow",
+        "right_shoulder_pitch",
+        "right_shoulder_roll",
+        "right_shoulder_yaw",
+        "right_elbow",
+    )
 
 
 @dataclasses.dataclass(frozen=True)
