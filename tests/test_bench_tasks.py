@@ -263,3 +263,21 @@ def test_skill_goals_give_the_skill_the_errors_to_world_targets_in_its_range(ski
     errors = primitive.goal_observation(snap, state).reshape(3, 2, dims)
     current = np.stack([primitive.local(snap, site)[:, :dims] for site in sites], 1)
     np.testing.assert_allclose(errors, local[:, :dims] - current, atol=1e-9)
+
+
+@pytest.mark.parametrize("env_id", [e for e in TASK_IDS if "Tall19" in e or "Compact21" in e])
+def test_each_skill_s_observation_lies_in_the_task_s_with_the_decomposition_s_goal(env_id, rng):
+    env = make_vec(env_id, num_envs=3)
+    env.reset(seed=0)
+    obs, *_ = env.step(rng.uniform(-0.3, 0.3, env.action_space.shape))
+    task, snap, state = env.task, env.snapshot(), env.episode_state
+    goals = task.composed_goals(snap, state)
+    slots = task.skill_slots(snap, state)
+    assert set(slots) == {"Walk", "Reach", "Squat", "Step"}
+    for name, skill_slots in slots.items():
+        assembled = np.concatenate(
+            [obs[:, start : start + size] for _, start, size in skill_slots], -1
+        )
+        expected = task.skills[name].observe(snap, state._replace(goal=goals[name]))
+        np.testing.assert_allclose(assembled, expected, rtol=1e-5, atol=1e-5)
+        assert skill_slots[0][0] == "goal"

@@ -220,8 +220,15 @@ class Task(ABC):
         """Goal and object placement from `goal_uniforms` uniform samples: (qpos, goal)."""
 
     @abstractmethod
+    def observation_terms(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
+        """The policy's observation as named terms in order, goal first: `observe` joins them.
+        Names come from one vocabulary (docs/environments.md), so a term of one task means
+        the same quantity, scaled the same way, in every other."""
+
     def observe(self, snap: Snapshot, state: EpisodeState) -> Array:
-        """The policy's observation, goal first."""
+        """The policy's observation: `observation_terms` joined."""
+        terms = list(self.observation_terms(snap, state).values())
+        return xp_of(terms[0]).concat(terms, axis=-1)
 
     @abstractmethod
     def critic_observation(self, snap: Snapshot, state: EpisodeState) -> Array:

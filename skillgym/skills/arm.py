@@ -89,18 +89,18 @@ class ArmSkill(Task):
         xp = xp_of(snap.qpos)
         return xp.zeros(snap.qpos.shape[:-1] + (0,))
 
-    def observe(self, snap: Snapshot, state: EpisodeState) -> Array:
+    def observation_terms(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
         xp = xp_of(snap.qpos)
-        return xp.concat(
-            [
-                self.goal_observation(snap, state),
-                *self.joint_observation(snap, state, JOINT_VEL_SCALE),
-                snap.sensordata[..., self.finger] / self.robot.finger_travel,
-                self.grip_pos(snap) - xp.asarray(self.workspace_center),
-                self.object_observation(snap, state),
-            ],
-            axis=-1,
-        )
+        joint_pos, joint_vel, last_action = self.joint_observation(snap, state, JOINT_VEL_SCALE)
+        return {
+            "goal": self.goal_observation(snap, state),
+            "joint_pos_rel_default": joint_pos,
+            "joint_vel": joint_vel,
+            "last_action": last_action,
+            "finger_opening": snap.sensordata[..., self.finger] / self.robot.finger_travel,
+            "grip_pos_rel_workspace": self.grip_pos(snap) - xp.asarray(self.workspace_center),
+            "object": self.object_observation(snap, state),
+        }
 
     def critic_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
         xp = xp_of(snap.qpos)

@@ -133,23 +133,27 @@ class HumanoidSkill(Task):
         """The goal as the policy sees it; by default the goal itself."""
         return state.goal
 
-    def estimated_state(self, snap: Snapshot) -> list[Array]:
-        """Base state beyond the IMU's rates and tilt that a skill observes: none by default,
-        since on a robot each entry costs an estimator or a sensor the skill then depends on."""
-        return []
+    def estimated_terms(self, snap: Snapshot) -> dict[str, Array]:
+        """Base state beyond the IMU's rates and tilt that a skill observes, by term name: none
+        by default, since on a robot each entry costs an estimator or a sensor the skill then
+        depends on."""
+        return {}
 
-    def observe(self, snap: Snapshot, state: EpisodeState) -> Array:
-        xp = xp_of(snap.qpos)
-        return xp.concat(
-            [
-                self.goal_observation(snap, state),
-                *self.estimated_state(snap),
-                *self.joint_observation(snap, state, JOINT_VEL_SCALE),
-                GYRO_SCALE * self.base_ang_vel(snap),
-                self.gravity(snap),
-            ],
-            axis=-1,
-        )
+    def observation_terms(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
+        joint_pos, joint_vel, last_action = self.joint_observation(snap, state, JOINT_VEL_SCALE)
+        return {
+            "goal": self.goal_observation(snap, state),
+            **self.estimated_terms(snap),
+            "joint_pos_rel_default": joint_pos,
+            "joint_vel": joint_vel,
+            "last_action": last_action,
+            "imu_gyro": GYRO_SCALE * self.base_ang_vel(snap),
+            "projected_gravity": self.gravity(snap),
+        }
+
+    def foot_contact_term(self, snap: Snapshot) -> Array:
+        """Which feet stand (foot switches), as 0.0 or 1.0, (..., 2)."""
+        return xp_of(snap.qpos).astype(self.foot_contact(snap), snap.qpos.dtype)
 
     def critic_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
         xp = xp_of(snap.qpos)
@@ -157,7 +161,7 @@ class HumanoidSkill(Task):
             [
                 self.base_lin_vel(snap),
                 self.base_height(snap)[..., None],
-                xp.astype(self.foot_contact(snap), snap.qpos.dtype),
+                self.foot_contact_term(snap),
             ],
             axis=-1,
         )
@@ -190,6 +194,12 @@ class HumanoidSkill(Task):
         xmat = data.site_xmat[self.pelvis]
         xy = heading_unrotate(xmat, local[..., :2])
         return data.site_xpos[self.pelvis] + np.concatenate([xy, local[..., 2:3]], axis=-1)
+
+
+def velocity_and_contacts(task: HumanoidSkill, snap: Snapshot) -> dict[str, Array]:
+    """The estimated terms of a skill that needs to know whether the body still moves and which
+    foot is free to lift: the base velocity (on hardware, an estimate) and the foot switches."""
+    return {"base_lin_vel": task.base_lin_vel(snap), "foot_contact": task.foot_contact_term(snap)}
 
 
 def _like(points: Array, per_env: Array) -> Array:

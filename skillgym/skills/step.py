@@ -7,7 +7,7 @@ import dataclasses
 from skillgym.core.arrays import Array, norm, xp_of
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState
-from skillgym.skills.humanoid import humanoid_weights
+from skillgym.skills.humanoid import humanoid_weights, velocity_and_contacts
 from skillgym.skills.site_targets import SiteTargets, SiteTargetsConfig
 
 
@@ -64,12 +64,11 @@ class Step(SiteTargets):
         target is not placed on it, so neither success nor `hold_targets` counts it."""
         return xp_of(snap.qpos).all(self.foot_contact(snap), axis=-1)
 
-    def estimated_state(self, snap: Snapshot) -> list[Array]:
+    def estimated_terms(self, snap: Snapshot) -> dict[str, Array]:
         """The base velocity (on hardware, an estimate) and which feet stand (foot switches):
         whether the body is still moving and which foot is free to lift decide when a step
         is safe, and the joint readings give neither directly."""
-        xp = xp_of(snap.qpos)
-        return [self.base_lin_vel(snap), xp.astype(self.foot_contact(snap), snap.qpos.dtype)]
+        return velocity_and_contacts(self, snap)
 
     def update_memory(self, snap: Snapshot, state: EpisodeState) -> Array:
         xp = xp_of(snap.qpos)

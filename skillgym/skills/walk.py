@@ -173,9 +173,9 @@ class Walk(HumanoidSkill):
         on = memory[..., _ARM_ON : _ARM_ON + 1] > 0.5
         return put(action, self.arm_index, xp.where(on, moving, action[..., self.arm_index]))
 
-    def estimated_state(self, snap: Snapshot) -> list[Array]:
+    def estimated_terms(self, snap: Snapshot) -> dict[str, Array]:
         """The base velocity the command is tracked against (on hardware, an estimate)."""
-        return [self.base_lin_vel(snap)]
+        return {"base_lin_vel": self.base_lin_vel(snap)}
 
     def velocity_error_sq(self, snap: Snapshot, state: EpisodeState) -> Array:
         xp = xp_of(snap.qpos)

@@ -17,14 +17,25 @@ import numpy as np
 
 from skillgym.core.arrays import Array, free_pose, heading_unrotate, norm, put, put_free_pose, xp_of
 from skillgym.core.rewards import distance_reward, goal_reached
+from skillgym.core.robots import HumanoidConfig
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState, Task
-from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid_weights
+from skillgym.skills.humanoid import (
+    HumanoidSkill,
+    HumanoidTaskConfig,
+    humanoid_weights,
+)
 from skillgym.skills.reach import Reach, arm_reach, within_reach
+from skillgym.skills.squat import Squat
 from skillgym.skills.step import Step
 from skillgym.skills.walk import Walk
 
 Prop = tuple[str, str, tuple[float, float, float]]  # instance name, prop, position
+# Where a skill's observation term lies in a task's observation: (term, start, size).
+Slot = tuple[str, int, int]
+
+# The humanoid skills a high-level controller composes, in the order it lists them.
+HUMANOID_SKILLS: tuple[type[HumanoidSkill], ...] = (Walk, Reach, Squat, Step)
 
 WALK_GAIN = 1.0  # command per metre (or radian) of remaining distance (or bearing)
 
@@ -52,10 +63,20 @@ class ErrorScored(Task):
 
 
 class HumanoidBenchTask(ErrorScored, HumanoidSkill):
-    """A long-horizon humanoid task: `error` is its accuracy, `skill_goals` its decomposition."""
+    """A long-horizon humanoid task: `error` is its accuracy, `skill_goals` its decomposition.
+
+    Its observation holds everything the primitive skills observe, so that a high-level
+    controller that drives them is a function of it alone: after the proprioception, each
+    skill's goal observation (`skill_goal/<Skill>`) for the goal the decomposition gives it
+    now, and `skill_slots` says where each skill's observation lies in it.
+    """
 
     props: ClassVar[tuple[Prop, ...]] = ()
     config: BenchConfig
+
+    def __init__(self, robot: HumanoidConfig, config: BenchConfig | None = None) -> None:
+        super().__init__(robot, config)
+        self.skills = {skill.name: skill(robot) for skill in HUMANOID_SKILLS}
 
     def build_spec(self) -> mujoco.MjSpec:
         from skillgym.assets import add_prop
@@ -81,6 +102,8 @@ class HumanoidBenchTask(ErrorScored, HumanoidSkill):
         self.reach_half = reach.target_radius / np.sqrt(3)
         self.shoulders, self.max_reach = arm_reach(self, model, reach.reach_fraction)
         self.step_half = Step.default_config().target_radius / np.sqrt(2)
+        for skill in self.skills.values():
+            skill.bind(model)
 
     # ---- placement at reset --------------------------------------------------------------------
 
@@ -119,6 +142,53 @@ class HumanoidBenchTask(ErrorScored, HumanoidSkill):
         lateral = lateral / (norm(lateral)[..., None] + 1e-9)
         offset = xp.concat([half_width * lateral, raise_by[..., None]], axis=-1)
         return xp.stack([center + offset, center - offset * xp.asarray([1.0, 1.0, -1.0])], axis=-2)
+
+    # ---- what the skills observe ---------------------------------------------------------------
+
+    def estimated_terms(self, snap: Snapshot) -> dict[str, Array]:
+        """What any humanoid skill observes beyond the IMU: the base velocity and foot contacts."""
+        return {
+            "base_lin_vel": self.base_lin_vel(snap),
+            "foot_contact": self.foot_contact_term(snap),
+        }
+
+    def observation_terms(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
+        terms = super().observation_terms(snap, state)
+        goals = self.composed_goals(snap, state)
+        for name, skill in self.skills.items():
+            skill_state = state._replace(goal=goals[name])
+            terms[f"skill_goal/{name}"] = skill.goal_observation(snap, skill_state)
+        return terms
+
+    def composed_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
+        """Every skill's goal now: the decomposition's (`skill_goals`) for the skills it uses,
+        a goal to hold still for the others (stand, keep the wrists and feet where they are)."""
+        xp = xp_of(snap.qpos)
+        standing = xp.full(snap.qpos.shape[:-1], self.robot.standing_height)
+        still = {
+            "Walk": xp.zeros(snap.qpos.shape[:-1] + (3,)),
+            "Reach": self.reach_goal(snap, self.wrists(snap)),
+            "Squat": self.squat_goal(standing),
+            "Step": self.step_goal(snap, self.site_positions(snap, self.robot.foot_sites)),
+        }
+        return {**still, **self.skill_goals(snap, state)}
+
+    def skill_slots(self, snap: Snapshot, state: EpisodeState) -> dict[str, list[Slot]]:
+        """For each skill, where the terms of its observation lie in this task's observation,
+        in the skill's order: its `goal` term is `skill_goal/<Skill>`, where the decomposition's
+        goal observation lies and where a controller puts its own. Sizes are the ones at
+        `snap`, which do not change."""
+        starts, start = {}, 0
+        for name, value in self.observation_terms(snap, state).items():
+            starts[name] = (start, value.shape[-1])
+            start += value.shape[-1]
+        slots, goals = {}, self.composed_goals(snap, state)
+        for name, skill in self.skills.items():
+            terms = skill.observation_terms(snap, state._replace(goal=goals[name]))
+            slots[name] = [
+                (term, *starts[f"skill_goal/{name}" if term == "goal" else term]) for term in terms
+            ]
+        return slots
 
     # ---- the task ------------------------------------------------------------------------------
 
