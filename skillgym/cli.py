@@ -183,9 +183,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             "critic_warmup",
             "promote_at",
             "widen_below",
+            "controller",
         )
         if getattr(args, name) is not None
     }
+    if args.absolute_goals:
+        given["residual"] = False
     if args.no_privileged:
         given["privileged"] = False
     if args.per_env_levels:
@@ -374,6 +377,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--no-privileged", action="store_true", help="train on the plain env (the ablation)"
+    )
+    train.add_argument(
+        "--controller",
+        choices=["flat", "blend", "mcp", "switch"],
+        help="flat (default): a policy of joint actions; blend, mcp or switch: a high-level "
+        "controller of the robot's frozen skills on a task that composes them (per-joint "
+        "weights, one weight per skill, or one skill at a time), trained on the plain env",
+    )
+    train.add_argument(
+        "--absolute-goals",
+        action="store_true",
+        help="a composed controller sets each skill's goal anywhere in its range instead of "
+        "as a residual around the task's decomposition",
     )
     train.add_argument(
         "--per-env-levels",

@@ -20,20 +20,19 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3.common.policies import ActorCriticPolicy
-from torch import nn
 
 from skillgym.core.fields import FieldCheck, check_fields, is_int, is_number
 from skillgym.evaluation import evaluate, software_versions
+from skillgym.policies.actor import ACTIVATIONS, Actor, mlp_policy
+from skillgym.policies.composed import ComposedActor, composed_policy
 
 FORMAT_VERSION = 1
 WEIGHTS = "weights.pt"
 METADATA = "metadata.json"
 TRAINING = "training.pt"
-ACTIVATIONS = {"elu": nn.ELU, "tanh": nn.Tanh, "relu": nn.ReLU}
 
 
 @dataclass
@@ -57,6 +56,9 @@ class CheckpointMetadata:
     # The checkpoint a fine-tune started from, by content rather than by a path that moves:
     # its env steps, success rate and the sha256 of its weights. Empty for a run from scratch.
     started_from: dict[str, Any] = field(default_factory=dict)
+    # Empty for a skill's own policy; for a controller that composes frozen skills, its mode
+    # and the record of each skill (see skillgym.policies.library).
+    controller: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
     @property
@@ -65,19 +67,19 @@ class CheckpointMetadata:
 
 
 def build_policy(meta: CheckpointMetadata, lr: float = 3e-4) -> ActorCriticPolicy:
-    """The SB3 actor-critic the metadata describes (fresh weights)."""
-    obs_space = gym.spaces.Box(-np.inf, np.inf, (meta.obs_size,), np.float32)
-    act_space = gym.spaces.Box(-1.0, 1.0, (meta.policy_action_size,), np.float32)
-    return ActorCriticPolicy(
-        obs_space, act_space, lambda _: lr, **policy_kwargs(meta.net_arch, meta.activation)
-    )
-
-
-def policy_kwargs(net_arch: list[int], activation: str) -> dict[str, Any]:
-    return {
-        "net_arch": {"pi": list(net_arch), "vf": list(net_arch)},
-        "activation_fn": ACTIVATIONS[activation],
-    }
+    """The network the metadata describes (fresh weights): an MLP actor-critic, or a composed
+    controller with its frozen skills' networks."""
+    if meta.controller:
+        return composed_policy(
+            meta.controller,
+            meta.obs_size,
+            meta.action_size,
+            meta.net_arch,
+            meta.activation,
+            meta.clip_obs,
+            lr,
+        )
+    return mlp_policy(meta.obs_size, meta.policy_action_size, meta.net_arch, meta.activation, lr)
 
 
 def save_checkpoint(
@@ -179,6 +181,7 @@ _FIELD_CHECKS: dict[str, FieldCheck] = {
     "curriculum": (lambda v: isinstance(v, dict), "an object"),
     "evaluation": (lambda v: isinstance(v, dict), "an object"),
     "started_from": (lambda v: isinstance(v, dict), "an object"),
+    "controller": (lambda v: isinstance(v, dict), "an object"),
     "format_version": (lambda v: v == FORMAT_VERSION, f"{FORMAT_VERSION}"),
 }
 
@@ -225,34 +228,6 @@ def published_evaluation(actor: Actor, env_id: str, episodes: int, seed: int) ->
     return record
 
 
-class Actor(nn.Module):
-    """Observation to robot action, deterministic: what evaluation, demos and export run.
-
-    Normalizes the observation with the training statistics, runs the policy mean, drops the
-    privileged channels and clips to the action space.
-    """
-
-    def __init__(
-        self, policy: ActorCriticPolicy, obs_mean: Any, obs_var: Any, meta: CheckpointMetadata
-    ) -> None:
-        super().__init__()
-        self.policy = policy
-        self.register_buffer("obs_mean", torch.as_tensor(obs_mean, dtype=torch.float32))
-        self.register_buffer("obs_std", torch.sqrt(torch.as_tensor(obs_var) + 1e-8).float())
-        self.clip_obs = meta.clip_obs
-        self.action_size = meta.action_size
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        x = torch.clamp((obs - self.obs_mean) / self.obs_std, -self.clip_obs, self.clip_obs)
-        latent = self.policy.mlp_extractor.forward_actor(self.policy.extract_features(x))
-        return torch.clamp(self.policy.action_net(latent)[..., : self.action_size], -1.0, 1.0)
-
-    @torch.no_grad()
-    def act(self, obs: Any) -> np.ndarray:
-        """NumPy in, NumPy out: the `Policy` protocol of the reference policies."""
-        return self(torch.as_tensor(np.asarray(obs), dtype=torch.float32)).numpy()
-
-
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"
 
 
@@ -283,4 +258,13 @@ def read_actor(path: str | os.PathLike) -> tuple[Actor, CheckpointMetadata, dict
             f"{Path(path) / WEIGHTS}: observation statistics of size "
             f"{tuple(tensors['obs_mean'].shape)}, but {METADATA} says obs_size {meta.obs_size}"
         )
-    return Actor(policy, tensors["obs_mean"], tensors["obs_var"], meta).eval(), meta, tensors
+    return actor_of(policy, tensors["obs_mean"], tensors["obs_var"], meta), meta, tensors
+
+
+def actor_of(
+    policy: ActorCriticPolicy, obs_mean: Any, obs_var: Any, meta: CheckpointMetadata
+) -> Actor:
+    """The deterministic actor of a trained network, in evaluation mode."""
+    if meta.controller:
+        return ComposedActor(policy).eval()
+    return Actor(policy, obs_mean, obs_var, meta.clip_obs, meta.action_size).eval()

@@ -33,8 +33,8 @@ from torch.utils.tensorboard import SummaryWriter
 
 from skillgym.evaluation import PolicyFn
 from skillgym.policies.checkpoint import (
-    Actor,
     CheckpointMetadata,
+    actor_of,
     build_policy,
     read_actor,
     run_settings,
@@ -121,7 +121,7 @@ def imitate(config: ImitateConfig, resume: bool = False) -> Path:
     wall_offset = meta.wall_seconds - (time.perf_counter() - start)
 
     for iteration in range(next_iteration, config.iterations + 1):
-        actor = Actor(policy, obs_mean, obs_var, meta).eval()
+        actor = actor_of(policy, obs_mean, obs_var, meta)
         seed = config.seed + 1000 * iteration
         new = collect(env, controller, actor.act, config.policy_rollouts, seed)
         data = {key: np.concatenate([data[key], new[key]]) for key in ("obs", "action")}
@@ -199,7 +199,7 @@ def save_iteration(
 ) -> None:
     """Evaluate, then write `latest/` (and `best/` when it is the best so far) and the labels."""
     obs_mean, obs_var = obs_stats
-    actor = Actor(policy, obs_mean, obs_var, meta).eval()
+    actor = actor_of(policy, obs_mean, obs_var, meta)
     meta.env_steps = len(data["obs"])
     meta.evaluation = run.evaluate(actor.act, eval_env)
     success = meta.evaluation["success_rate"]

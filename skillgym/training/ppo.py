@@ -9,6 +9,12 @@ from `DIR/latest`: weights, optimizer, normalization statistics, step count and 
 so a killed run loses nothing beyond its last checkpoint. `--init-from CKPT` starts a new run
 from another checkpoint's policy and observation statistics (fine-tuning; the optimizer starts
 fresh), counting on from its env steps and wall-clock so the metadata records all the compute.
+
+`--controller blend|mcp|switch` trains, instead of a policy of joint actions, a high-level
+controller that drives the robot's frozen shipped skills (skillgym.policies.composed) on a task
+that composes them. It sees the task's raw observation (the skills normalize their own; the
+controller's network uses fixed statistics taken from the skills) and trains on the plain env,
+where the skills were made to work.
 """
 
 from __future__ import annotations
@@ -30,16 +36,18 @@ from skillgym.curricula import COMMAND_ERROR, Curriculum, LevelTerm, check_gates
 from skillgym.envs.registry import task_config
 from skillgym.envs.sb3 import SB3VecEnv
 from skillgym.envs.vector import finished_episodes
+from skillgym.policies.actor import policy_kwargs
 from skillgym.policies.checkpoint import (
-    Actor,
     CheckpointMetadata,
+    actor_of,
     describe,
-    policy_kwargs,
     read_checkpoint,
     read_metadata,
     read_training_state,
     run_settings,
 )
+from skillgym.policies.composed import MODES, ComposedPolicy, make_composer
+from skillgym.policies.library import check_same_skills, composed_skills, observation_statistics
 from skillgym.training.run_folder import RunFolder
 
 
@@ -82,11 +90,24 @@ class TrainConfig:
     # Task settings of the training env only, e.g. {"target_radius": 0.3}: scores are always
     # the registered env's.
     task_config: dict[str, Any] = field(default_factory=dict)
+    # "flat": a policy of joint actions; else a composed controller's mode (see MODES), with
+    # goals as residuals around the task's decomposition or, without `residual`, absolute.
+    controller: str = "flat"
+    residual: bool = True
 
     def __post_init__(self) -> None:
         # A bad setting fails before any run folder exists.
         task_config(self.env_id, self.task_config)
         check_gates(self.promote_at, self.widen_below)
+        if self.controller not in ("flat", *MODES) or self.controller == "scripted":
+            choices = ", ".join(m for m in ("flat", *MODES) if m != "scripted")
+            raise ValueError(f"--controller {self.controller!r}: one of {choices}")
+        if self.composed:
+            self.privileged = False  # the skills were trained for the plain env
+
+    @property
+    def composed(self) -> bool:
+        return self.controller != "flat"
 
     @property
     def initial_log_std(self) -> float:
@@ -128,12 +149,28 @@ def make_training_env(config: TrainConfig) -> tuple[VecNormalize, Curriculum | N
         config=task_config(config.env_id, config.task_config),
     )
     curriculum = config.curriculum(env)
-    return VecNormalize(SB3VecEnv(env), gamma=config.gamma, clip_obs=10.0), curriculum
+    # A composed controller's skills read the raw observation; only the reward is normalized.
+    norm = VecNormalize(SB3VecEnv(env), norm_obs=not config.composed, gamma=config.gamma)
+    return norm, curriculum
+
+
+def controller_kwargs(config: TrainConfig, env: VecNormalize) -> dict[str, Any]:
+    """The composed policy's own settings: its composer (with the shipped skills) and the fixed
+    observation statistics of its network. Empty for a flat policy."""
+    if not config.composed:
+        return {}
+    vector_env = env.venv.env
+    vector_env.reset(seed=config.seed)
+    records, skills = composed_skills(vector_env)
+    controller = {"mode": config.controller, "residual": config.residual, "skills": records}
+    obs_mean, obs_var = observation_statistics(records, skills, env.observation_space.shape[0])
+    composer = make_composer(controller, skills, env.action_space.shape[0])
+    return {"composer": composer, "obs_mean": obs_mean, "obs_var": obs_var}
 
 
 def make_model(config: TrainConfig, env: VecNormalize) -> PPO:
     return PPO(
-        "MlpPolicy",
+        ComposedPolicy if config.composed else "MlpPolicy",
         env,
         n_steps=config.rollout_steps,
         batch_size=config.rollout_steps * config.num_envs // config.minibatches,
@@ -145,6 +182,7 @@ def make_model(config: TrainConfig, env: VecNormalize) -> PPO:
         ent_coef=config.ent_coef,
         policy_kwargs={
             **policy_kwargs(config.net_arch, config.activation),
+            **controller_kwargs(config, env),
             "log_std_init": config.initial_log_std,
         },
         tensorboard_log=str(config.out / "tensorboard"),
@@ -154,7 +192,9 @@ def make_model(config: TrainConfig, env: VecNormalize) -> PPO:
     )
 
 
-def metadata(config: TrainConfig, env: VecNormalize, **progress: Any) -> CheckpointMetadata:
+def metadata(
+    config: TrainConfig, env: VecNormalize, policy: Any, **progress: Any
+) -> CheckpointMetadata:
     return CheckpointMetadata(
         env_id=config.env_id,
         obs_size=env.observation_space.shape[0],
@@ -165,8 +205,17 @@ def metadata(config: TrainConfig, env: VecNormalize, **progress: Any) -> Checkpo
         clip_obs=env.clip_obs,
         seed=config.seed,
         hyperparameters=config.hyperparameters(),
+        controller=policy.composer.record if isinstance(policy, ComposedPolicy) else {},
         **progress,
     )
+
+
+def observation_statistics_of(policy: Any, env: VecNormalize) -> tuple[Any, Any]:
+    """The observation statistics a checkpoint keeps: a composed policy's fixed ones, else the
+    normalizer's running ones."""
+    if isinstance(policy, ComposedPolicy):
+        return policy.obs_mean.numpy(), policy.obs_std.numpy() ** 2
+    return env.obs_rms.mean, env.obs_rms.var
 
 
 class CriticWarmup(BaseCallback):
@@ -255,16 +304,17 @@ class EvaluateAndCheckpoint(BaseCallback):
         self.eval_env.close()
 
     def evaluate_and_save(self) -> None:
-        rms = self.norm.obs_rms
+        obs_mean, obs_var = observation_statistics_of(self.model.policy, self.norm)
         meta = metadata(
             self.config,
             self.norm,
+            self.model.policy,
             env_steps=int(self.num_timesteps),
             wall_seconds=self.wall_offset + time.perf_counter() - self.start,
             curriculum=self.curriculum.state_dict() if self.curriculum else {},
             started_from=self.started_from,
         )
-        actor = Actor(self.model.policy, rms.mean, rms.var, meta)
+        actor = actor_of(self.model.policy, obs_mean, obs_var, meta)
         self.model.policy.set_training_mode(False)
         meta.evaluation = self.run.evaluate(actor.act, self.eval_env)
         self.logger.record("eval/success_rate", meta.evaluation["success_rate"])
@@ -273,7 +323,7 @@ class EvaluateAndCheckpoint(BaseCallback):
         self.logger.record("time/env_steps_per_s", meta.env_steps / max(meta.wall_seconds, 1e-9))
         self.logger.dump(self.num_timesteps)
         state = training_state(self.model, self.norm)
-        self.run.save(meta, self.model.policy, rms.mean, rms.var, state)
+        self.run.save(meta, self.model.policy, obs_mean, obs_var, state)
 
 
 def training_state(model: PPO, env: VecNormalize) -> dict[str, Any]:
@@ -281,7 +331,7 @@ def training_state(model: PPO, env: VecNormalize) -> dict[str, Any]:
     return {
         "optimizer": model.policy.optimizer.state_dict(),
         "return_var": torch.as_tensor(env.ret_rms.var),
-        "obs_count": torch.as_tensor(env.obs_rms.count),
+        "obs_count": torch.as_tensor(env.obs_rms.count if env.norm_obs else 0.0),
     }
 
 
@@ -303,6 +353,17 @@ def warm_start(
             f"{config.env_id} (obs {obs_size}, actions {action_size}); "
             "--no-privileged matches a checkpoint trained without privileges"
         )
+    recorded_mode = meta.controller.get("mode", "flat")
+    if recorded_mode != config.controller:
+        raise ValueError(
+            f"{path}: a checkpoint of a {recorded_mode} controller cannot start a "
+            f"{config.controller} one"
+        )
+    if config.composed:  # the same skills, exactly, and the same network
+        check_same_skills(meta.controller["skills"], model.policy.composer.record["skills"])
+        model.policy.load_state_dict(tensors["policy"])
+        model.num_timesteps = meta.env_steps
+        return meta
     fresh = model.policy.state_dict()
     model.policy.load_state_dict(
         {
@@ -336,7 +397,8 @@ def restore(
         )
     training = read_training_state(path)
     model.policy.optimizer.load_state_dict(training["optimizer"])
-    env.obs_rms.count = float(training["obs_count"])
+    if env.norm_obs:
+        env.obs_rms.count = float(training["obs_count"])
     env.ret_rms.var = training["return_var"].numpy()
     if curriculum is not None and meta.curriculum:
         curriculum.load_state_dict(meta.curriculum)

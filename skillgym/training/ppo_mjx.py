@@ -25,8 +25,8 @@ from skillgym.curricula import Curriculum
 from skillgym.envs.registry import task_config
 from skillgym.envs.vector import finished_episodes
 from skillgym.policies.checkpoint import (
-    Actor,
     CheckpointMetadata,
+    actor_of,
     build_policy,
     read_checkpoint,
     read_training_state,
@@ -306,7 +306,7 @@ def evaluate_and_save(
 ) -> None:
     """Score the policy on the privilege-free env, log the score and checkpoint the run."""
     obs_rms, step = learner.obs_rms, meta.env_steps
-    actor = Actor(learner.policy, obs_rms.mean, obs_rms.var, meta).to(obs_rms.mean.device).eval()
+    actor = actor_of(learner.policy, obs_rms.mean, obs_rms.var, meta).to(obs_rms.mean.device)
     meta.evaluation = run.evaluate(torch.no_grad()(actor), eval_env)
     writer.add_scalar("eval/success_rate", meta.evaluation["success_rate"], step)
     for name, value in meta.evaluation["metrics"].items():

@@ -1,0 +1,126 @@
+"""Composed controllers: frozen skills blended per joint from the task's own observation, trained
+and saved like any policy, tied to the exact skills they were trained with."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from conftest import make_vec, tiny_train_config
+
+from skillgym.evaluation import evaluate
+from skillgym.policies.checkpoint import describe, load_actor, pretrained_path
+from skillgym.policies.composed import Composer, make_composer
+from skillgym.policies.library import check_same_skills, composed_skills
+from skillgym.training.ppo import train
+from skillgym.training.run_folder import EVAL_SEED
+
+TASK = "skillgym/Tall19-ButtonPress-v0"
+SKILLS = ("Walk", "Reach", "Squat", "Step")
+
+
+@pytest.fixture(scope="module")
+def composed():
+    env = make_vec(TASK, num_envs=3)
+    obs, _ = env.reset(seed=0)
+    obs, *_ = env.step(np.random.default_rng(0).uniform(-0.2, 0.2, (3, 19)))
+    records, skills = composed_skills(env)
+    return env, torch.as_tensor(obs), records, skills
+
+
+def composer(composed, mode="blend", residual=True) -> Composer:
+    _, _, records, skills = composed
+    return make_composer({"mode": mode, "residual": residual, "skills": records}, skills, 19)
+
+
+def test_the_robot_s_shipped_skills_are_recorded_by_content(composed):
+    _, _, records, _ = composed
+    assert [r["name"] for r in records] == list(SKILLS)
+    for record in records:
+        shipped = describe(pretrained_path(record["env_id"]))
+        assert record["weights_sha256"] == shipped["weights_sha256"]
+        assert record["env_steps"] == shipped["env_steps"]
+        assert np.all(np.asarray(record["goal_low"]) < np.asarray(record["goal_high"]))
+
+
+def test_each_skill_sees_its_own_observation_with_its_goal_in_the_goal_slot(composed):
+    env, obs, records, skills = composed
+    blend = composer(composed, residual=True)
+    head = torch.zeros(3, blend.head_size)
+    with torch.no_grad():
+        goals = blend.goals(head, obs)  # a zero residual: the decomposition's goals, clamped
+        actions = blend.skill_actions(goals, obs)
+    task, snap, state = env.task, env.snapshot(), env.episode_state
+    task_goals = task.composed_goals(snap, state)
+    for k, (record, skill) in enumerate(zip(records, skills, strict=True)):
+        low, high = np.asarray(record["goal_low"]), np.asarray(record["goal_high"])
+        suggested = task.skills[record["name"]].goal_observation(
+            snap, state._replace(goal=task_goals[record["name"]])
+        )
+        np.testing.assert_allclose(goals[k].numpy(), np.clip(suggested, low, high), atol=1e-5)
+        own = task.skills[record["name"]].observe(
+            snap, state._replace(goal=task_goals[record["name"]])
+        )
+        own[:, : low.size] = goals[k].numpy()
+        np.testing.assert_allclose(actions[:, k].numpy(), skill.act(own), atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["blend", "mcp", "switch", "scripted"])
+def test_the_action_is_the_skills_actions_weighted_per_joint_summing_to_one(composed, mode):
+    _, obs, _, _ = composed
+    blend = composer(composed, mode)
+    head = torch.randn(3, blend.head_size, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        weights = blend.weights(head, obs)
+        actions = blend.skill_actions(blend.goals(head, obs), obs)
+        action = blend(head, obs)
+    assert weights.shape[:2] == (3, 4) and weights.shape[2] in (1, 19)
+    np.testing.assert_allclose(weights.sum(dim=1).numpy(), 1.0, atol=1e-6)
+    if mode == "blend":
+        assert weights.shape[2] == 19 and not torch.allclose(weights[..., 0], weights[..., 1])
+    if mode in ("switch", "scripted"):
+        assert set(np.unique(weights.numpy().round(6))) <= {0.0, 1.0}
+    np.testing.assert_allclose(action.numpy(), (weights * actions).sum(1).numpy(), atol=1e-6)
+
+
+def test_gradients_reach_goals_and_weights_through_the_frozen_skills(composed):
+    _, obs, _, skills = composed
+    blend = composer(composed, "blend", residual=False)
+    head = torch.zeros(3, blend.head_size, requires_grad=True)
+    blend(head, obs).square().sum().backward()
+    goal_size = sum(blend.goal_sizes)
+    assert head.grad[:, :goal_size].abs().sum() > 0  # through the skill networks
+    assert head.grad[:, goal_size:].abs().sum() > 0
+    assert all(p.grad is None for skill in skills for p in skill.parameters())
+
+
+def test_a_task_that_does_not_compose_skills_gets_a_clear_error():
+    env = make_vec("skillgym/Tall19-Walk-v0", num_envs=1)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="does not compose skills"):
+        composed_skills(env)
+
+
+def test_a_composed_run_saves_a_checkpoint_that_evaluates_and_resumes(tmp_path):
+    config = tiny_train_config(tmp_path / "run", env_id=TASK, controller="blend")
+    meta = train(config)
+    saved = json.loads((tmp_path / "run/latest/metadata.json").read_text())
+    assert saved["controller"]["mode"] == "blend" and not saved["hyperparameters"]["privileged"]
+    assert [s["name"] for s in saved["controller"]["skills"]] == list(SKILLS)
+    actor, _ = load_actor(tmp_path / "run/latest")  # the skills' weights come with it
+    again = evaluate(TASK, lambda _env: actor.act, episodes=4, seed=EVAL_SEED)
+    assert again["metrics"] == pytest.approx(meta.evaluation["metrics"], rel=1e-5)
+    resumed = train(
+        tiny_train_config(tmp_path / "run", env_id=TASK, controller="blend", total_steps=2048),
+        resume=True,
+    )
+    assert resumed.env_steps >= 2048
+
+
+def test_continuing_a_controller_with_other_skill_versions_is_refused(composed):
+    _, _, records, _ = composed
+    retrained = [dict(r) for r in records]
+    retrained[0]["weights_sha256"] = "0" * 64
+    with pytest.raises(ValueError, match="trained on Walk = skillgym/Tall19-Walk-v0"):
+        check_same_skills(records, retrained)
+    check_same_skills(records, records)
