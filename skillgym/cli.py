@@ -308,6 +308,25 @@ def cmd_scores(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from skillgym.deploy.export import export_policy
+
+    out = export_policy(args.source, args.out)
+    print(f"{out}: policy.onnx, deploy.json, robot.xml, scene.xml, README.md, sim2sim.py")
+    return 0
+
+
+def cmd_sim2sim(args: argparse.Namespace) -> int:
+    from skillgym.deploy import sim2sim
+
+    argv = [args.folder, "--episodes", str(args.episodes), "--seed", str(args.seed)]
+    argv += ["--latency", str(args.latency)] + (["--obs-noise"] if args.obs_noise else [])
+    argv += (["--sim-dt", str(args.sim_dt)] if args.sim_dt else []) + (
+        ["--json", args.json] if args.json else []
+    )
+    return sim2sim.main(argv)
+
+
 def count(text: str) -> int:
     """An argparse type for counts (episodes, steps, envs, threads): a positive integer."""
     value = int(text)
@@ -509,6 +528,25 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--seed", type=int, default=0)
     table.add_argument("--readme", help="write the table between this file's scores markers")
     table.set_defaults(func=cmd_scores)
+
+    export = sub.add_parser(
+        "export", help="a policy with what a robot's control loop needs (ONNX, deploy.json, MJCF)"
+    )
+    export.add_argument("source", help="a checkpoint folder, or an env id for its shipped one")
+    export.add_argument("--out", required=True, help="the export folder")
+    export.set_defaults(func=cmd_export)
+
+    loop = sub.add_parser(
+        "sim2sim", help="run an export in a plain MuJoCo loop that reads only its folder"
+    )
+    loop.add_argument("folder")
+    loop.add_argument("--episodes", type=count, default=20)
+    loop.add_argument("--sim-dt", type=float, help="physics step (default: the export's)")
+    loop.add_argument("--latency", type=int, default=0, help="control steps of action delay")
+    loop.add_argument("--obs-noise", action="store_true", help="uniform sensor noise")
+    loop.add_argument("--seed", type=int, default=0)
+    loop.add_argument("--json", help="also write the record here")
+    loop.set_defaults(func=cmd_sim2sim)
 
     board = sub.add_parser("leaderboard", help="rank results files in Markdown and HTML")
     board.add_argument("results", nargs="+", help="results.json files or their folders")

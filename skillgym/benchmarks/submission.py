@@ -327,6 +327,8 @@ def export_submission(
     policy.onnx; a mapping from env id to module writes one graph per task."""
     import torch
 
+    from skillgym.policies.onnx import export_onnx
+
     if not isinstance(policy, torch.nn.Module | Mapping):
         raise TypeError(
             "export_submission: policy must be a torch.nn.Module or a mapping of env id to "
@@ -349,7 +351,7 @@ def export_submission(
     else:
         graphs = {out_dir / SUITE_POLICY: (policy, tasks[0])}
     for path, (module, env_id) in graphs.items():
-        _export_graph(module, sizes[env_id][0], path, opset)
+        export_onnx(module, sizes[env_id][0], path, "observation", "action", opset=opset)
     manifest = {
         "name": name,
         "robot": robots[0],
@@ -358,22 +360,3 @@ def export_submission(
     }
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return load_submission(out_dir)
-
-
-def _export_graph(module: torch.nn.Module, obs_size: int, path: Path, opset: int) -> None:
-    import torch
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    module.eval()
-    torch.onnx.export(
-        module,
-        (torch.zeros(2, obs_size),),
-        str(path),
-        input_names=["observation"],
-        output_names=["action"],
-        dynamic_shapes=({0: torch.export.Dim("batch", min=1)},),
-        opset_version=opset,
-        dynamo=True,
-        external_data=False,
-        verbose=False,
-    )

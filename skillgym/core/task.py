@@ -94,6 +94,9 @@ class Task(ABC):
     name: ClassVar[str]
     robot_kind: ClassVar[str]  # "humanoid" or "arm": the robots this task accepts
     goal_size: ClassVar[int]
+    # The goal's entries as (name, unit), for people and deployment files; by default
+    # goal[i] without a unit.
+    goal_layout: ClassVar[tuple[tuple[str, str], ...]] = ()
     # Per-step metrics, averaged over the episode; the first is the headline accuracy error.
     metric_names: ClassVar[tuple[str, ...]]
     # Metrics of a whole episode, read from its memory at the end (see `episode_metrics`).

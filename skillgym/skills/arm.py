@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import mujoco
 import numpy as np
@@ -100,6 +100,19 @@ class ArmSkill(Task):
             "finger_opening": snap.sensordata[..., self.finger] / self.robot.finger_travel,
             "grip_pos_rel_workspace": self.grip_pos(snap) - xp.asarray(self.workspace_center),
             "object": self.object_observation(snap, state),
+        }
+
+    def observation_sources(self) -> dict[str, tuple[str, float, Any]]:
+        """For each observation term: the quantity a robot measures for it (docs/deployment.md
+        lists them), and the scale and offset that make the term `scale * (source - offset)`."""
+        return {
+            "goal": ("goal", 1.0, 0.0),
+            "joint_pos_rel_default": ("joint_pos", 1.0, self.default_joint_pos.tolist()),
+            "joint_vel": ("joint_vel", JOINT_VEL_SCALE, 0.0),
+            "last_action": ("last_action", 1.0, 0.0),
+            "finger_opening": ("finger_pos", 1.0 / self.robot.finger_travel, 0.0),
+            "grip_pos_rel_workspace": ("grip_pos", 1.0, self.workspace_center.tolist()),
+            "object": ("object", 1.0, 0.0),
         }
 
     def critic_observation(self, snap: Snapshot, state: EpisodeState) -> Array:

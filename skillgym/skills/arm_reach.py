@@ -22,6 +22,7 @@ class ArmReachConfig(ArmTaskConfig):
 class ArmReach(ArmSkill):
     name = "Reach"
     goal_size = 3
+    goal_layout = (("grip_x", "m"), ("grip_y", "m"), ("grip_z", "m"))  # in the world
     goal_uniforms = 3
     metric_names = ("grip_error",)
     success_rule = "gripper tool point within 2 cm of the target for 0.5 s"

@@ -7,7 +7,7 @@ read come from the robot's `HumanoidConfig` (`skillgym.core.robots`).
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import mujoco
 import numpy as np
@@ -150,6 +150,21 @@ class HumanoidSkill(Task):
             "imu_gyro": GYRO_SCALE * self.base_ang_vel(snap),
             "projected_gravity": self.gravity(snap),
         }
+
+    def observation_sources(self) -> dict[str, tuple[str, float, Any]]:
+        """For each observation term: the quantity a robot measures for it (docs/deployment.md
+        lists them), and the scale and offset that make the term `scale * (source - offset)`."""
+        sources = {
+            "goal": ("goal", 1.0, 0.0),
+            "base_lin_vel": ("base_lin_vel", 1.0, 0.0),
+            "foot_contact": ("foot_contact", 1.0, 0.0),
+            "joint_pos_rel_default": ("joint_pos", 1.0, self.default_joint_pos.tolist()),
+            "joint_vel": ("joint_vel", JOINT_VEL_SCALE, 0.0),
+            "last_action": ("last_action", 1.0, 0.0),
+            "imu_gyro": ("imu_gyro", GYRO_SCALE, 0.0),
+            "projected_gravity": ("projected_gravity", 1.0, 0.0),
+        }
+        return sources
 
     def foot_contact_term(self, snap: Snapshot) -> Array:
         """Which feet stand (foot switches), as 0.0 or 1.0, (..., 2)."""

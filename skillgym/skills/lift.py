@@ -48,6 +48,7 @@ class Lift(ArmSkill):
     name = "Lift"
     objects = (("box", "box_small"), ("flat", "box_flat"))
     goal_size = 1 + len(objects)  # lift height, one-hot of the object on the table
+    goal_layout = (("lift_height", "m"), *((f"is_{name}", "1") for name, _ in objects))
     goal_uniforms = 4
     metric_names = ("height_error",)
     success_rule = (

@@ -37,6 +37,7 @@ class Push(ArmSkill):
     name = "Push"
     objects = (("box", "box_small"),)
     goal_size = 2
+    goal_layout = (("object_x", "m"), ("object_y", "m"))  # on the table, in the world
     goal_uniforms = 5
     metric_names = ("object_error",)
     success_rule = "box within 3 cm of its goal (0.1 to 0.2 m from its start) for 0.5 s"

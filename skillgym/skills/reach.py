@@ -24,6 +24,10 @@ class Reach(SiteTargets):
     fixed_in_world = False
     dims = 3
     goal_size = 6
+    # Wrist targets from the pelvis, in its heading frame.
+    goal_layout = tuple(
+        (f"{side}_wrist_{axis}", "m") for side in ("left", "right") for axis in "xyz"
+    )
     goal_uniforms = 6
     metric_names = ("wrist_error",)
     success_rule = "both wrists within 5 cm of their targets for 0.5 s"

@@ -26,6 +26,7 @@ class SquatConfig(HumanoidTaskConfig):
 class Squat(HumanoidSkill):
     name = "Squat"
     goal_size = 1
+    goal_layout = (("pelvis_height", "m"),)
     goal_uniforms = 1
     metric_names = ("height_error",)
     success_rule = (

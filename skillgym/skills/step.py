@@ -23,6 +23,8 @@ class Step(SiteTargets):
     fixed_in_world = True
     dims = 2
     goal_size = 4
+    # Footholds on the floor, from where the pelvis starts.
+    goal_layout = tuple((f"{side}_foot_{axis}", "m") for side in ("left", "right") for axis in "xy")
     goal_uniforms = 4
     # Per foot (left, right): seconds off the ground, then the nearest to its target it has
     # landed (or started).

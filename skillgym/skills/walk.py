@@ -75,6 +75,7 @@ class Walk(HumanoidSkill):
     name = "Walk"
     config: WalkConfig
     goal_size = 3
+    goal_layout = (("vx", "m/s"), ("vy", "m/s"), ("yaw_rate", "rad/s"))  # in the pelvis frame
     goal_uniforms = 3
     # Tracking first, then the gait: the pelvis height and the stance width as fractions of the
     # default pose's, and the planar speed of the feet on the ground (m/s).

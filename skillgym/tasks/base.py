@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import abstractmethod
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import mujoco
 import numpy as np
@@ -159,6 +159,10 @@ class HumanoidBenchTask(ErrorScored, HumanoidSkill):
             skill_state = state._replace(goal=goals[name])
             terms[f"skill_goal/{name}"] = skill.goal_observation(snap, skill_state)
         return terms
+
+    def observation_sources(self) -> dict[str, tuple[str, float, Any]]:
+        skill_goals = {f"skill_goal/{name}": ("skill_goal", 1.0, 0.0) for name in self.skills}
+        return {**super().observation_sources(), **skill_goals}
 
     def composed_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
         """Every skill's goal now: the decomposition's (`skill_goals`) for the skills it uses,
