@@ -10,6 +10,7 @@ import gymnasium as gym
 import numpy as np
 
 import skillgym
+from skillgym.core.randomization import PRESETS
 from skillgym.envs.render import write_video
 from skillgym.envs.vector import SkillVectorEnv, finished_episodes
 from skillgym.evaluation import progress_bar
@@ -184,6 +185,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "promote_at",
             "widen_below",
             "controller",
+            "randomize",
         )
         if getattr(args, name) is not None
     }
@@ -236,8 +238,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     def policy(env: gym.vector.VectorEnv) -> Policy:
         return make_policy(spec, PolicyContext(env, args.seed)).policy
 
-    result = evaluate(args.env_id, policy, args.episodes, args.seed, progress=True)
-    result["checkpoint"] = str(path)
+    randomize = {"randomize": args.randomize} if args.randomize else {}
+    result = evaluate(args.env_id, policy, args.episodes, args.seed, progress=True, **randomize)
+    result.update(checkpoint=str(path), **randomize)
     text = json.dumps(result, indent=2)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -405,6 +408,14 @@ def build_parser() -> argparse.ArgumentParser:
         "weights, one weight per skill, or one skill at a time), trained on the plain env",
     )
     train.add_argument(
+        "--randomize",
+        nargs="?",
+        const="default",
+        choices=list(PRESETS),
+        help="train under domain randomization (a preset; default: default); evaluation "
+        "during training stays on the registered env",
+    )
+    train.add_argument(
         "--absolute-goals",
         action="store_true",
         help="a composed controller sets each skill's goal anywhere in its range instead of "
@@ -484,6 +495,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", help="write the result here")
     evaluate.add_argument("--video", help="also record three episodes to this MP4")
     evaluate.add_argument("--video-size", type=video_size, default=(640, 480), help="WIDTHxHEIGHT")
+    evaluate.add_argument(
+        "--randomize",
+        nargs="?",
+        const="default",
+        choices=list(PRESETS),
+        help="evaluate under domain randomization (a preset; default: default)",
+    )
     evaluate.set_defaults(func=cmd_eval)
 
     speed = sub.add_parser("speed", help="throughput of the batched envs against raw physics")

@@ -228,6 +228,11 @@ class Task(ABC):
         Names come from one vocabulary (docs/environments.md), so a term of one task means
         the same quantity, scaled the same way, in every other."""
 
+    @abstractmethod
+    def observation_sources(self) -> dict[str, tuple[str, float, Any]]:
+        """For each observation term: the quantity a robot measures for it (docs/deployment.md
+        lists them), and the scale and offset that make the term `scale * (source - offset)`."""
+
     def observe(self, snap: Snapshot, state: EpisodeState) -> Array:
         """The policy's observation: `observation_terms` joined."""
         terms = list(self.observation_terms(snap, state).values())

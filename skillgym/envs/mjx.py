@@ -315,7 +315,13 @@ class MjxVectorEnv(gym.vector.VectorEnv):
         env_id: str | None = None,
         privileged: bool = False,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        randomize: Any = None,
     ) -> None:
+        if randomize is not None:
+            raise ValueError(
+                "domain randomization runs on the CPU backend (backend='cpu'); the MJX backend "
+                "does not randomize yet"
+            )
         self.autoreset_mode = autoreset_mode_of(autoreset_mode)
         self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
         if array_type not in ("numpy", "jax", "torch"):

@@ -10,11 +10,13 @@ import mujoco
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
+from skillgym.core.randomization import Randomization, randomization
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState, StepResult, Task
 from skillgym.envs.actions import check_action
 from skillgym.envs.cpu import CpuPhysics
 from skillgym.envs.model import compile_task, sample_start, start_uniforms
+from skillgym.envs.randomize import CpuRandomizer
 from skillgym.envs.render import Renderer
 
 OBS_MODES = ("flat", "dict")
@@ -58,6 +60,18 @@ def reset_ids(options: dict[str, Any] | None, num_envs: int) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
+def observation_layout(
+    task: Task, snap: Snapshot, state: EpisodeState
+) -> dict[str, tuple[int, int, float]]:
+    """Each observation term's start, size and scale in the flat observation."""
+    layout, start = {}, 0
+    sources = task.observation_sources()
+    for name, value in task.observation_terms(snap, state).items():
+        layout[name] = (start, value.shape[-1], sources[name][1])
+        start += value.shape[-1]
+    return layout
+
+
 def _stack_state(states: EpisodeState) -> EpisodeState:
     return EpisodeState(*(np.asarray(x) for x in states))
 
@@ -99,8 +113,10 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         env_id: str | None = None,
         privileged: bool = False,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        randomize: str | Randomization | None = None,
     ) -> None:
         self.autoreset_mode = autoreset_mode_of(autoreset_mode)
+        self.randomization = randomization(randomize)
         if obs_mode not in OBS_MODES:
             raise ValueError(f"obs_mode must be one of {OBS_MODES}, not {obs_mode!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -137,6 +153,11 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         self.observation_space = gym.vector.utils.batch_space(
             self.single_observation_space, num_envs
         )
+        self._randomizer = None
+        if self.randomization is not None:
+            self._randomizer = CpuRandomizer(
+                self.randomization, self.physics, self.observation_layout
+            )
 
     def set_autoreset_mode(self, mode: AutoresetMode | str) -> None:
         """Reset ended episodes as `mode` says from now on (see the class docstring)."""
@@ -151,6 +172,7 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         self.physics.reset(np.array([0]), sample.qpos, sample.qvel, self.task.default_ctrl)
         snap = _first(self.physics.snapshot())
         state = self.task.initial_state(sample.goal[0], sample.memory[0])
+        self.observation_layout = observation_layout(self.task, snap, state)
         sizes = {
             "observation": self.task.observe(snap, state).shape[-1],
             "goal": self.task.goal_size,
@@ -173,6 +195,8 @@ class SkillVectorEnv(gym.vector.VectorEnv):
             snap = Snapshot(*(x[ids] for x in snap))
             state = EpisodeState(*(np.asarray(x)[ids] for x in state))
         obs = np.asarray(self.task.observe(snap, state), dtype=np.float32)
+        if self._randomizer is not None:
+            obs = self._randomizer.observe(obs, self._rng)
         if self.obs_mode == "flat":
             return obs
         return {
@@ -201,6 +225,8 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         """Reset envs `ids` with fresh samples; return the whole batch's episode state."""
         if self.privileges is not None:
             self._take_privilege_scales(ids)
+        if self._randomizer is not None:
+            self._randomizer.resample(ids, self._rng)
         u = self._rng.random((len(ids), start_uniforms(self.task, self.privileges)))
         sample = sample_start(self.task, self.privileges, u, self._privilege_scale[ids])
         self.physics.reset(ids, sample.qpos, sample.qvel, self.task.default_ctrl)
@@ -214,7 +240,11 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         if self._state is None:
             raise gym.error.ResetNeeded(f"{self.env_id}: call reset() before step()")
         action = check_action(actions, self.action_space.shape, self.env_id)
-        robot_action = self.task.applied_action(action[:, : self.model.nu], self._state)
+        robot_action = action[:, : self.model.nu]
+        if self._randomizer is not None:
+            robot_action = self._randomizer.delay(robot_action)
+            self._randomizer.push(self.dt, self._rng)
+        robot_action = self.task.applied_action(robot_action, self._state)
         wrench = None
         if self.privileges is not None:
             channels = action[:, self.model.nu :]

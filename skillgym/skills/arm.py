@@ -103,8 +103,6 @@ class ArmSkill(Task):
         }
 
     def observation_sources(self) -> dict[str, tuple[str, float, Any]]:
-        """For each observation term: the quantity a robot measures for it (docs/deployment.md
-        lists them), and the scale and offset that make the term `scale * (source - offset)`."""
         return {
             "goal": ("goal", 1.0, 0.0),
             "joint_pos_rel_default": ("joint_pos", 1.0, self.default_joint_pos.tolist()),

@@ -152,8 +152,6 @@ class HumanoidSkill(Task):
         }
 
     def observation_sources(self) -> dict[str, tuple[str, float, Any]]:
-        """For each observation term: the quantity a robot measures for it (docs/deployment.md
-        lists them), and the scale and offset that make the term `scale * (source - offset)`."""
         sources = {
             "goal": ("goal", 1.0, 0.0),
             "base_lin_vel": ("base_lin_vel", 1.0, 0.0),

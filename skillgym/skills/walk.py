@@ -113,8 +113,8 @@ class Walk(HumanoidSkill):
                 pelvis_height=-30.0,
                 stance_width=-20.0,
                 feet_slip=-1.0,
-                feet_clearance=0.5,
-                arm_posture=-0.3,
+                feet_clearance=1.0,
+                arm_posture=-0.1,
             ),
         )
 
@@ -350,12 +350,14 @@ def feet_slip(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) ->
 
 
 def feet_clearance(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
-    """At each step's touchdown, the swing's peak lift as a fraction of `clearance` (capped at
-    1), while walking; a rate like `feet_air_time`, so the weight prices a second of strides."""
+    """At each stride's touchdown (a swing of at least the shortest air time), how far its peak
+    lift fell short of `clearance`, as a fraction of it: a shuffling stride costs up to 1, a
+    clear one nothing, so no number of steps earns anything. A rate like `feet_air_time`."""
     xp = xp_of(snap.qpos)
-    landed = task.step_touchdown(snap, state.memory[..., _AIR])
+    air = state.memory[..., _AIR]
+    stride = task.step_touchdown(snap, air) & (air + task.dt >= task.config.air_time_range[0])
     lifted = xp.clip(state.memory[..., _SWING_PEAK] / task.config.clearance, 0.0, 1.0)
-    paid = xp.sum(xp.where(landed, lifted, 0.0), axis=-1)
+    paid = xp.sum(xp.where(stride, lifted - 1.0, 0.0), axis=-1)
     return xp.where(task.walking(state), paid / task.dt, 0.0)
 
 

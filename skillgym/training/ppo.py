@@ -94,6 +94,7 @@ class TrainConfig:
     # goals as residuals around the task's decomposition or, without `residual`, absolute.
     controller: str = "flat"
     residual: bool = True
+    randomize: str | None = None  # a domain randomization preset for the training env
 
     def __post_init__(self) -> None:
         # A bad setting fails before any run folder exists.
@@ -147,6 +148,7 @@ def make_training_env(config: TrainConfig) -> tuple[VecNormalize, Curriculum | N
         num_threads=config.num_threads,
         privileged=config.privileged,
         config=task_config(config.env_id, config.task_config),
+        randomize=config.randomize,
     )
     curriculum = config.curriculum(env)
     # A composed controller's skills read the raw observation; only the reward is normalized.
