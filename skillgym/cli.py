@@ -127,6 +127,16 @@ def cmd_speed(args: argparse.Namespace) -> int:
     )
 
     env_ids = args.env_id or [e for e in skillgym.registered() if e.endswith("-Walk-v0")]
+    if args.training:
+        from skillgym.reports.speed import measure_training
+
+        print("| task | controller | training env steps/s | x flat |\n|---|---|---:|---:|")
+        for env_id in env_ids:
+            rates = measure_training(env_id, tuple(args.training), args.num_envs, args.threads)
+            for controller, rate in rates.items():
+                ratio = rates["flat"] / rate if "flat" in rates else float("nan")
+                print(f"| {env_id} | {controller} | {rate:,.0f} | {ratio:.2f} |")
+        return 0
     if args.backend == "mjx":
         results = []
         for env_id in progress_bar(iterable=env_ids, desc="speed", unit="env"):
@@ -511,6 +521,12 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("--steps", type=count, default=200)
     speed.add_argument("--repeats", type=count, default=7)
     speed.add_argument("--no-peer", action="store_true", help="skip Gymnasium's Humanoid-v5")
+    speed.add_argument(
+        "--training",
+        nargs="+",
+        choices=["flat", "blend", "mcp", "switch"],
+        help="measure PPO training throughput of these controllers instead (CPU)",
+    )
     speed.add_argument("--backend", choices=["cpu", "mjx"], default="cpu")
     speed.add_argument("--impl", choices=["jax", "warp"], default="jax", help="MJX implementation")
     speed.set_defaults(func=cmd_speed)

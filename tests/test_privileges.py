@@ -315,3 +315,17 @@ def test_privileged_push_on_mjx_matches_the_cpu_backend():
         obs_mjx, reward_mjx, *_ = mjx_env.step(action)
         np.testing.assert_allclose(obs_mjx, obs_cpu, atol=1e-4)
         np.testing.assert_allclose(reward_mjx, reward_cpu, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "env_id", ["skillgym/Arm7-PushGraspLift-v0", "skillgym/Arm7-PivotGrasp-v0"]
+)
+def test_the_flat_box_tasks_train_with_the_object_force_and_a_lowered_table(env_id):
+    env = make_vec(env_id, 2, privileged=True)
+    assert set(env.privilege_scales) == {"object_force", "table_offset"}
+    assert env.action_space.shape == (2, 10)
+
+
+def test_asking_for_the_privileged_variant_of_an_env_without_privileges_is_an_error():
+    with pytest.raises(ValueError, match="Reach on arm7 has no privileges"):
+        make_vec("skillgym/Arm7-Reach-v0", 1, privileged=True)

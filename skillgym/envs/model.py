@@ -113,6 +113,11 @@ def sample_start(task: Task, privileges: Privileges | None, u: Array, scales: Ar
 
 def compile_task(task: Task, privileged: bool) -> tuple[mujoco.MjModel, Privileges | None]:
     """The task's model, bound, and its privileges where the env is a privileged one."""
+    if privileged and not task.config.privileges:
+        raise ValueError(
+            f"{task.name} on {task.robot.name} has no privileges, so it has no privileged "
+            "variant: make it without privileged=True"
+        )
     spec = task.build_spec()
     privileges = Privileges(task, task.config.privileges) if privileged else None
     if privileges is not None:

@@ -152,6 +152,50 @@ def measure_mjx(
     return result, compile_seconds
 
 
+def measure_training(
+    env_id: str,
+    controllers: tuple[str, ...] = ("flat", "blend"),
+    num_envs: int = 64,
+    num_threads: int = 2,
+    updates: int = 3,
+    repeats: int = 5,
+) -> dict[str, float]:
+    """Training throughput (env steps per second, PPO updates included) of each controller on
+    one task: median over `repeats` of `updates` PPO iterations, the controllers measured in
+    turn so a noisy machine moves all alike."""
+    import tempfile
+    from pathlib import Path
+
+    import torch
+
+    from skillgym.training.ppo import TrainConfig, make_model, make_training_env
+
+    torch.set_num_threads(num_threads)
+    models, rates = {}, {c: [] for c in controllers}
+    with tempfile.TemporaryDirectory() as folder:
+        for controller in controllers:
+            config = TrainConfig(
+                env_id=env_id,
+                out=Path(folder) / controller,
+                num_envs=num_envs,
+                num_threads=num_threads,
+                privileged=False,
+                controller=controller,
+            )
+            env, _ = make_training_env(config)
+            models[controller] = make_model(config, env)
+            models[controller].learn(config.rollout_steps * num_envs)  # warm up
+        steps = updates * config.rollout_steps * num_envs
+        for _ in range(repeats):
+            for controller, model in models.items():
+                start = time.perf_counter()
+                model.learn(steps, reset_num_timesteps=False)
+                rates[controller].append(steps / (time.perf_counter() - start))
+        for model in models.values():
+            model.get_env().close()
+    return {controller: float(np.median(r)) for controller, r in rates.items()}
+
+
 def format_table(results: list[SpeedResult]) -> str:
     header = (
         "| env | envs | threads | policy steps/s | physics steps/s | raw physics steps/s | ratio |"

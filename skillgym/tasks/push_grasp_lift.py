@@ -12,10 +12,17 @@ import mujoco
 import numpy as np
 
 from skillgym.core.arrays import Array, norm, uniform, xp_of
+from skillgym.core.privileges import Privilege
 from skillgym.core.rewards import distance_reward, goal_reached
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState
-from skillgym.skills.arm import ArmSkill, ArmTaskConfig, arm_weights, reach_object
+from skillgym.skills.arm import (
+    OBJECT_PRIVILEGES,
+    ArmSkill,
+    ArmTaskConfig,
+    arm_weights,
+    reach_object,
+)
 from skillgym.skills.lift import HALF_HEIGHTS, Lift
 from skillgym.tasks.base import ErrorScored
 
@@ -29,6 +36,9 @@ class FlatBoxConfig(ArmTaskConfig):
     lift_range: tuple[float, float] = (0.1, 0.2)  # m, goal height above the box's resting height
     tolerance: float = 0.03  # m, box centre from its goal
     goal_scale: float = 0.1  # m, of 1 - tanh(d / scale) in `box_to_goal`
+    # Training help, as for arm Push and Lift: a gated push on the box, and a robot table
+    # below the real one.
+    privileges: tuple[Privilege, ...] = OBJECT_PRIVILEGES
 
 
 def flat_box_weights() -> dict[str, float]:

@@ -111,6 +111,11 @@ class TrainConfig:
         return self.controller != "flat"
 
     @property
+    def with_privileges(self) -> bool:
+        """Whether the training env is privileged: asked for, and the task has privileges."""
+        return self.privileged and bool(task_config(self.env_id, self.task_config).privileges)
+
+    @property
     def initial_log_std(self) -> float:
         return -0.5 if self.log_std_init is None else self.log_std_init
 
@@ -146,7 +151,7 @@ def make_training_env(config: TrainConfig) -> tuple[VecNormalize, Curriculum | N
         num_envs=config.num_envs,
         vectorization_mode="vector_entry_point",
         num_threads=config.num_threads,
-        privileged=config.privileged,
+        privileged=config.with_privileges,
         config=task_config(config.env_id, config.task_config),
         randomize=config.randomize,
     )
