@@ -24,12 +24,19 @@ from tqdm import tqdm
 from skillgym.curricula import Curriculum
 from skillgym.envs.registry import task_config
 from skillgym.envs.vector import finished_episodes
+from skillgym.policies.actor import Actor
 from skillgym.policies.checkpoint import (
     CheckpointMetadata,
     actor_of,
     build_policy,
     read_checkpoint,
     read_training_state,
+)
+from skillgym.policies.composed import ComposedPolicy
+from skillgym.policies.library import (
+    check_same_skills,
+    composed_skills,
+    observation_statistics,
 )
 from skillgym.training.ppo import TrainConfig, resumed_noise, reward_term_means
 from skillgym.training.run_folder import RunFolder
@@ -65,6 +72,10 @@ class Learner:
     clip_obs: float
 
     def normalize(self, obs: torch.Tensor) -> torch.Tensor:
+        """The policy's input: normalized observations, or raw ones for a composed policy (it
+        normalizes for its own network, and its skills for theirs)."""
+        if isinstance(self.policy, ComposedPolicy):
+            return obs.float()
         std = torch.sqrt(self.obs_rms.var + 1e-8)
         return torch.clamp((obs - self.obs_rms.mean) / std, -self.clip_obs, self.clip_obs).float()
 
@@ -110,8 +121,9 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
     torch.manual_seed(config.seed)
     env = make_training_env(config, impl)
     curriculum = config.curriculum(env)
-    meta = run_metadata(config, env, impl)
-    learner = make_learner(config, meta, device)
+    records, skills = shipped_skills(config)
+    meta = run_metadata(config, env, impl, records)
+    learner = make_learner(config, meta, device, skills)
     if resume:
         restore(run, learner, curriculum, config, meta)
     writer = SummaryWriter(str(run.path / "tensorboard" / "mjx"))
@@ -198,9 +210,27 @@ def make_training_env(config: TrainConfig, impl: str) -> gym.vector.VectorEnv:
     )
 
 
-def run_metadata(config: TrainConfig, env: gym.vector.VectorEnv, impl: str) -> CheckpointMetadata:
+def shipped_skills(config: TrainConfig) -> tuple[list[dict[str, Any]], list[Actor]]:
+    """A composed run's skills: their records and actors, laid out as on the CPU backend (the
+    task's observation is the same on both). None for a flat run."""
+    if not config.composed:
+        return [], []
+    cpu_env = gym.make_vec(config.env_id, num_envs=1, vectorization_mode="vector_entry_point")
+    try:
+        cpu_env.reset(seed=config.seed)
+        return composed_skills(cpu_env)
+    finally:
+        cpu_env.close()
+
+
+def run_metadata(
+    config: TrainConfig, env: gym.vector.VectorEnv, impl: str, skills: list[dict[str, Any]]
+) -> CheckpointMetadata:
     """The metadata of the run's checkpoints, before any progress."""
     act_size = env.single_action_space.shape[0]
+    controller = {}
+    if skills:
+        controller = {"mode": config.controller, "residual": config.residual, "skills": skills}
     return CheckpointMetadata(
         env_id=config.env_id,
         obs_size=env.single_observation_space.shape[0],
@@ -211,12 +241,23 @@ def run_metadata(config: TrainConfig, env: gym.vector.VectorEnv, impl: str) -> C
         trainer=f"torch-ppo-mjx-{impl}",
         seed=config.seed,
         hyperparameters=config.hyperparameters(),
+        controller=controller,
     )
 
 
-def make_learner(config: TrainConfig, meta: CheckpointMetadata, device: torch.device) -> Learner:
-    """A fresh policy at the run's initial exploration noise, and fresh statistics."""
-    policy = build_policy(meta, config.learning_rate).to(device)
+def make_learner(
+    config: TrainConfig, meta: CheckpointMetadata, device: torch.device, skills: list[Actor]
+) -> Learner:
+    """A fresh policy at the run's initial exploration noise, and fresh statistics. A composed
+    policy gets its skills' weights and its fixed observation statistics."""
+    policy = build_policy(meta, config.learning_rate)
+    if meta.controller:
+        for slot, skill in zip(policy.composer.skills, skills, strict=True):
+            slot.load_state_dict(skill.state_dict())
+        mean, var = observation_statistics(meta.controller["skills"], skills, meta.obs_size)
+        policy.obs_mean.copy_(torch.as_tensor(mean))
+        policy.obs_std.copy_(torch.sqrt(torch.as_tensor(var) + 1e-8))
+    policy = policy.to(device)
     torch.nn.init.constant_(policy.log_std, config.initial_log_std)
     return Learner(
         policy,
@@ -236,6 +277,10 @@ def restore(
     """The run's progress from `latest/` into `learner`, `curriculum` and `meta`; its settings
     and learning rate are this command's."""
     recorded, tensors = read_checkpoint(run.latest)
+    if recorded.controller.get("mode") != meta.controller.get("mode"):
+        raise ValueError(f"{run.latest} was trained with another controller; start a new run")
+    if meta.controller:
+        check_same_skills(recorded.controller["skills"], meta.controller["skills"])
     training = read_training_state(run.latest)
     meta.env_steps, meta.wall_seconds = recorded.env_steps, recorded.wall_seconds
     policy, device = learner.policy, learner.obs_rms.mean.device
@@ -307,12 +352,14 @@ def evaluate_and_save(
 ) -> None:
     """Score the policy on the privilege-free env, log the score and checkpoint the run."""
     obs_rms, step = learner.obs_rms, meta.env_steps
-    actor = actor_of(learner.policy, obs_rms.mean, obs_rms.var, meta).to(obs_rms.mean.device)
+    actor = actor_of(learner.policy, obs_rms.mean, obs_rms.var, meta)
     meta.evaluation = run.evaluate(torch.no_grad()(actor), eval_env)
     writer.add_scalar("eval/success_rate", meta.evaluation["success_rate"], step)
     for name, value in meta.evaluation["metrics"].items():
         writer.add_scalar(f"eval/{name}", value, step)
     stats = (obs_rms.mean.cpu().numpy(), obs_rms.var.cpu().numpy())
+    if isinstance(learner.policy, ComposedPolicy):
+        stats = (learner.policy.obs_mean.cpu().numpy(), learner.policy.obs_std.cpu().numpy() ** 2)
     run.save(meta, learner.policy, *stats, learner.training_state())
 
 
