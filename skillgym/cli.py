@@ -225,7 +225,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_ablation(args: argparse.Namespace) -> int:
     from skillgym.reports.ablation import report
 
-    figure, table = report(args.runs, args.out)
+    figure, table = report(args.runs, args.out, args.name)
     print(table.read_text(), end="")
     print(f"plot: {figure}")
     return 0
@@ -491,10 +491,15 @@ def build_parser() -> argparse.ArgumentParser:
     imitate.set_defaults(func=cmd_imitate)
 
     ablation = sub.add_parser(
-        "ablation", help="compare runs trained with and without privileges (plot and table)"
+        "ablation",
+        help="compare runs trained with and without privileges, or with different controllers "
+        "(plot and table)",
     )
     ablation.add_argument("runs", nargs="+", help="run folders written by `skillgym train`")
-    ablation.add_argument("--out", required=True, help="folder for privileges.png and .md")
+    ablation.add_argument("--out", required=True, help="folder for the plot and the table")
+    ablation.add_argument(
+        "--name", default="privileges", help="the files' name: NAME.png and NAME.md"
+    )
     ablation.set_defaults(func=cmd_ablation)
 
     evaluate = sub.add_parser("eval", help="score a checkpoint on the privilege-free env")

@@ -12,7 +12,9 @@ from skillgym.reports.ablation import first_reaching, markdown_table, read_run, 
 ENV = "skillgym/Arm7-Lift-v0"
 
 
-def fake_run(path, privileged: bool, seed: int, success: list[float], every: int = 1000):
+def fake_run(
+    path, privileged: bool, seed: int, success: list[float], every: int = 1000, evaluation=None
+):
     """A run folder as `skillgym train` leaves it: a checkpoint and an evaluation log."""
     meta = CheckpointMetadata(
         env_id=ENV,
@@ -21,6 +23,7 @@ def fake_run(path, privileged: bool, seed: int, success: list[float], every: int
         seed=seed,
         env_steps=every * len(success),
         hyperparameters={"privileged": privileged},
+        evaluation=evaluation or {},
     )
     save_checkpoint(path / "latest", meta, build_policy(meta), np.zeros(4), np.ones(4))
     with SummaryWriter(path / "tensorboard" / "PPO_1") as writer:
@@ -45,7 +48,7 @@ def runs(tmp_path):
 
 def test_a_run_is_read_from_its_checkpoint_and_evaluation_log(runs):
     run = read_run(runs[0])
-    assert (run.env_id, run.privileged, run.seed) == (ENV, True, 0)
+    assert (run.env_id, run.variant, run.seed) == (ENV, "privileged", 0)
     np.testing.assert_array_equal(run.steps, [1000, 2000, 3000])
     np.testing.assert_allclose(run.success, [0.1, 0.6, 0.9], atol=1e-6)
     assert first_reaching(run) == 2000 and first_reaching(read_run(runs[2])) is None
@@ -53,7 +56,7 @@ def test_a_run_is_read_from_its_checkpoint_and_evaluation_log(runs):
 
 def test_table_has_one_row_per_variant_with_seed_statistics(runs):
     table = markdown_table([read_run(path) for path in runs])
-    privileged, plain = table.splitlines()[2:]
+    plain, privileged = table.splitlines()[2:]
     assert "| privileged | 0, 1 | 3,000 | 0.85 ± 0.05 | 0.85 | 2,500 (2/2 seeds) |" in privileged
     assert "| plain | 0, 1 | 3,000 | 0.15 ± 0.05 | 0.15 | never |" in plain
 
@@ -89,7 +92,7 @@ def test_runs_are_compared_at_the_budget_every_run_reached(tmp_path):
     longer = fake_run(tmp_path / "p0", True, 0, [0.1, 0.6, 0.9])
     shorter = fake_run(tmp_path / "n0", False, 0, [0.0, 0.3])
     report([longer, shorter], tmp_path / "report")
-    privileged, plain = (tmp_path / "report" / "privileges.md").read_text().splitlines()[2:]
+    plain, privileged = (tmp_path / "report" / "privileges.md").read_text().splitlines()[2:]
     assert "| privileged | 0 | 2,000 | 0.60 ± 0.00 | 0.60 | 2,000 (1/1 seeds) |" in privileged
     assert "| plain | 0 | 2,000 | 0.30 ± 0.00 | 0.30 | never |" in plain
 
@@ -109,3 +112,15 @@ def test_a_step_evaluated_again_after_a_resume_keeps_the_later_value(tmp_path):
     run = read_run(path)
     np.testing.assert_array_equal(run.steps, [1000, 2000, 3000])
     np.testing.assert_allclose(run.success, [0.1, 0.7, 0.8], atol=1e-6)
+
+
+def test_a_composed_run_is_its_controller_and_the_table_shows_its_final_metrics(tmp_path):
+    metrics = {"height_error": 0.05, "falls": 0.25, "energy": 31.0}
+    path = fake_run(tmp_path / "b0", False, 0, [0.2, 0.5], evaluation={"metrics": metrics})
+    meta_path = path / "latest" / "metadata.json"
+    controller = '"controller": {"mode": "blend", "residual": false, "skills": []}'
+    meta_path.write_text(meta_path.read_text().replace('"controller": {}', controller))
+    run = read_run(path)
+    assert run.variant == "blend, absolute goals"
+    row = markdown_table([run]).splitlines()[2]
+    assert row.endswith("| 0.05 | 0.25 | 31 |")

@@ -1,10 +1,10 @@
-"""Evidence that the privileged-action curriculum matters: the privilege-free success rate
-against env steps of runs trained with and without privileges, as a plot and a Markdown table.
+"""Comparisons of training variants: the privilege-free success rate against env steps of runs
+trained with and without privileges, or with different controllers, as a plot and a table.
 
-Train the runs with `skillgym train` (several seeds each, the same `--total-steps`, with and
-without `--no-privileged`; on a GPU they run side by side), then compare them with
+Train the runs with `skillgym train` (several seeds each, the same `--total-steps`: with and
+without `--no-privileged`, or with each `--controller`), then compare them with
 `skillgym ablation RUN... --out DIR`. Each run folder says what it is in its checkpoint's
-metadata, so the folders can be named and arranged freely.
+metadata (privileges, controller), so the folders can be named and arranged freely.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skillgym.policies.checkpoint import read_metadata
+from skillgym.policies.checkpoint import CheckpointMetadata, read_metadata
 
 SUCCESS_MARK = 0.5  # the table reports when a run's evaluation first reaches this success rate
 
@@ -27,14 +27,20 @@ class Run:
 
     path: Path
     env_id: str
-    privileged: bool
+    variant: str  # "privileged" or "plain" for a policy of joint actions, else its controller
     seed: int
     steps: np.ndarray  # env steps at each evaluation
     success: np.ndarray  # privilege-free success rate at each evaluation
+    metrics: dict[str, float]  # the latest evaluation's metrics
 
-    @property
-    def variant(self) -> str:
-        return "privileged" if self.privileged else "plain"
+
+def variant_of(meta: CheckpointMetadata) -> str:
+    """What a run trained: a composed controller's mode (with `absolute goals` where its goals
+    are not residuals), else a flat policy with or without privileges."""
+    if meta.controller:
+        mode = meta.controller["mode"]
+        return mode if meta.controller["residual"] else f"{mode}, absolute goals"
+    return "privileged" if meta.hyperparameters["privileged"] else "plain"
 
 
 def read_run(path: str | os.PathLike) -> Run:
@@ -49,7 +55,8 @@ def read_run(path: str | os.PathLike) -> Run:
     if not history:
         raise ValueError(f"{path}: no evaluation in its TensorBoard log yet")
     steps, success = (np.array(column) for column in zip(*history, strict=True))
-    return Run(path, meta.env_id, meta.hyperparameters["privileged"], meta.seed, steps, success)
+    metrics = meta.evaluation.get("metrics", {})
+    return Run(path, meta.env_id, variant_of(meta), meta.seed, steps, success, metrics)
 
 
 def first_reaching(run: Run, mark: float = SUCCESS_MARK) -> int | None:
@@ -59,9 +66,9 @@ def first_reaching(run: Run, mark: float = SUCCESS_MARK) -> int | None:
 
 
 def group(runs: list[Run]) -> dict[tuple[str, str], list[Run]]:
-    """Runs by (env id, variant), privileged before plain within an env."""
+    """Runs by (env id, variant), variants in alphabetical order within an env."""
     groups: dict[tuple[str, str], list[Run]] = defaultdict(list)
-    for run in sorted(runs, key=lambda r: (r.env_id, not r.privileged, r.seed)):
+    for run in sorted(runs, key=lambda r: (r.env_id, r.variant, r.seed)):
         groups[run.env_id, run.variant].append(run)
     return dict(groups)
 
@@ -85,11 +92,12 @@ def at_common_budget(runs: list[Run]) -> list[Run]:
 
 
 def markdown_table(runs: list[Run]) -> str:
-    """One row per env and variant: seeds, budget, final and best success, time to the mark."""
+    """One row per env and variant: seeds, budget, final and best success, time to the mark,
+    and the final evaluation's headline error, falls and energy (means over seeds)."""
     lines = [
         f"| env | variant | seeds | env steps | final success | best success "
-        f"| env steps to {SUCCESS_MARK:.0%} |",
-        "|---|---|---|---:|---:|---:|---:|",
+        f"| env steps to {SUCCESS_MARK:.0%} | error | falls | energy |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (env_id, variant), members in group(runs).items():
         final = np.array([run.success[-1] for run in members])
@@ -103,11 +111,25 @@ def markdown_table(runs: list[Run]) -> str:
             else "never"
         )
         seeds = ", ".join(str(run.seed) for run in members)
+        error, falls, energy = (
+            _mean_metric(members, name) for name in (_headline(members), "falls", "energy")
+        )
         lines.append(
             f"| {env_id} | {variant} | {seeds} | {budget:,} "
-            f"| {final.mean():.2f} ± {final.std():.2f} | {best.mean():.2f} | {mark} |"
+            f"| {final.mean():.2f} ± {final.std():.2f} | {best.mean():.2f} | {mark} "
+            f"| {error} | {falls} | {energy} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _headline(runs: list[Run]) -> str:
+    """The name of the first metric the runs' evaluations record: the task's accuracy error."""
+    return next(iter(runs[0].metrics), "")
+
+
+def _mean_metric(runs: list[Run], name: str) -> str:
+    values = [run.metrics[name] for run in runs if name in run.metrics]
+    return f"{np.mean(values):.3g}" if values else ""
 
 
 def plot(runs: list[Run], path: str | os.PathLike) -> Path:
@@ -120,7 +142,8 @@ def plot(runs: list[Run], path: str | os.PathLike) -> Path:
     envs = sorted({run.env_id for run in runs})
     groups = group(runs)
     fig, axes = plt.subplots(1, len(envs), figsize=(5 * len(envs), 3.6), squeeze=False)
-    colors = {"privileged": "tab:blue", "plain": "tab:orange"}
+    variants = sorted({run.variant for run in runs})
+    colors = {v: f"C{i}" for i, v in enumerate(variants)}
     for ax, env_id in zip(axes[0], envs, strict=True):
         for (env, variant), members in groups.items():
             if env != env_id:
@@ -144,12 +167,13 @@ def plot(runs: list[Run], path: str | os.PathLike) -> Path:
     return path
 
 
-def report(run_paths: list[str | os.PathLike], out: str | os.PathLike) -> tuple[Path, Path]:
-    """Write `privileges.png` and `privileges.md` for these runs, at their common budget, into
-    `out`."""
+def report(
+    run_paths: list[str | os.PathLike], out: str | os.PathLike, name: str = "privileges"
+) -> tuple[Path, Path]:
+    """Write `<name>.png` and `<name>.md` for these runs, at their common budget, into `out`."""
     runs = at_common_budget([read_run(path) for path in run_paths])
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    table = out / "privileges.md"
+    table = out / f"{name}.md"
     table.write_text(markdown_table(runs))
-    return plot(runs, out / "privileges.png"), table
+    return plot(runs, out / f"{name}.png"), table
