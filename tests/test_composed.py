@@ -124,3 +124,20 @@ def test_continuing_a_controller_with_other_skill_versions_is_refused(composed):
     with pytest.raises(ValueError, match="trained on Walk = skillgym/Tall19-Walk-v0"):
         check_same_skills(records, retrained)
     check_same_skills(records, records)
+
+
+def test_the_device_trainer_builds_a_composed_learner_with_the_shipped_skills(tmp_path):
+    pytest.importorskip("jax")
+    from skillgym.training.ppo_mjx import make_learner, run_metadata, shipped_skills
+
+    config = tiny_train_config(tmp_path / "run", env_id=TASK, controller="mcp")
+    env = make_vec(TASK, num_envs=1)  # stands in for the MJX env: the same spaces
+    records, skills = shipped_skills(config)
+    meta = run_metadata(config, env, "jax", records)
+    learner = make_learner(config, meta, torch.device("cpu"), skills)
+    assert meta.controller["mode"] == "mcp" and len(meta.controller["skills"]) == 4
+    for mine, shipped in zip(learner.policy.composer.skills, skills, strict=True):
+        for a, b in zip(mine.state_dict().values(), shipped.state_dict().values(), strict=True):
+            assert torch.equal(a, b)
+    obs = torch.randn(2, meta.obs_size)
+    assert torch.equal(learner.normalize(obs), obs)  # the composed policy normalizes itself
