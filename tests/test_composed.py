@@ -101,6 +101,20 @@ def test_a_task_that_does_not_compose_skills_gets_a_clear_error():
         composed_skills(env)
 
 
+def test_a_composed_checkpoint_is_a_bench_policy_and_a_submission(tmp_path):
+    from skillgym.benchmarks.policy_spec import PolicyContext, make_policy
+    from skillgym.benchmarks.submission import export_submission
+
+    train(tiny_train_config(tmp_path / "run", env_id=TASK, controller="switch", total_steps=512))
+    env = make_vec(TASK, num_envs=2)
+    obs, _ = env.reset(seed=0)
+    loaded = make_policy(f"checkpoint:{tmp_path / 'run/latest'}", PolicyContext(env, 0))
+    actor, _ = load_actor(tmp_path / "run/latest")
+    np.testing.assert_array_equal(loaded.policy(obs), actor.act(obs))
+    submission = export_submission(actor, tmp_path / "sub", name="switch", tasks=[TASK])
+    assert submission.policy_path(TASK).is_file()
+
+
 def test_a_composed_run_saves_a_checkpoint_that_evaluates_and_resumes(tmp_path):
     config = tiny_train_config(tmp_path / "run", env_id=TASK, controller="blend")
     meta = train(config)
