@@ -169,8 +169,12 @@ class Walk(HumanoidSkill):
         memory = state.memory
         first = memory[..., _ARM_TARGETS : _ARM_TARGETS + arms]
         second = memory[..., _ARM_TARGETS + arms : _ARM_TARGETS + 2 * arms]
-        phase = 2.0 * np.pi * memory[..., _ARM_FREQUENCY] * (state.steps * self.dt)
-        moving = first + (second - first) * (0.5 - 0.5 * xp.cos(phase))[..., None]
+        seconds = state.steps * self.dt
+        phase = 2.0 * np.pi * memory[..., _ARM_FREQUENCY] * seconds
+        # Faded in over the shortest period from the default pose, so no episode starts with
+        # a jerk of the arms.
+        fade = xp.clip(seconds / self.config.arm_motion_period[0], 0.0, 1.0)[..., None]
+        moving = fade * (first + (second - first) * (0.5 - 0.5 * xp.cos(phase))[..., None])
         on = memory[..., _ARM_ON : _ARM_ON + 1] > 0.5
         return put(action, self.arm_index, xp.where(on, moving, action[..., self.arm_index]))
 
