@@ -540,7 +540,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--suite", default="skills", help="a built-in suite's name or a .json file")
     who = bench.add_mutually_exclusive_group()
     who.add_argument(
-        "--policy", default="zero", help="zero, random, scripted or onnx:PATH (default: zero)"
+        "--policy",
+        default="zero",
+        help="zero, random, scripted, switcher, pretrained, checkpoint:PATH or onnx:PATH "
+        "(default: zero)",
     )
     who.add_argument("--submission", help="a submission folder (see `skillgym submit check`)")
     bench.add_argument("--backend", choices=["cpu", "mjx"], default="cpu")

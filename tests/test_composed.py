@@ -155,3 +155,18 @@ def test_the_device_trainer_builds_a_composed_learner_with_the_shipped_skills(tm
             assert torch.equal(a, b)
     obs = torch.randn(2, meta.obs_size)
     assert torch.equal(learner.normalize(obs), obs)  # the composed policy normalizes itself
+
+
+def test_the_switcher_spec_drives_the_shipped_skills_and_says_so_where_there_are_none():
+    from skillgym.benchmarks.policy_spec import PolicyContext, make_policy
+
+    env = make_vec(TASK, num_envs=2)
+    loaded = make_policy("switcher", PolicyContext(env, 0))
+    obs, _ = env.reset(seed=0)
+    action = loaded.policy(obs)
+    assert action.shape == (2, 19) and np.abs(action).max() > 0.0
+    assert "decomposition" in loaded.description
+    arm = make_vec("skillgym/Arm7-PushGraspLift-v0", num_envs=1)
+    assert (
+        make_policy("switcher", PolicyContext(arm, 0)).description == "zero (no skills to compose)"
+    )

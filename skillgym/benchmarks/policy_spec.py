@@ -3,7 +3,9 @@
 `zero`, `random` and `scripted` are the reference policies of `skillgym.policies.scripted`;
 `onnx:PATH` runs an ONNX graph (observation -> action) with onnxruntime; `checkpoint:PATH` runs a
 trained checkpoint folder (weights plus JSON metadata), and `pretrained` the checkpoint shipped
-for the scored env. Further kinds plug in with `register_policy_scheme`.
+for the scored env; `switcher` drives the robot's shipped skills with the task's own
+decomposition and no learning (the composed controller's `scripted` mode). Further kinds plug in
+with `register_policy_scheme`.
 """
 
 from __future__ import annotations
@@ -118,6 +120,28 @@ def _pretrained(argument: str, context: PolicyContext) -> LoadedPolicy:
     return _checkpoint(str(path), context)
 
 
+def _switcher(argument: str, context: PolicyContext) -> LoadedPolicy:
+    import torch
+
+    from skillgym.policies.composed import make_composer
+    from skillgym.policies.library import composed_skills
+
+    env = context.env
+    if not hasattr(env.task, "skill_slots"):
+        return LoadedPolicy(ZeroPolicy(env), "zero (no skills to compose)")
+    env.reset(seed=context.seed)  # the task's slots are read from a reset env
+    records, skills = composed_skills(env)
+    controller = {"mode": "scripted", "residual": True, "skills": records}
+    composer = make_composer(controller, skills, env.model.nu)
+
+    @torch.no_grad()
+    def policy(obs: Any) -> np.ndarray:
+        obs = torch.as_tensor(np.asarray(obs), dtype=torch.float32)
+        return torch.clamp(composer(obs[..., :0], obs), -1.0, 1.0).numpy()
+
+    return LoadedPolicy(policy, "switcher (shipped skills, the task's decomposition)")
+
+
 _SCHEMES: dict[str, PolicyLoader] = {
     "zero": _zero,
     "random": _random,
@@ -125,6 +149,7 @@ _SCHEMES: dict[str, PolicyLoader] = {
     "onnx": _onnx,
     "checkpoint": _checkpoint,
     "pretrained": _pretrained,
+    "switcher": _switcher,
 }
 
 
