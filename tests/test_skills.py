@@ -467,3 +467,24 @@ def test_reward_kernel_widths_are_number_settings_of_the_skill_config():
     wide.bind(env.model)
     # The same height errors pay more under the wider kernel.
     assert (track_height(wide, snap, state, None) > track_height(task, snap, state, None)).all()
+
+
+def test_walk_training_commands_change_by_segment_and_some_ask_to_stand():
+    from skillgym.envs.registry import task_config
+
+    config = task_config(
+        "skillgym/Tall19-Walk-v0", {"command_seconds": 0.1, "stand_probability": 1.0}
+    )
+    env = make_vec("skillgym/Tall19-Walk-v0", num_envs=3, config=config)
+    obs, _ = env.reset(seed=0)
+    first = obs[:, :3].copy()
+    np.testing.assert_allclose(first, env.episode_state.goal, rtol=1e-6)
+    assert (np.linalg.norm(first[:, :2], axis=-1) >= 0.3 - 1e-6).all()
+    for _ in range(5):  # 0.1 s: the second segment starts
+        obs, *_ = env.step(np.zeros((3, 19)))
+    np.testing.assert_array_equal(obs[:, :3], 0.0)  # told to stand still
+    plain = make_vec("skillgym/Tall19-Walk-v0", num_envs=3)
+    obs, _ = plain.reset(seed=0)
+    for _ in range(5):
+        obs, *_ = plain.step(np.zeros((3, 19)))
+    np.testing.assert_allclose(obs[:, :3], plain.episode_state.goal, rtol=1e-6)  # one command

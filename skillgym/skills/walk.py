@@ -23,7 +23,8 @@ from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid
 # Memory layout: each foot's (left, right) air time; the heading error so far (the yaw-rate error
 # integrated over the episode, rad); each foot's xy at the last step (for slip); each swing's
 # peak height so far; per foot, the sums over the steps taken of swing seconds and peak heights,
-# and their count; then the arm motion's switch, frequency (Hz) and its two arm targets.
+# and their count; then the arm motion's switch, frequency (Hz) and its two arm targets; then
+# the commands of the episode's later segments (see `WalkConfig.command_seconds`).
 _AIR = slice(0, 2)
 _HEADING = 2
 _FOOT_XY = slice(3, 7)
@@ -34,6 +35,7 @@ _STEPS_TAKEN = slice(13, 15)
 _ARM_ON = 15
 _ARM_FREQUENCY = 16
 _ARM_TARGETS = 17
+LATER_COMMANDS = 3  # command segments after the first, where an episode has segments
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +69,12 @@ class WalkConfig(HumanoidTaskConfig):
     arm_motion: float = 0.0
     arm_motion_range: float = 0.8
     arm_motion_period: tuple[float, float] = (1.0, 4.0)
+    # Training: a new command every `command_seconds` (0: one command per episode), up to
+    # LATER_COMMANDS times, each one a command to stand still (zero) with probability
+    # `stand_probability`: what a controller that composes Walk asks of it, which walks up to
+    # a target, turns and stops. The registered env keeps one moving command per episode.
+    command_seconds: float = 0.0
+    stand_probability: float = 0.0
     # The humanoid help, plus commands nearer to standing still while tracking is poor.
     privileges: tuple[Privilege, ...] = (PelvisHarness(), ReducedGravity(), NarrowCommands())
 
@@ -96,8 +104,10 @@ class Walk(HumanoidSkill):
 
     def __init__(self, robot: HumanoidConfig, config: WalkConfig | None = None) -> None:
         arms = len(robot.arm_actuators)
-        self.memory_size = _ARM_TARGETS + 2 * arms
-        self.memory_uniforms = 2 + 2 * arms  # switch, frequency, two targets
+        self.later_commands = _ARM_TARGETS + 2 * arms  # where they start in the memory
+        self.memory_size = self.later_commands + 3 * LATER_COMMANDS
+        # switch, frequency, two arm targets; per later command, three and one to stand
+        self.memory_uniforms = 2 + 2 * arms + 4 * LATER_COMMANDS
         super().__init__(robot, config)
 
     @classmethod
@@ -128,9 +138,12 @@ class Walk(HumanoidSkill):
         self.foot_rest_height = float(self.home_site_xpos[self.sites[self.robot.foot_sites[0]], 2])
 
     def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
-        """vy and the yaw rate uniform in their ranges; vx uniform over the parts of its range
-        where the planar speed is at least `min_command_speed`: [low, -gap] and [gap, high],
-        `gap` being what vy leaves of that speed."""
+        return qpos, self.sample_command(u)
+
+    def sample_command(self, u: Array) -> Array:
+        """A command from three uniform samples: vy and the yaw rate uniform in their ranges;
+        vx uniform over the parts of its range where the planar speed is at least
+        `min_command_speed`: [low, -gap] and [gap, high], `gap` being what vy leaves of it."""
         xp = xp_of(u)
         (x_low, y_low, yaw_low), (x_high, y_high, yaw_high) = (
             self.config.command_low,
@@ -144,11 +157,11 @@ class Walk(HumanoidSkill):
         t = u[..., 0] * (backward + forward)
         vx = xp.where(t < backward, x_low + t, forward_start + (t - backward))
         yaw_rate = uniform(u[..., 2], yaw_low, yaw_high)
-        return qpos, xp.stack([vx, vy, yaw_rate], axis=-1)
+        return xp.stack([vx, vy, yaw_rate], axis=-1)
 
     def initial_memory(self, u: Array) -> Array:
-        """Zeros, but for the arm motion: whether this episode has it, its frequency and its
-        two targets."""
+        """Zeros, but for the arm motion (whether this episode has it, its frequency and its
+        two targets) and the later commands."""
         xp = xp_of(u)
         arms = len(self.robot.arm_actuators)
         on = xp.astype(u[..., 0:1] < self.config.arm_motion, u.dtype)
@@ -157,7 +170,31 @@ class Walk(HumanoidSkill):
         reach = self.config.arm_motion_range
         targets = uniform(u[..., 2 : 2 + 2 * arms], -reach, reach)
         zeros = xp.zeros(u.shape[:-1] + (_ARM_ON,))
-        return xp.concat([zeros, on, frequency, targets], axis=-1)
+        later = []
+        for k in range(LATER_COMMANDS):
+            draws = u[..., 2 + 2 * arms + 4 * k : 2 + 2 * arms + 4 * (k + 1)]
+            stand = draws[..., 3:4] < self.config.stand_probability
+            later.append(xp.where(stand, 0.0, self.sample_command(draws[..., :3])))
+        return xp.concat([zeros, on, frequency, targets, *later], axis=-1)
+
+    def command(self, state: EpisodeState) -> Array:
+        """The command at this step: the goal, or in an episode with command segments, the
+        segment's."""
+        if self.config.command_seconds <= 0.0:
+            return state.goal
+        xp = xp_of(state.goal)
+        segment = xp.astype(state.steps * self.dt // self.config.command_seconds, xp.int32)
+        command = state.goal
+        for k in range(LATER_COMMANDS):
+            start = self.later_commands + 3 * k
+            later = state.memory[..., start : start + 3]
+            command = xp.where((segment == k + 1)[..., None], later, command)
+        last = self.later_commands + 3 * (LATER_COMMANDS - 1)
+        beyond = (segment > LATER_COMMANDS)[..., None]
+        return xp.where(beyond, state.memory[..., last : last + 3], command)
+
+    def goal_observation(self, snap: Snapshot, state: EpisodeState) -> Array:
+        return self.command(state)
 
     def applied_action(self, action: Array, state: EpisodeState) -> Array:
         """The policy's action, with the arms' entries replaced by the arm motion in the
@@ -184,10 +221,11 @@ class Walk(HumanoidSkill):
 
     def velocity_error_sq(self, snap: Snapshot, state: EpisodeState) -> Array:
         xp = xp_of(snap.qpos)
-        return xp.sum((self.base_lin_vel(snap)[..., :2] - state.goal[..., :2]) ** 2, axis=-1)
+        command = self.command(state)
+        return xp.sum((self.base_lin_vel(snap)[..., :2] - command[..., :2]) ** 2, axis=-1)
 
     def yaw_rate_error(self, snap: Snapshot, state: EpisodeState) -> Array:
-        return self.base_ang_vel(snap)[..., 2] - state.goal[..., 2]
+        return self.base_ang_vel(snap)[..., 2] - self.command(state)[..., 2]
 
     # ---- the gait ---------------------------------------------------------------------------
 
@@ -240,7 +278,7 @@ class Walk(HumanoidSkill):
                 memory[..., _SWING_SECONDS] + counted * (air + self.dt),
                 memory[..., _PEAK_SUMS] + counted * peak,
                 memory[..., _STEPS_TAKEN] + counted,
-                memory[..., _ARM_ON:],
+                memory[..., _ARM_ON:],  # the arm motion and the later commands
             ],
             axis=-1,
         )
@@ -248,7 +286,8 @@ class Walk(HumanoidSkill):
     def walking(self, state: EpisodeState) -> Array:
         """Whether the command asks for a gait: planar speed above `min_walking_command`."""
         xp = xp_of(state.goal)
-        return xp.sum(state.goal[..., :2] ** 2, axis=-1) > self.config.min_walking_command**2
+        command = self.command(state)
+        return xp.sum(command[..., :2] ** 2, axis=-1) > self.config.min_walking_command**2
 
     def skill_reward_terms(self) -> dict:
         return {
