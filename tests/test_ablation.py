@@ -7,7 +7,13 @@ from torch.utils.tensorboard import SummaryWriter
 
 from skillgym.cli import main
 from skillgym.policies.checkpoint import CheckpointMetadata, build_policy, save_checkpoint
-from skillgym.reports.ablation import first_reaching, markdown_table, read_run, report
+from skillgym.reports.ablation import (
+    first_reaching,
+    level_history,
+    markdown_table,
+    read_run,
+    report,
+)
 
 ENV = "skillgym/Arm7-Lift-v0"
 
@@ -124,3 +130,30 @@ def test_a_composed_run_is_its_controller_and_the_table_shows_its_final_metrics(
     assert run.variant == "blend, absolute goals"
     row = markdown_table([run]).splitlines()[2]
     assert row.endswith("| 0.05 | 0.25 | 31 |")
+
+
+def test_a_privileged_run_s_curriculum_is_summarized_level_by_level(tmp_path):
+    path = fake_run(tmp_path / "p0", True, 0, [0.0, 0.2, 0.6])
+    with SummaryWriter(path / "tensorboard" / "PPO_1") as writer:
+        for step, level, force, success in [
+            (100, 0, 0.85, 0.0),
+            (900, 0, 0.85, 0.1),
+            (1000, 1, 0.76, 0.0),
+            (2500, 2, 0.69, 0.3),
+            (3000, 2, 0.69, 0.5),
+        ]:
+            writer.add_scalar("curriculum/privileges_level", level, step)
+            writer.add_scalar("curriculum/object_force", force, step)
+            writer.add_scalar("rollout/success_rate", success, step)
+    history = level_history(path)
+    assert [(e["level"], e["entered"], e["env_steps"]) for e in history] == [
+        (0, 100, 900),
+        (1, 1000, 1500),
+        (2, 2500, 500),
+    ]
+    assert history[1]["scales"] == {"object_force": pytest.approx(0.76)}
+    assert [e["training_success"] for e in history] == pytest.approx([0.05, 0.0, 0.4])
+    report([path], tmp_path / "report")
+    text = (tmp_path / "report" / "privileges.md").read_text()
+    assert "training success first above 0 at level 0" in text
+    assert "| 1 | 1,000 | 1,500 | object_force 0.76 |" in text

@@ -13,6 +13,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -167,13 +168,81 @@ def plot(runs: list[Run], path: str | os.PathLike) -> Path:
     return path
 
 
+def level_history(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """A privileged run's curriculum, level by level, from its TensorBoard log: the env steps
+    at which it entered each level and spent there, the privileges' scales, and the training
+    success (with the privileges on) over its steps at that level. Empty for a run without a
+    curriculum."""
+    from skillgym.training.ppo import scalar_series
+
+    series = scalar_series(path, ("curriculum/privileges_level", "rollout/success_rate"))
+    levels = series.get("curriculum/privileges_level")
+    if not levels:
+        return []
+    scales = {
+        tag.removeprefix("curriculum/"): values
+        for tag, values in scalar_series(path, None).items()
+        if tag.startswith("curriculum/") and not tag.endswith(("_level", "_success", "_off"))
+    }
+    success = dict(series.get("rollout/success_rate", []))
+    steps = [step for step, _ in levels]
+    history = []
+    for step, level in levels:
+        if history and history[-1]["level"] == int(level):
+            continue
+        history.append({"level": int(level), "entered": step})
+    for i, entry in enumerate(history):
+        last = i + 1 == len(history)
+        end = steps[-1] if last else history[i + 1]["entered"]
+        entry["env_steps"] = end - entry["entered"]
+        inside = [
+            rate
+            for step, rate in success.items()
+            if entry["entered"] <= step and (step < end or last and step == end)
+        ]
+        entry["training_success"] = float(np.mean(inside)) if inside else float("nan")
+        entry["scales"] = {
+            name: dict(values).get(entry["entered"], values[-1][1])
+            for name, values in scales.items()
+        }
+    return history
+
+
+def levels_table(runs: list[Run]) -> str:
+    """Per privileged run: each curriculum level's entry, env steps spent, scales and training
+    success; and the level at which training success first appeared."""
+    lines = []
+    for run in runs:
+        history = level_history(run.path)
+        if not history:
+            continue
+        first = next((e["level"] for e in history if e["training_success"] > 0), None)
+        appeared = "never" if first is None else f"at level {first}"
+        lines += [
+            f"**{run.env_id}, seed {run.seed}** (training success first above 0 {appeared})",
+            "",
+            "| level | entered at | env steps there | scales | training success |",
+            "|---:|---:|---:|---|---:|",
+        ]
+        for e in history:
+            scales = ", ".join(f"{k} {v:.2f}" for k, v in sorted(e["scales"].items()))
+            lines.append(
+                f"| {e['level']} | {e['entered']:,} | {e['env_steps']:,} | {scales} "
+                f"| {e['training_success']:.2f} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
 def report(
     run_paths: list[str | os.PathLike], out: str | os.PathLike, name: str = "privileges"
 ) -> tuple[Path, Path]:
-    """Write `<name>.png` and `<name>.md` for these runs, at their common budget, into `out`."""
+    """Write `<name>.png` and `<name>.md` for these runs, at their common budget, into `out`;
+    the table is followed by each privileged run's curriculum, level by level."""
     runs = at_common_budget([read_run(path) for path in run_paths])
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     table = out / f"{name}.md"
-    table.write_text(markdown_table(runs))
+    levels = levels_table(runs)
+    table.write_text(markdown_table(runs) + (f"\n{levels}" if levels else ""))
     return plot(runs, out / f"{name}.png"), table

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -468,15 +469,25 @@ def success_history(out: Path) -> list[tuple[int, float]]:
     """(env steps, eval success rate) from a run's TensorBoard logs, one log per session of the
     run. A step evaluated twice (a session killed after evaluating but before checkpointing,
     then resumed) keeps the later session's value."""
+    return scalar_series(out, ("eval/success_rate",)).get("eval/success_rate", [])
+
+
+def scalar_series(
+    path: str | Path, tags: tuple[str, ...] | None
+) -> dict[str, list[tuple[int, float]]]:
+    """(env step, value) of the named TensorBoard scalars (all of them for None) of a run,
+    over its sessions, a later session's value winning at a step logged twice."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     def started(events: Path) -> tuple[float, float]:  # events.out.tfevents.<unix time>...
         return float(events.name.split(".")[3]), events.stat().st_mtime
 
-    points: dict[int, float] = {}
-    for events in sorted((out / "tensorboard").rglob("events.out.tfevents.*"), key=started):
-        acc = EventAccumulator(str(events))
-        acc.Reload()
-        if "eval/success_rate" in acc.Tags()["scalars"]:
-            points |= {e.step: e.value for e in acc.Scalars("eval/success_rate")}
-    return sorted(points.items())
+    merged: dict[str, dict[int, float]] = defaultdict(dict)
+    events = Path(path, "tensorboard").rglob("events.out.tfevents.*")
+    for file in sorted(events, key=started):
+        accumulator = EventAccumulator(str(file), size_guidance={"scalars": 0})
+        accumulator.Reload()
+        for tag in accumulator.Tags()["scalars"]:
+            if tags is None or tag in tags:
+                merged[tag] |= {e.step: e.value for e in accumulator.Scalars(tag)}
+    return {tag: sorted(values.items()) for tag, values in merged.items()}
