@@ -79,7 +79,7 @@ def test_training_evaluates_checkpoints_and_resume_continues_the_step_count(tmp_
     assert (tmp_path / "best" / "weights.pt").exists()
     assert list((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))
     run = read_run(tmp_path)  # what `skillgym ablation` reads
-    assert run.env_id == ENV and run.privileged and run.steps[-1] <= resumed.env_steps
+    assert run.env_id == ENV and run.variant == "plain" and run.steps[-1] <= resumed.env_steps
     assert len(run.steps) >= 2 and np.all((run.success >= 0) & (run.success <= 1))
 
 
@@ -90,7 +90,8 @@ def test_resume_keeps_the_runs_own_settings_unless_told_otherwise(tmp_path):
     changed = run_config(ENV, tmp_path, resume=True, learning_rate=5e-5, total_steps=2048)
     assert changed.learning_rate == 5e-5 and changed.total_steps == 2048 and not changed.privileged
     fresh = run_config(ENV, tmp_path)  # without --resume a run starts from the defaults
-    assert fresh.privileged and fresh.learning_rate == TrainConfig(ENV, tmp_path).learning_rate
+    default = TrainConfig(ENV, tmp_path)
+    assert (fresh.learning_rate, fresh.num_envs) == (default.learning_rate, default.num_envs)
 
 
 def test_train_command_with_per_env_levels_saves_a_level_per_env_and_resumes_with_them(tmp_path):

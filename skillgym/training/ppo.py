@@ -104,17 +104,14 @@ class TrainConfig:
         if self.controller not in ("flat", *MODES) or self.controller == "scripted":
             choices = ", ".join(m for m in ("flat", *MODES) if m != "scripted")
             raise ValueError(f"--controller {self.controller!r}: one of {choices}")
-        if self.composed:
-            self.privileged = False  # the skills were trained for the plain env
+        # A composed controller trains on the plain env, for which its skills were made; a task
+        # without privileges has no other.
+        if self.composed or not task_config(self.env_id, self.task_config).privileges:
+            self.privileged = False
 
     @property
     def composed(self) -> bool:
         return self.controller != "flat"
-
-    @property
-    def with_privileges(self) -> bool:
-        """Whether the training env is privileged: asked for, and the task has privileges."""
-        return self.privileged and bool(task_config(self.env_id, self.task_config).privileges)
 
     @property
     def initial_log_std(self) -> float:
@@ -152,7 +149,7 @@ def make_training_env(config: TrainConfig) -> tuple[VecNormalize, Curriculum | N
         num_envs=config.num_envs,
         vectorization_mode="vector_entry_point",
         num_threads=config.num_threads,
-        privileged=config.with_privileges,
+        privileged=config.privileged,
         config=task_config(config.env_id, config.task_config),
         randomize=config.randomize,
     )

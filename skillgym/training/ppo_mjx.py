@@ -204,7 +204,7 @@ def make_training_env(config: TrainConfig, impl: str) -> gym.vector.VectorEnv:
         impl=impl,
         array_type="torch",
         autoreset_mode=AutoresetMode.SAME_STEP,  # rollouts bootstrap from `final_obs`
-        privileged=config.with_privileges,
+        privileged=config.privileged,
         config=task_config(config.env_id, config.task_config),
         randomize=config.randomize,  # the MJX env says it does not randomize yet
     )
