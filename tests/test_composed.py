@@ -3,6 +3,7 @@ and saved like any policy, tied to the exact skills they were trained with."""
 
 import json
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -170,3 +171,26 @@ def test_the_switcher_spec_drives_the_shipped_skills_and_says_so_where_there_are
     assert (
         make_policy("switcher", PolicyContext(arm, 0)).description == "zero (no skills to compose)"
     )
+
+
+@pytest.mark.parametrize("mode", ["blend", "mcp", "switch"])
+def test_a_new_controller_starts_with_most_weight_on_walk(composed, mode):
+    from skillgym.policies.actor import policy_kwargs
+    from skillgym.policies.composed import ComposedPolicy
+
+    _, obs, records, _ = composed
+    blend = composer(composed, mode)
+    size = obs.shape[-1]
+    policy = ComposedPolicy(
+        gym.spaces.Box(-np.inf, np.inf, (size,), np.float32),
+        gym.spaces.Box(-1.0, 1.0, (19,), np.float32),
+        lambda _: 3e-4,
+        composer=blend,
+        obs_mean=np.zeros(size),
+        obs_var=np.ones(size),
+        **policy_kwargs([64], "elu"),
+    )
+    with torch.no_grad():
+        latent = policy.mlp_extractor.forward_actor(policy.normalize(obs))
+        weights = blend.weights(policy.action_net(latent), obs)
+    assert (weights[:, 0] > 0.8).all() and records[0]["name"] == "Walk"

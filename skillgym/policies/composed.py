@@ -35,6 +35,10 @@ MODES = ("blend", "mcp", "switch", "scripted")
 GOAL_RANGE_STDS = 2.0  # a goal's range: its observation's mean +- this many std
 RESIDUAL_FRACTION = 0.25  # a residual offset's reach, as a fraction of the goal's range
 WALKING_COMMAND = 0.1  # m/s: the scripted controller walks while Walk's command is faster
+# A new controller's logit lead of the first skill (Walk) on every joint: it starts by walking
+# where the decomposition says (about 87% of the weight among four skills), not by averaging
+# four skills into a fall.
+FIRST_SKILL_LEAD = 3.0
 
 
 class Composer(nn.Module):
@@ -84,6 +88,13 @@ class Composer(nn.Module):
         skills = len(self.skills)
         logits = {"blend": skills * self.action_size, "mcp": skills, "switch": skills}
         return 0 if self.mode == "scripted" else sum(self.goal_sizes) + logits[self.mode]
+
+    def first_skill_logits(self) -> slice:
+        """Where the head holds the first skill's logits (none for the scripted mode)."""
+        start = sum(self.goal_sizes)
+        if self.mode == "scripted":
+            return slice(0, 0)
+        return slice(start, start + (self.action_size if self.mode == "blend" else 1))
 
     def _buffers_of(self, k: int) -> tuple[torch.Tensor, ...]:
         return tuple(
@@ -172,6 +183,8 @@ class ComposedPolicy(ActorCriticPolicy):
         head = max(composer.head_size, 1)  # a scripted controller's network outputs nothing used
         self.action_net = nn.Linear(self.mlp_extractor.latent_dim_pi, head)
         self.init_weights(self.action_net, gain=0.01)
+        with torch.no_grad():
+            self.action_net.bias[composer.first_skill_logits()] = FIRST_SKILL_LEAD
         self.optimizer = self.optimizer_class(
             [p for p in self.parameters() if p.requires_grad],
             lr=lr_schedule(1),
