@@ -263,6 +263,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
         Path(summary["video"]).replace(video)
         print(f"video: {video}")
+        if args.frames:
+            from skillgym.reports.frames import frame_strip
+
+            print(f"frames: {frame_strip(video, args.frames)}")
     return 0
 
 
@@ -510,6 +514,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", help="write the result here")
     evaluate.add_argument("--video", help="also record three episodes to this MP4")
     evaluate.add_argument("--video-size", type=video_size, default=(640, 480), help="WIDTHxHEIGHT")
+    evaluate.add_argument(
+        "--frames", help="with --video: also a PNG strip of six of its frames, for the docs"
+    )
     evaluate.add_argument(
         "--randomize",
         nargs="?",
