@@ -53,6 +53,7 @@ class WalkConfig(HumanoidTaskConfig):
     velocity_tolerance: float = 0.25  # m/s, planar velocity error at a step that counts as met
     velocity_sigma: float = 0.25  # (m/s)^2, of exp(-error^2 / sigma) in `track_velocity`
     yaw_rate_sigma: float = 0.05  # (rad/s)^2, of exp(-error^2 / sigma) in `track_yaw_rate`
+    heading_sigma: float = 0.25  # rad^2, of exp(-error^2 / sigma) in `track_heading`
     tilt_rate_weight: float = 0.05  # m^2/rad^2: roll and pitch rates' part in `vertical_motion`
     # Swings of a foot that count as steps, in seconds off the ground; see `feet_air_time`.
     air_time_range: tuple[float, float] = (0.2, 0.5)
@@ -117,6 +118,7 @@ class Walk(HumanoidSkill):
             reward_weights=humanoid_weights(
                 track_velocity=2.0,
                 track_yaw_rate=1.5,
+                track_heading=1.0,
                 vertical_motion=-0.5,
                 posture=0.2,
                 feet_air_time=1.0,
@@ -293,6 +295,7 @@ class Walk(HumanoidSkill):
         return {
             "track_velocity": track_velocity,
             "track_yaw_rate": track_yaw_rate,
+            "track_heading": track_heading,
             "vertical_motion": vertical_motion,
             "feet_air_time": feet_air_time,
             "pelvis_height": pelvis_height,
@@ -352,6 +355,12 @@ def track_velocity(task: Walk, snap: Snapshot, state: EpisodeState, action: Arra
 
 def track_yaw_rate(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     return tracking(task.yaw_rate_error(snap, state) ** 2, task.config.yaw_rate_sigma)
+
+
+def track_heading(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    """The heading turned as commanded so far: the yaw-rate error integrated over the episode
+    (what the success rule bounds), so that a slow drift costs as it builds up."""
+    return tracking(state.memory[..., _HEADING] ** 2, task.config.heading_sigma)
 
 
 def vertical_motion(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
