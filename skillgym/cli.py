@@ -201,6 +201,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     }
     if args.absolute_goals:
         given["residual"] = False
+    if args.skill:
+        given["skills"] = dict(args.skill)
     if args.no_privileged:
         given["privileged"] = False
     if args.per_env_levels:
@@ -344,6 +346,14 @@ def cmd_sim2sim(args: argparse.Namespace) -> int:
     return sim2sim.main(argv)
 
 
+def skill_checkpoint(text: str) -> tuple[str, str]:
+    """An argparse type for SKILL=CHECKPOINT."""
+    name, sep, path = text.partition("=")
+    if not sep or not name or not path:
+        raise argparse.ArgumentTypeError(f"expected SKILL=CHECKPOINT, got {text!r}")
+    return name, path
+
+
 def count(text: str) -> int:
     """An argparse type for counts (episodes, steps, envs, threads): a positive integer."""
     value = int(text)
@@ -428,6 +438,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(PRESETS),
         help="train under domain randomization (a preset; default: default); evaluation "
         "during training stays on the registered env",
+    )
+    train.add_argument(
+        "--skill",
+        action="append",
+        type=skill_checkpoint,
+        metavar="SKILL=CHECKPOINT",
+        help="a composed controller drives this checkpoint for SKILL instead of the shipped one "
+        "(repeatable), e.g. Walk=runs/walk/best",
     )
     train.add_argument(
         "--absolute-goals",

@@ -194,3 +194,15 @@ def test_a_new_controller_starts_with_most_weight_on_walk(composed, mode):
         latent = policy.mlp_extractor.forward_actor(policy.normalize(obs))
         weights = blend.weights(policy.action_net(latent), obs)
     assert (weights[:, 0] > 0.8).all() and records[0]["name"] == "Walk"
+
+
+def test_a_controller_drives_the_skill_checkpoints_it_is_given_and_refuses_others(tmp_path):
+    env = make_vec(TASK, num_envs=1)
+    env.reset(seed=0)
+    walk = pretrained_path("skillgym/Tall19-Walk-v0")
+    records, _ = composed_skills(env, {"Walk": walk})
+    assert records[0]["weights_sha256"] == describe(walk)["weights_sha256"]
+    with pytest.raises(ValueError, match="is a checkpoint of skillgym/Tall19-Squat-v0"):
+        composed_skills(env, {"Walk": pretrained_path("skillgym/Tall19-Squat-v0")})
+    with pytest.raises(ValueError, match="no skill named Run"):
+        composed_skills(env, {"Run": walk})

@@ -36,6 +36,11 @@ def composed_skills(
     if not hasattr(task, "skill_slots"):
         raise ValueError(f"{env.env_id} does not compose skills: its task has no skill_slots")
     slots = task.skill_slots(env.snapshot(), env.episode_state)
+    unknown = set(skill_dirs or {}) - set(slots)
+    if unknown:
+        raise ValueError(
+            f"{env.env_id} composes {', '.join(slots)}; no skill named {', '.join(sorted(unknown))}"
+        )
     records, actors = [], []
     for name, skill_slots in slots.items():
         path = (skill_dirs or {}).get(name) or pretrained_path(skill_env_id(env.env_id, name))
@@ -44,6 +49,11 @@ def composed_skills(
                 f"{env.env_id} composes {name}, and there is no {name} checkpoint at {path}"
             )
         actor, meta, tensors = read_actor(path)
+        if meta.env_id != skill_env_id(env.env_id, name):
+            raise ValueError(
+                f"{path} is a checkpoint of {meta.env_id}; {env.env_id}'s {name} is "
+                f"{skill_env_id(env.env_id, name)}"
+            )
         size = sum(size for _, _, size in skill_slots)
         if meta.obs_size != size:
             raise ValueError(

@@ -96,6 +96,9 @@ class TrainConfig:
     controller: str = "flat"
     residual: bool = True
     randomize: str | None = None  # a domain randomization preset for the training env
+    # A composed controller's skills: skill name -> checkpoint folder, instead of the shipped
+    # checkpoint of that skill.
+    skills: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # A bad setting fails before any run folder exists.
@@ -166,7 +169,7 @@ def controller_kwargs(config: TrainConfig, env: VecNormalize) -> dict[str, Any]:
         return {}
     vector_env = env.venv.env
     vector_env.reset(seed=config.seed)
-    records, skills = composed_skills(vector_env)
+    records, skills = composed_skills(vector_env, config.skills)
     controller = {"mode": config.controller, "residual": config.residual, "skills": records}
     obs_mean, obs_var = observation_statistics(records, skills, env.observation_space.shape[0])
     composer = make_composer(controller, skills, env.action_space.shape[0])

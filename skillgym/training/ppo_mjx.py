@@ -218,7 +218,7 @@ def shipped_skills(config: TrainConfig) -> tuple[list[dict[str, Any]], list[Acto
     cpu_env = gym.make_vec(config.env_id, num_envs=1, vectorization_mode="vector_entry_point")
     try:
         cpu_env.reset(seed=config.seed)
-        return composed_skills(cpu_env)
+        return composed_skills(cpu_env, config.skills)
     finally:
         cpu_env.close()
 
