@@ -87,7 +87,9 @@ class TrainConfig:
     net_arch: list[int] = field(default_factory=lambda: [256, 128])
     activation: str = "elu"
     init_from: str | None = None  # a checkpoint to fine-tune, or None to start from scratch
-    critic_warmup: int = 0  # env steps at the start of a fine-tune that train the critic alone
+    # Env steps at the start of a fine-tune or a composed controller's run that train the
+    # critic alone.
+    critic_warmup: int = 0
     # Task settings of the training env only, e.g. {"target_radius": 0.3}: scores are always
     # the registered env's.
     task_config: dict[str, Any] = field(default_factory=dict)
@@ -163,8 +165,10 @@ def make_training_env(config: TrainConfig) -> tuple[VecNormalize, Curriculum | N
 
 
 def controller_kwargs(config: TrainConfig, env: VecNormalize) -> dict[str, Any]:
-    """The composed policy's own settings: its composer (with the shipped skills) and the fixed
-    observation statistics of its network. Empty for a flat policy."""
+    """The composed policy's own settings: its composer (with the shipped skills), the fixed
+    observation statistics of its network and, unless `log_std_init` is given, the exploration
+    noise its skills ended their training at (a humanoid's skills balance with little noise).
+    Empty for a flat policy."""
     if not config.composed:
         return {}
     vector_env = env.venv.env
@@ -173,7 +177,10 @@ def controller_kwargs(config: TrainConfig, env: VecNormalize) -> dict[str, Any]:
     controller = {"mode": config.controller, "residual": config.residual, "skills": records}
     obs_mean, obs_var = observation_statistics(records, skills, env.observation_space.shape[0])
     composer = make_composer(controller, skills, env.action_space.shape[0])
-    return {"composer": composer, "obs_mean": obs_mean, "obs_var": obs_var}
+    kwargs = {"composer": composer, "obs_mean": obs_mean, "obs_var": obs_var}
+    if config.log_std_init is None:
+        kwargs["log_std_init"] = float(np.mean([s.policy.log_std.mean().item() for s in skills]))
+    return kwargs
 
 
 def make_model(config: TrainConfig, env: VecNormalize) -> PPO:
@@ -190,8 +197,8 @@ def make_model(config: TrainConfig, env: VecNormalize) -> PPO:
         ent_coef=config.ent_coef,
         policy_kwargs={
             **policy_kwargs(config.net_arch, config.activation),
-            **controller_kwargs(config, env),
             "log_std_init": config.initial_log_std,
+            **controller_kwargs(config, env),
         },
         tensorboard_log=str(config.out / "tensorboard"),
         seed=config.seed,
@@ -448,9 +455,10 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
     done_steps, wall_offset = (meta.env_steps, meta.wall_seconds) if meta else (0, 0.0)
     if noise is not None:
         torch.nn.init.constant_(model.policy.log_std, noise)
-    # The critic warms up over the first `critic_warmup` env steps after the fine-tune's start,
-    # a resumed run included.
-    warmup_end = started_from["env_steps"] + config.critic_warmup if started_from else 0
+    # The critic warms up over the first `critic_warmup` env steps after the run's start (a
+    # fine-tune's, or a composed controller's, whose skills already act well), a resumed run
+    # included.
+    warmup_end = (started_from or {}).get("env_steps", 0) + config.critic_warmup
     callback = [
         CriticWarmup(warmup_end),
         EvaluateAndCheckpoint(config, run, env, curriculum, wall_offset, started_from),
