@@ -488,7 +488,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--critic-warmup",
         type=int,
         metavar="STEPS",
-        help="with --init-from: env steps that train the critic alone before the policy moves",
+        help="env steps at a fine-tune's or a composed controller's start that train the "
+        "critic alone before the policy moves",
     )
     train.add_argument(
         "--log-std-init",
