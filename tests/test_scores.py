@@ -41,6 +41,8 @@ def test_shipped_checkpoint_meets_its_bar_on_an_unseen_seed(env_id):
     # Three standard deviations of a success rate measured on EPISODES episodes.
     tolerance = 3.0 * math.sqrt(bar * (1.0 - bar) / EPISODES)
     assert result["success_rate"] >= bar - tolerance
+    for name, (low, high) in scores.metric_bars(env_id).items():  # means: a small tolerance
+        assert low - 0.02 <= result["metrics"][name] <= high + 0.02, name
 
 
 def test_rescore_records_the_evaluation_with_its_date_and_versions(tmp_path, monkeypatch):
@@ -60,3 +62,14 @@ def test_write_scores_refuses_a_file_without_its_markers(tmp_path):
     with pytest.raises(ValueError, match="needs one <!-- scores:begin -->"):
         scores.write_scores(readme)
     assert readme.read_text() == "# no table here\n"
+
+
+def test_walk_s_bars_bound_its_gait_as_well_as_its_success():
+    walk = "skillgym/Tall19-Walk-v0"
+    upright = {"success_rate": 0.95, "metrics": {"height_ratio": 0.95, "stance_width_ratio": 1.1}}
+    assert scores.meets_bars(walk, upright)
+    crouched = {**upright, "metrics": {"height_ratio": 0.75, "stance_width_ratio": 1.1}}
+    splayed = {**upright, "metrics": {"height_ratio": 0.95, "stance_width_ratio": 1.4}}
+    unmeasured = {**upright, "metrics": {}}
+    assert not any(scores.meets_bars(walk, r) for r in (crouched, splayed, unmeasured))
+    assert scores.meets_bars("skillgym/Tall19-Squat-v0", {"success_rate": 0.95, "metrics": {}})

@@ -29,6 +29,11 @@ END = "<!-- scores:end -->"
 # The success rate a shipped skill must reach on 100 evaluation episodes.
 BARS: dict[str, float] = {"Lift": 0.80}
 DEFAULT_BAR = 0.90
+# Bounds on a skill's evaluation metrics a shipped checkpoint must keep as well: Walk's gait,
+# upright and not splayed (docs/environments.md).
+METRIC_BARS: dict[str, dict[str, tuple[float, float]]] = {
+    "Walk": {"height_ratio": (0.9, float("inf")), "stance_width_ratio": (0.75, 1.25)},
+}
 
 
 def bar(env: str) -> float:
@@ -37,10 +42,27 @@ def bar(env: str) -> float:
     return BARS.get(name, DEFAULT_BAR)
 
 
+def metric_bars(env: str) -> dict[str, tuple[float, float]]:
+    """The bounds the shipped checkpoint of `env` must keep its evaluation metrics within."""
+    _, name = skillgym.registered()[env]
+    return METRIC_BARS.get(name, {})
+
+
+def meets_bars(env: str, evaluation: dict[str, Any]) -> bool:
+    """Whether an evaluation record reaches the env's success bar and keeps its metrics within
+    their bounds (a metric the record lacks does not)."""
+    metrics = evaluation.get("metrics", {})
+    within = all(
+        name in metrics and low <= metrics[name] <= high
+        for name, (low, high) in metric_bars(env).items()
+    )
+    return evaluation["success_rate"] >= bar(env) and within
+
+
 def below_bar(env: str) -> bool:
-    """True where the shipped checkpoint's recorded score is under its bar (a checkpoint the
-    success rules have outgrown, waiting to be retrained)."""
-    return read_metadata(pretrained_path(env)).evaluation["success_rate"] < bar(env)
+    """True where the shipped checkpoint's record misses its bars (a checkpoint the success
+    rules have outgrown, waiting to be retrained)."""
+    return not meets_bars(env, read_metadata(pretrained_path(env)).evaluation)
 
 
 def shipped_env_ids() -> list[str]:
@@ -69,7 +91,9 @@ def scores_table() -> str:
         "A number is the shipped checkpoint's success rate as its metadata records it: "
         "`skillgym eval ENV_ID --episodes 100`, seed 0, the CPU backend's privilege-free env, "
         f"with the versions of `constraints.txt` (scored {', '.join(dates) or 'never'}). The bar "
-        f"is {BARS['Lift']:.2f} for Lift and {DEFAULT_BAR:.2f} for the other skills; a checkpoint "
+        f"is {BARS['Lift']:.2f} for Lift and {DEFAULT_BAR:.2f} for the other skills, and Walk "
+        "keeps its pelvis at 0.9 of standing height or more and its stance within 25% of the "
+        "default's on average; a checkpoint "
         "trained before its success rule last changed may score below it until retrained. `·` "
         "marks an env without a shipped checkpoint; a blank cell, a skill or task the robot lacks."
     )
@@ -97,8 +121,8 @@ def _cell(env: str, kind: str, robot: str, registered: dict[str, Any]) -> str:
         return ""
     if not pretrained_path(env).exists():
         return "·"
-    success = read_metadata(pretrained_path(env)).evaluation["success_rate"]
-    return f"{success:.2f}" + (" (below bar)" if success < bar(env) else "")
+    evaluation = read_metadata(pretrained_path(env)).evaluation
+    return f"{evaluation['success_rate']:.2f}" + (" (below bar)" if below_bar(env) else "")
 
 
 def write_scores(readme: str | Path) -> bool:
