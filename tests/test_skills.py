@@ -482,9 +482,27 @@ def test_walk_training_commands_change_by_segment_and_some_ask_to_stand():
     assert (np.linalg.norm(first[:, :2], axis=-1) >= 0.3 - 1e-6).all()
     for _ in range(5):  # 0.1 s: the second segment starts
         obs, *_ = env.step(np.zeros((3, 19)))
-    np.testing.assert_array_equal(obs[:, :3], 0.0)  # told to stand still
+    stopped = obs[:, :2]
+    np.testing.assert_array_equal(stopped, 0.0)  # told to stop: stand still or turn in place
     plain = make_vec("skillgym/Tall19-Walk-v0", num_envs=3)
     obs, _ = plain.reset(seed=0)
     for _ in range(5):
         obs, *_ = plain.step(np.zeros((3, 19)))
     np.testing.assert_allclose(obs[:, :3], plain.episode_state.goal, rtol=1e-6)  # one command
+
+
+def test_walk_training_stops_are_half_turns_in_place_and_half_standing_still(rng):
+    from skillgym.envs.registry import make_task, task_config
+
+    config = task_config(
+        "skillgym/Tall19-Walk-v0", {"command_seconds": 2.5, "stand_probability": 0.4}
+    )
+    task = make_task("tall19", "Walk", config)
+    memory = task.initial_memory(rng.random((4000, task.memory_uniforms)))
+    later = memory[:, task.later_commands :].reshape(-1, 3)
+    planar = np.linalg.norm(later[:, :2], axis=-1)
+    stopped = planar == 0.0
+    assert abs(stopped.mean() - 0.4) < 0.03
+    turning = stopped & (later[:, 2] != 0.0)
+    assert abs(turning.mean() - 0.2) < 0.03
+    assert (planar[~stopped] >= 0.3 - 1e-9).all()

@@ -71,9 +71,10 @@ class WalkConfig(HumanoidTaskConfig):
     arm_motion_range: float = 0.8
     arm_motion_period: tuple[float, float] = (1.0, 4.0)
     # Training: a new command every `command_seconds` (0: one command per episode), up to
-    # LATER_COMMANDS times, each one a command to stand still (zero) with probability
-    # `stand_probability`: what a controller that composes Walk asks of it, which walks up to
-    # a target, turns and stops. The registered env keeps one moving command per episode.
+    # LATER_COMMANDS times, each one with probability `stand_probability` a command to stop
+    # there, half of those turning in place and half standing still: what a controller that
+    # composes Walk asks of it, which walks up to a target, turns and stops. The registered env
+    # keeps one moving command per episode.
     command_seconds: float = 0.0
     stand_probability: float = 0.0
     # The humanoid help, plus commands nearer to standing still while tracking is poor.
@@ -175,8 +176,14 @@ class Walk(HumanoidSkill):
         later = []
         for k in range(LATER_COMMANDS):
             draws = u[..., 2 + 2 * arms + 4 * k : 2 + 2 * arms + 4 * (k + 1)]
-            stand = draws[..., 3:4] < self.config.stand_probability
-            later.append(xp.where(stand, 0.0, self.sample_command(draws[..., :3])))
+            moving = self.sample_command(draws[..., :3])
+            turning = moving * xp.asarray([0.0, 0.0, 1.0])  # the same yaw rate, in place
+            odds = (
+                draws[..., 3:4] / self.config.stand_probability
+                if self.config.stand_probability
+                else 1.0
+            )
+            later.append(xp.where(odds < 0.5, turning, xp.where(odds < 1.0, 0.0, moving)))
         return xp.concat([zeros, on, frequency, targets, *later], axis=-1)
 
     def command(self, state: EpisodeState) -> Array:

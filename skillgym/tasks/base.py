@@ -219,15 +219,23 @@ class HumanoidBenchTask(ErrorScored, HumanoidSkill):
 
     # ---- goals in the primitive skills' layouts ------------------------------------------------
 
-    def walk_goal(self, snap: Snapshot, target: Array, stand_off: float) -> Array:
+    def walk_goal(
+        self, snap: Snapshot, target: Array, stand_off: float, facing: float | None = None
+    ) -> Array:
         """Walk's (vx, vy, yaw rate): towards a world point until `stand_off` from it, turning
-        to face it; clipped to the commands Walk is trained on."""
+        to face it, or to the world heading `facing` (rad) where given; clipped to the commands
+        Walk is trained on."""
         xp = xp_of(target)
         rel = self.relative(snap, target)[..., :2]
         distance = norm(rel)
         speed = WALK_GAIN * xp.clip(distance - stand_off, 0.0, None)
         velocity = speed[..., None] * rel / (distance[..., None] + 1e-9)
-        yaw_rate = WALK_GAIN * xp.atan2(rel[..., 1], rel[..., 0])
+        bearing = xp.atan2(rel[..., 1], rel[..., 0])
+        if facing is not None:
+            xmat = self.base_xmat(snap)
+            turn = facing - xp.atan2(xmat[..., 3], xmat[..., 0])
+            bearing = xp.atan2(xp.sin(turn), xp.cos(turn))  # wrapped to [-pi, pi]
+        yaw_rate = WALK_GAIN * bearing
         command = xp.concat([velocity, yaw_rate[..., None]], axis=-1)
         return xp.clip(command, xp.asarray(self.walk_low), xp.asarray(self.walk_high))
 

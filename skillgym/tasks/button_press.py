@@ -14,6 +14,7 @@ from skillgym.tasks.base import BenchConfig, HumanoidBenchTask, bench_weights
 
 WALL_DISTANCE = 1.5  # m from the robot's start to the wall
 BUTTON_TRAVEL = 0.03  # m, the press joint's range
+REACH_AHEAD = 0.1  # m the left wrist reaches beyond its default spot, within Reach's region
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,12 +97,16 @@ class ButtonPress(HumanoidBenchTask):
         return {**super().skill_reward_terms(), "press": press}
 
     def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
+        """Walk to where the left wrist, at its default spot ahead of the pelvis plus
+        `REACH_AHEAD`, meets the button, facing the wall; press it in with the left wrist while
+        the right one stays."""
         xp = xp_of(snap.qpos)
         pushed_in = state.goal + xp.asarray([self.config.press_depth + 0.01, 0.0, 0.0])
         other_wrist = snap.site_xpos[..., self.sites[self.other_wrist], :]
-        arm_length = float(self.home_local(self.pressing_wrist)[0]) + 0.35
+        wrist = self.home_local(self.pressing_wrist)
+        spot = state.goal - xp.asarray([wrist[0] + REACH_AHEAD, wrist[1], 0.0])
         return {
-            "Walk": self.walk_goal(snap, state.goal, arm_length),
+            "Walk": self.walk_goal(snap, spot, 0.0, facing=0.0),
             "Reach": self.reach_goal(snap, xp.stack([pushed_in, other_wrist], axis=-2)),
         }
 
