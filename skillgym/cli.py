@@ -11,6 +11,7 @@ import numpy as np
 
 import skillgym
 from skillgym.core.randomization import PRESETS
+from skillgym.deploy import sim2sim
 from skillgym.envs.render import write_video
 from skillgym.envs.vector import SkillVectorEnv, finished_episodes
 from skillgym.evaluation import progress_bar
@@ -336,14 +337,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_sim2sim(args: argparse.Namespace) -> int:
-    from skillgym.deploy import sim2sim
-
-    argv = [args.folder, "--episodes", str(args.episodes), "--seed", str(args.seed)]
-    argv += ["--latency", str(args.latency)] + (["--obs-noise"] if args.obs_noise else [])
-    argv += (["--sim-dt", str(args.sim_dt)] if args.sim_dt else []) + (
-        ["--json", args.json] if args.json else []
-    )
-    return sim2sim.main(argv)
+    return sim2sim.run_command(args)
 
 
 def skill_checkpoint(text: str) -> tuple[str, str]:
@@ -607,13 +601,7 @@ def build_parser() -> argparse.ArgumentParser:
     loop = sub.add_parser(
         "sim2sim", help="run an export in a plain MuJoCo loop that reads only its folder"
     )
-    loop.add_argument("folder")
-    loop.add_argument("--episodes", type=count, default=20)
-    loop.add_argument("--sim-dt", type=float, help="physics step (default: the export's)")
-    loop.add_argument("--latency", type=int, default=0, help="control steps of action delay")
-    loop.add_argument("--obs-noise", action="store_true", help="uniform sensor noise")
-    loop.add_argument("--seed", type=int, default=0)
-    loop.add_argument("--json", help="also write the record here")
+    sim2sim.add_arguments(loop)
     loop.set_defaults(func=cmd_sim2sim)
 
     board = sub.add_parser("leaderboard", help="rank results files in Markdown and HTML")

@@ -187,10 +187,16 @@ class Task(ABC):
         """Joint positions relative to the default pose."""
         return self.joint_pos(snap) - self.default_joint_pos
 
-    def joint_observation(self, snap: Snapshot, state: EpisodeState, vel_scale: float) -> list:
-        """The proprioception every observation starts with, after the goal: joint offsets,
-        scaled joint velocities and the last action."""
-        return [self.joint_offset(snap), vel_scale * self.joint_vel(snap), state.last_action]
+    def joint_observation(
+        self, snap: Snapshot, state: EpisodeState, vel_scale: float
+    ) -> dict[str, Array]:
+        """The proprioception every observation has after its goal, by term: joint offsets from
+        the default pose, scaled joint velocities and the last action."""
+        return {
+            "joint_pos_rel_default": self.joint_offset(snap),
+            "joint_vel": vel_scale * self.joint_vel(snap),
+            "last_action": state.last_action,
+        }
 
     # ---- sizes -----------------------------------------------------------------------------
 

@@ -289,8 +289,8 @@ def run(
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The loop's command-line arguments (this script's, and `skillgym sim2sim`'s)."""
     parser.add_argument("folder")
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--sim-dt", type=float, help="physics step (default: deploy.json's)")
@@ -298,7 +298,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--obs-noise", action="store_true", help="uniform sensor noise")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="also write the record here")
-    args = parser.parse_args(argv)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the loop as the arguments say; print (and write) its record; 1 on a broken export."""
     try:
         record = run(
             args.folder, args.episodes, args.sim_dt, args.latency, args.obs_noise, args.seed
@@ -311,6 +314,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(text + "\n")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_arguments(parser)
+    return run_command(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -91,12 +91,9 @@ class ArmSkill(Task):
 
     def observation_terms(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
         xp = xp_of(snap.qpos)
-        joint_pos, joint_vel, last_action = self.joint_observation(snap, state, JOINT_VEL_SCALE)
         return {
             "goal": self.goal_observation(snap, state),
-            "joint_pos_rel_default": joint_pos,
-            "joint_vel": joint_vel,
-            "last_action": last_action,
+            **self.joint_observation(snap, state, JOINT_VEL_SCALE),
             "finger_opening": snap.sensordata[..., self.finger] / self.robot.finger_travel,
             "grip_pos_rel_workspace": self.grip_pos(snap) - xp.asarray(self.workspace_center),
             "object": self.object_observation(snap, state),

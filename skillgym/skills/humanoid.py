@@ -140,13 +140,10 @@ class HumanoidSkill(Task):
         return {}
 
     def observation_terms(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
-        joint_pos, joint_vel, last_action = self.joint_observation(snap, state, JOINT_VEL_SCALE)
         return {
             "goal": self.goal_observation(snap, state),
             **self.estimated_terms(snap),
-            "joint_pos_rel_default": joint_pos,
-            "joint_vel": joint_vel,
-            "last_action": last_action,
+            **self.joint_observation(snap, state, JOINT_VEL_SCALE),
             "imu_gyro": GYRO_SCALE * self.base_ang_vel(snap),
             "projected_gravity": self.gravity(snap),
         }
