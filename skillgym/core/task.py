@@ -111,6 +111,8 @@ class Task(ABC):
     memory_size: ClassVar[int] = 0
     # Uniform samples a reset draws for the memory's first values; see `initial_memory`.
     memory_uniforms: ClassVar[int] = 0
+    # The camera videos are rendered from; None: the model's first (the robot's own).
+    render_camera: ClassVar[str | None] = None
 
     def __init__(self, robot: RobotConfig, config: TaskConfig | None = None) -> None:
         if robot.kind != self.robot_kind:

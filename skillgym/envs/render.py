@@ -24,7 +24,7 @@ class Renderer:
         self._renderer: mujoco.Renderer | None = None
         self._viewer: Any = None
         self.data = mujoco.MjData(model)  # the env copies the rendered env's state in here
-        self.camera = model.camera(0).name if model.ncam else -1
+        self.camera = task.render_camera or (model.camera(0).name if model.ncam else -1)
 
     def render(self, state: EpisodeState | None) -> np.ndarray | None:
         """Draw `self.data`, with markers at the task's goals for episode `state`."""

@@ -73,6 +73,10 @@ class HumanoidBenchTask(ErrorScored, HumanoidSkill):
 
     props: ClassVar[tuple[Prop, ...]] = ()
     config: BenchConfig
+    # Videos look from the robot's left side (the pressing hand's), following it: the props
+    # ahead of it (a wall, a cabinet) would hide it from the robot's own camera, which looks
+    # from the front.
+    render_camera = "side"
 
     def __init__(self, robot: HumanoidConfig, config: BenchConfig | None = None) -> None:
         super().__init__(robot, config)
@@ -84,6 +88,13 @@ class HumanoidBenchTask(ErrorScored, HumanoidSkill):
         spec = super().build_spec()
         for name, prop, pos in self.props:
             add_prop(spec, prop, name, pos=pos)
+        root = spec.body(self.robot.pelvis_site)  # the robot's root body bears its name
+        root.add_camera(
+            name="side",
+            mode=mujoco.mjtCamLight.mjCAMLIGHT_TRACKCOM,
+            pos=[0.4, 3.2, 0.4],
+            xyaxes=[-1.0, 0.0, 0.0, 0.0, -0.2, 0.98],
+        )
         return spec
 
     def bind(self, model: mujoco.MjModel) -> None:
