@@ -206,3 +206,12 @@ def test_a_controller_drives_the_skill_checkpoints_it_is_given_and_refuses_other
         composed_skills(env, {"Walk": pretrained_path("skillgym/Tall19-Squat-v0")})
     with pytest.raises(ValueError, match="no skill named Run"):
         composed_skills(env, {"Run": walk})
+
+
+def test_pretrained_scores_a_task_without_a_shipped_checkpoint_as_holding_still():
+    from skillgym.benchmarks.policy_spec import PolicyContext, make_policy
+
+    env = make_vec("skillgym/Tall19-CabinetClose-v0", num_envs=1)
+    assert not pretrained_path("skillgym/Tall19-CabinetClose-v0").exists()
+    loaded = make_policy("pretrained", PolicyContext(env, 0))
+    assert loaded.description == "zero (no shipped checkpoint)"

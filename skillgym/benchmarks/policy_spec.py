@@ -115,8 +115,8 @@ def _pretrained(argument: str, context: PolicyContext) -> LoadedPolicy:
     from skillgym.policies.checkpoint import pretrained_path
 
     path = pretrained_path(context.env.env_id)
-    if not path.exists():
-        raise ValueError(f"skillgym ships no checkpoint for {context.env.env_id}")
+    if not path.exists():  # a suite scores every task: one without a checkpoint does nothing
+        return LoadedPolicy(ZeroPolicy(context.env), "zero (no shipped checkpoint)")
     return _checkpoint(str(path), context)
 
 
