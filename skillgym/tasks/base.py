@@ -231,7 +231,7 @@ class HumanoidBenchTask(ErrorScored, HumanoidSkill):
     # ---- goals in the primitive skills' layouts ------------------------------------------------
 
     def walk_goal(
-        self, snap: Snapshot, target: Array, stand_off: float, facing: float | None = None
+        self, snap: Snapshot, target: Array, stand_off: float, facing: Array | float | None = None
     ) -> Array:
         """Walk's (vx, vy, yaw rate): towards a world point until `stand_off` from it, turning
         to face it, or to the world heading `facing` (rad) where given; clipped to the commands

@@ -74,11 +74,21 @@ class FarReach(HumanoidBenchTask):
         return xp_of(errors).reshape(errors, errors.shape[:-2] + (6,))
 
     def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
+        """Walk to where the pelvis stands when its wrists hang at the targets, facing the way
+        the targets face (their left-to-right line turned as the default pair's), and reach."""
         xp = xp_of(snap.qpos)
         targets = self.targets(state)
-        stand_off = float(np.mean(self.home_wrists[:, 0]))  # how far ahead the wrists hang
+        across = targets[..., 0, :2] - targets[..., 1, :2]  # right wrist to left, turned
+        home_across = self.home_wrists[0, :2] - self.home_wrists[1, :2]
+        facing = xp.atan2(across[..., 1], across[..., 0]) - np.arctan2(*home_across[::-1])
+        c, s = xp.cos(facing), xp.sin(facing)
+        home_mid = self.home_wrists[:, :2].mean(axis=0) - self.home_site_xpos[self.pelvis, :2]
+        middle = xp.mean(targets, axis=-2)
+        x = middle[..., 0] - (c * home_mid[0] - s * home_mid[1])
+        y = middle[..., 1] - (s * home_mid[0] + c * home_mid[1])
+        spot = xp.concat([x[..., None], y[..., None], middle[..., 2:]], axis=-1)
         return {
-            "Walk": self.walk_goal(snap, xp.mean(targets, axis=-2), stand_off),
+            "Walk": self.walk_goal(snap, spot, 0.0, facing=facing),
             "Reach": self.reach_goal(snap, targets),
         }
 
