@@ -26,7 +26,7 @@ def skill_env_id(task_env_id: str, skill: str) -> str:
 
 
 def composed_skills(
-    env: Any, skill_dirs: dict[str, Path] | None = None
+    env: Any, skill_dirs: dict[str, str | Path] | None = None
 ) -> tuple[list[dict[str, Any]], list[Actor]]:
     """The skills a controller on `env` (a reset batched env of a composable task) drives:
     each one's record (which checkpoint: env id, env steps, weights' sha256; its network; where
