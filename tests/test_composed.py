@@ -156,6 +156,10 @@ def test_the_device_trainer_builds_a_composed_learner_with_the_shipped_skills(tm
             assert torch.equal(a, b)
     obs = torch.randn(2, meta.obs_size)
     assert torch.equal(learner.normalize(obs), obs)  # the composed policy normalizes itself
+    from skillgym.policies.library import skills_noise
+
+    noise = learner.policy.log_std.detach()  # the skills' own, as on the CPU trainer
+    assert torch.allclose(noise, torch.full_like(noise, skills_noise(skills)))
 
 
 def test_the_switcher_spec_drives_the_shipped_skills_and_says_so_where_there_are_none():

@@ -65,9 +65,10 @@ def test_sensor_noise_perturbs_measured_terms_and_leaves_the_goal_alone():
     exact = np.asarray(env.task.observe(env.snapshot(), env.episode_state))
     layout = env.observation_layout
     noise = obs - exact
-    start, size, _ = layout["goal"]
+    start, size = layout["goal"]
     assert np.abs(noise[:, start : start + size]).max() < 1e-6
-    start, size, scale = layout["joint_vel"]
+    start, size = layout["joint_vel"]
+    scale = env.task.observation_sources()["joint_vel"][1]
     spread = np.abs(noise[:, start : start + size]).max()
     assert 0.5 * 1.5 * scale < spread <= 1.5 * scale + 1e-6
 

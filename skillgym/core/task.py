@@ -241,6 +241,14 @@ class Task(ABC):
         """For each observation term: the quantity a robot measures for it (docs/deployment.md
         lists them), and the scale and offset that make the term `scale * (source - offset)`."""
 
+    def observation_layout(self, snap: Snapshot, state: EpisodeState) -> dict[str, tuple[int, int]]:
+        """Each observation term's start and size in the joined observation."""
+        layout, start = {}, 0
+        for name, value in self.observation_terms(snap, state).items():
+            layout[name] = (start, value.shape[-1])
+            start += value.shape[-1]
+        return layout
+
     def observe(self, snap: Snapshot, state: EpisodeState) -> Array:
         """The policy's observation: `observation_terms` joined."""
         terms = list(self.observation_terms(snap, state).values())

@@ -10,6 +10,7 @@ import mujoco
 import numpy as np
 
 from skillgym.core.randomization import NOISE_LEVELS, Randomization
+from skillgym.core.task import Task
 from skillgym.envs.cpu import CpuPhysics
 
 
@@ -20,7 +21,8 @@ class CpuRandomizer:
         self,
         spec: Randomization,
         physics: CpuPhysics,
-        observation_layout: dict[str, tuple[int, int, float]],
+        observation_layout: dict[str, tuple[int, int]],
+        task: Task,
     ) -> None:
         self.spec = spec
         self.physics = physics
@@ -42,9 +44,11 @@ class CpuRandomizer:
         self.latency = np.zeros(n, dtype=int)
         self.queue = np.zeros((n, spec.latency[1] + 1, model.nu))  # newest action first
         # Noise per observation entry, in observation units (the term's scale applied).
-        noise = np.zeros(sum(size for _, size, _ in observation_layout.values()))
-        for name, (start, size, scale) in observation_layout.items():
-            noise[start : start + size] = spec.obs_noise * NOISE_LEVELS.get(name, 0.0) * abs(scale)
+        scales = {name: source[1] for name, source in task.observation_sources().items()}
+        noise = np.zeros(sum(size for _, size in observation_layout.values()))
+        for name, (start, size) in observation_layout.items():
+            level = NOISE_LEVELS.get(name, 0.0)
+            noise[start : start + size] = spec.obs_noise * level * abs(scales[name])
         self.noise = noise
 
     def resample(self, ids: np.ndarray, rng: np.random.Generator) -> None:
@@ -59,7 +63,7 @@ class CpuRandomizer:
         def factor(bounds: tuple[float, float], shape: tuple[int, ...]) -> np.ndarray:
             return rng.uniform(bounds[0], bounds[1], (k, *shape))
 
-        friction = nominal["geom_friction"].copy()[None].repeat(k, axis=0)
+        friction = nominal["geom_friction"][None].repeat(k, axis=0)
         friction[..., 0] *= factor(spec.friction, (1,))
         fields["geom_friction"][ids] = friction
         mass = factor(spec.mass, nominal["body_mass"].shape)

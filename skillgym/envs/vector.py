@@ -60,18 +60,6 @@ def reset_ids(options: dict[str, Any] | None, num_envs: int) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
-def observation_layout(
-    task: Task, snap: Snapshot, state: EpisodeState
-) -> dict[str, tuple[int, int, float]]:
-    """Each observation term's start, size and scale in the flat observation."""
-    layout, start = {}, 0
-    sources = task.observation_sources()
-    for name, value in task.observation_terms(snap, state).items():
-        layout[name] = (start, value.shape[-1], sources[name][1])
-        start += value.shape[-1]
-    return layout
-
-
 def _stack_state(states: EpisodeState) -> EpisodeState:
     return EpisodeState(*(np.asarray(x) for x in states))
 
@@ -156,7 +144,7 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         self._randomizer = None
         if self.randomization is not None:
             self._randomizer = CpuRandomizer(
-                self.randomization, self.physics, self.observation_layout
+                self.randomization, self.physics, self.observation_layout, self.task
             )
 
     def set_autoreset_mode(self, mode: AutoresetMode | str) -> None:
@@ -172,7 +160,7 @@ class SkillVectorEnv(gym.vector.VectorEnv):
         self.physics.reset(np.array([0]), sample.qpos, sample.qvel, self.task.default_ctrl)
         snap = _first(self.physics.snapshot())
         state = self.task.initial_state(sample.goal[0], sample.memory[0])
-        self.observation_layout = observation_layout(self.task, snap, state)
+        self.observation_layout = self.task.observation_layout(snap, state)
         sizes = {
             "observation": self.task.observe(snap, state).shape[-1],
             "goal": self.task.goal_size,

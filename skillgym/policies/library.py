@@ -104,6 +104,12 @@ def observation_statistics(
     return mean, var
 
 
+def skills_noise(skills: list[Actor]) -> float:
+    """The exploration noise (log std) the skills ended their training at, on average: where a
+    new controller over them starts (a humanoid's skills balance with little noise)."""
+    return float(np.mean([skill.policy.log_std.mean().item() for skill in skills]))
+
+
 def check_same_skills(recorded: list[dict[str, Any]], current: list[dict[str, Any]]) -> None:
     """Refuse to continue a controller trained on some skills with others: a ValueError naming
     the skill and both versions."""

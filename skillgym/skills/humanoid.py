@@ -149,7 +149,7 @@ class HumanoidSkill(Task):
         }
 
     def observation_sources(self) -> dict[str, tuple[str, float, Any]]:
-        sources = {
+        return {
             "goal": ("goal", 1.0, 0.0),
             "base_lin_vel": ("base_lin_vel", 1.0, 0.0),
             "foot_contact": ("foot_contact", 1.0, 0.0),
@@ -159,7 +159,6 @@ class HumanoidSkill(Task):
             "imu_gyro": ("imu_gyro", GYRO_SCALE, 0.0),
             "projected_gravity": ("projected_gravity", 1.0, 0.0),
         }
-        return sources
 
     def foot_contact_term(self, snap: Snapshot) -> Array:
         """Which feet stand (foot switches), as 0.0 or 1.0, (..., 2)."""

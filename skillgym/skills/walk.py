@@ -178,12 +178,9 @@ class Walk(HumanoidSkill):
             draws = u[..., 2 + 2 * arms + 4 * k : 2 + 2 * arms + 4 * (k + 1)]
             moving = self.sample_command(draws[..., :3])
             turning = moving * xp.asarray([0.0, 0.0, 1.0])  # the same yaw rate, in place
-            odds = (
-                draws[..., 3:4] / self.config.stand_probability
-                if self.config.stand_probability
-                else 1.0
-            )
-            later.append(xp.where(odds < 0.5, turning, xp.where(odds < 1.0, 0.0, moving)))
+            stop = draws[..., 3:4]  # below stand_probability: a stop, its lower half turning
+            stand = self.config.stand_probability
+            later.append(xp.where(stop < stand / 2, turning, xp.where(stop < stand, 0.0, moving)))
         return xp.concat([zeros, on, frequency, targets, *later], axis=-1)
 
     def command(self, state: EpisodeState) -> Array:

@@ -24,6 +24,7 @@ from skillgym.skills.humanoid import (
     HumanoidSkill,
     HumanoidTaskConfig,
     humanoid_weights,
+    velocity_and_contacts,
 )
 from skillgym.skills.reach import Reach, arm_reach, within_reach
 from skillgym.skills.squat import Squat
@@ -158,10 +159,7 @@ class HumanoidBenchTask(ErrorScored, HumanoidSkill):
 
     def estimated_terms(self, snap: Snapshot) -> dict[str, Array]:
         """What any humanoid skill observes beyond the IMU: the base velocity and foot contacts."""
-        return {
-            "base_lin_vel": self.base_lin_vel(snap),
-            "foot_contact": self.foot_contact_term(snap),
-        }
+        return velocity_and_contacts(self, snap)
 
     def observation_terms(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
         terms = super().observation_terms(snap, state)
@@ -193,10 +191,7 @@ class HumanoidBenchTask(ErrorScored, HumanoidSkill):
         in the skill's order: its `goal` term is `skill_goal/<Skill>`, where the decomposition's
         goal observation lies and where a controller puts its own. Sizes are the ones at
         `snap`, which do not change."""
-        starts, start = {}, 0
-        for name, value in self.observation_terms(snap, state).items():
-            starts[name] = (start, value.shape[-1])
-            start += value.shape[-1]
+        starts = self.observation_layout(snap, state)
         slots, goals = {}, self.composed_goals(snap, state)
         for name, skill in self.skills.items():
             terms = skill.observation_terms(snap, state._replace(goal=goals[name]))

@@ -48,7 +48,12 @@ from skillgym.policies.checkpoint import (
     run_settings,
 )
 from skillgym.policies.composed import MODES, ComposedPolicy, make_composer
-from skillgym.policies.library import check_same_skills, composed_skills, observation_statistics
+from skillgym.policies.library import (
+    check_same_skills,
+    composed_skills,
+    observation_statistics,
+    skills_noise,
+)
 from skillgym.training.run_folder import RunFolder
 
 
@@ -166,9 +171,8 @@ def make_training_env(config: TrainConfig) -> tuple[VecNormalize, Curriculum | N
 
 def controller_kwargs(config: TrainConfig, env: VecNormalize) -> dict[str, Any]:
     """The composed policy's own settings: its composer (with the shipped skills), the fixed
-    observation statistics of its network and, unless `log_std_init` is given, the exploration
-    noise its skills ended their training at (a humanoid's skills balance with little noise).
-    Empty for a flat policy."""
+    observation statistics of its network and, unless `log_std_init` is given, its skills'
+    exploration noise. Empty for a flat policy."""
     if not config.composed:
         return {}
     vector_env = env.venv.env
@@ -179,7 +183,7 @@ def controller_kwargs(config: TrainConfig, env: VecNormalize) -> dict[str, Any]:
     composer = make_composer(controller, skills, env.action_space.shape[0])
     kwargs = {"composer": composer, "obs_mean": obs_mean, "obs_var": obs_var}
     if config.log_std_init is None:
-        kwargs["log_std_init"] = float(np.mean([s.policy.log_std.mean().item() for s in skills]))
+        kwargs["log_std_init"] = skills_noise(skills)
     return kwargs
 
 

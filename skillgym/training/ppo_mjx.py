@@ -37,6 +37,7 @@ from skillgym.policies.library import (
     check_same_skills,
     composed_skills,
     observation_statistics,
+    skills_noise,
 )
 from skillgym.training.ppo import TrainConfig, resumed_noise, reward_term_means
 from skillgym.training.run_folder import RunFolder
@@ -212,7 +213,7 @@ def make_training_env(config: TrainConfig, impl: str) -> gym.vector.VectorEnv:
 
 def shipped_skills(config: TrainConfig) -> tuple[list[dict[str, Any]], list[Actor]]:
     """A composed run's skills: their records and actors, laid out as on the CPU backend (the
-    task's observation is the same on both). None for a flat run."""
+    task's observation is the same on both). Empty lists for a flat run."""
     if not config.composed:
         return [], []
     cpu_env = gym.make_vec(config.env_id, num_envs=1, vectorization_mode="vector_entry_point")
@@ -249,16 +250,20 @@ def make_learner(
     config: TrainConfig, meta: CheckpointMetadata, device: torch.device, skills: list[Actor]
 ) -> Learner:
     """A fresh policy at the run's initial exploration noise, and fresh statistics. A composed
-    policy gets its skills' weights and its fixed observation statistics."""
+    policy gets its skills' weights, its fixed observation statistics and, unless
+    `log_std_init` is given, its skills' exploration noise, as on the CPU trainer."""
     policy = build_policy(meta, config.learning_rate)
+    noise = config.initial_log_std
     if meta.controller:
+        if config.log_std_init is None:
+            noise = skills_noise(skills)
         for slot, skill in zip(policy.composer.skills, skills, strict=True):
             slot.load_state_dict(skill.state_dict())
         mean, var = observation_statistics(meta.controller["skills"], skills, meta.obs_size)
         policy.obs_mean.copy_(torch.as_tensor(mean))
         policy.obs_std.copy_(torch.sqrt(torch.as_tensor(var) + 1e-8))
     policy = policy.to(device)
-    torch.nn.init.constant_(policy.log_std, config.initial_log_std)
+    torch.nn.init.constant_(policy.log_std, noise)
     return Learner(
         policy,
         RunningMeanStd((meta.obs_size,), device),
