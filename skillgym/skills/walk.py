@@ -23,8 +23,9 @@ from skillgym.skills.humanoid import HumanoidSkill, HumanoidTaskConfig, humanoid
 # Memory layout: each foot's (left, right) air time; the heading error so far (the yaw-rate error
 # integrated over the episode, rad); each foot's xy at the last step (for slip); each swing's
 # peak height so far; per foot, the sums over the steps taken of swing seconds and peak heights,
-# and their count; then the arm motion's switch, frequency (Hz) and its two arm targets; then
-# the commands of the episode's later segments (see `WalkConfig.command_seconds`).
+# and their count; the recent heading error (see `track_heading`); then the arm motion's switch,
+# frequency (Hz) and its two arm targets; then the commands of the episode's later segments (see
+# `WalkConfig.command_seconds`).
 _AIR = slice(0, 2)
 _HEADING = 2
 _FOOT_XY = slice(3, 7)
@@ -32,9 +33,10 @@ _SWING_PEAK = slice(7, 9)
 _SWING_SECONDS = slice(9, 11)
 _PEAK_SUMS = slice(11, 13)
 _STEPS_TAKEN = slice(13, 15)
-_ARM_ON = 15
-_ARM_FREQUENCY = 16
-_ARM_TARGETS = 17
+_RECENT_HEADING = 15
+_ARM_ON = 16
+_ARM_FREQUENCY = 17
+_ARM_TARGETS = 18
 LATER_COMMANDS = 3  # command segments after the first, where an episode has segments
 
 
@@ -53,7 +55,8 @@ class WalkConfig(HumanoidTaskConfig):
     velocity_tolerance: float = 0.25  # m/s, planar velocity error at a step that counts as met
     velocity_sigma: float = 0.25  # (m/s)^2, of exp(-error^2 / sigma) in `track_velocity`
     yaw_rate_sigma: float = 0.05  # (rad/s)^2, of exp(-error^2 / sigma) in `track_yaw_rate`
-    heading_sigma: float = 0.25  # rad^2, of exp(-error^2 / sigma) in `track_heading`
+    heading_sigma: float = 0.04  # rad^2, of exp(-error^2 / sigma) in `track_heading`
+    heading_seconds: float = 2.0  # s, how long `track_heading` remembers a heading error
     tilt_rate_weight: float = 0.05  # m^2/rad^2: roll and pitch rates' part in `vertical_motion`
     # Swings of a foot that count as steps, in seconds off the ground; see `feet_air_time`.
     air_time_range: tuple[float, float] = (0.2, 0.5)
@@ -119,7 +122,7 @@ class Walk(HumanoidSkill):
             reward_weights=humanoid_weights(
                 track_velocity=2.0,
                 track_yaw_rate=1.5,
-                track_heading=1.0,
+                track_heading=2.0,
                 vertical_motion=-0.5,
                 posture=0.2,
                 feet_air_time=1.0,
@@ -265,10 +268,8 @@ class Walk(HumanoidSkill):
         xp = xp_of(snap.qpos)
         memory = state.memory
         air = memory[..., _AIR]
-        heading_error = (
-            memory[..., _HEADING : _HEADING + 1]
-            + self.dt * (self.yaw_rate_error(snap, state)[..., None])
-        )
+        yaw_rate_error = self.yaw_rate_error(snap, state)[..., None]
+        heading_error = memory[..., _HEADING : _HEADING + 1] + self.dt * yaw_rate_error
         feet = self.feet(snap)
         lift = feet[..., 2] - self.foot_rest_height
         contact = self.foot_contact(snap)
@@ -284,6 +285,9 @@ class Walk(HumanoidSkill):
                 memory[..., _SWING_SECONDS] + counted * (air + self.dt),
                 memory[..., _PEAK_SUMS] + counted * peak,
                 memory[..., _STEPS_TAKEN] + counted,
+                (1.0 - self.dt / self.config.heading_seconds)
+                * memory[..., _RECENT_HEADING : _RECENT_HEADING + 1]
+                + self.dt * yaw_rate_error,
                 memory[..., _ARM_ON:],  # the arm motion and the later commands
             ],
             axis=-1,
@@ -362,9 +366,11 @@ def track_yaw_rate(task: Walk, snap: Snapshot, state: EpisodeState, action: Arra
 
 
 def track_heading(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
-    """The heading turned as commanded so far: the yaw-rate error integrated over the episode
-    (what the success rule bounds), so that a slow drift costs as it builds up."""
-    return tracking(state.memory[..., _HEADING] ** 2, task.config.heading_sigma)
+    """The heading turned as commanded lately: the yaw-rate error integrated with a memory of
+    `heading_seconds`. A steady turn off the command (a drift, or a turn not made) builds it up
+    to that many seconds of the rate's error, while the stride's sway in yaw averages out; it
+    never saturates as the episode's whole heading error would, so a drift costs all along."""
+    return tracking(state.memory[..., _RECENT_HEADING] ** 2, task.config.heading_sigma)
 
 
 def vertical_motion(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
