@@ -472,7 +472,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="NAME=VALUE",
         help="a number setting of the task for the training env only (repeatable), e.g. "
-        "target_radius=0.3; evaluation always runs the registered env",
+        "target_radius=0.3, or a reward term's weight, e.g. reward.torque=-0.5; evaluation always "
+        "runs the registered env",
     )
     train.add_argument("--backend", choices=["cpu", "mjx"], default="cpu")
     train.add_argument("--impl", choices=["jax", "warp"], default="jax", help="MJX implementation")

@@ -351,6 +351,13 @@ def test_task_config_sets_the_training_env_is_recorded_and_checks_names_and_type
         task_config(step, {"radius": 0.3})
     with pytest.raises(ValueError, match="takes a float"):
         task_config(step, {"target_radius": True})
+    weights = task_config(step, {"reward.torque": -0.5}).reward_weights
+    assert weights["torque"] == -0.5
+    assert {k: v for k, v in weights.items() if k != "torque"} == {
+        k: v for k, v in task_config(step, {}).reward_weights.items() if k != "torque"
+    }
+    with pytest.raises(ValueError, match="no reward term 'speed'"):
+        task_config(step, {"reward.speed": 1.0})
     config = tiny_train_config(tmp_path, task_config={"reset_joint_noise": 0.0})
     env, _ = make_training_env(config)
     assert env.get_attr("task")[0].config.reset_joint_noise == 0.0

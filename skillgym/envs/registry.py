@@ -30,9 +30,13 @@ def make_task(robot: str, skill: str, config: TaskConfig | None = None) -> Task:
     return cls(robot_cfg, config)
 
 
+REWARD_PREFIX = "reward."  # a task-config key that sets a reward term's weight
+
+
 def task_config(env_id: str, overrides: Mapping[str, Any]) -> TaskConfig:
     """The registered env's task configuration with some number settings changed: what a run
-    trains on when it asks for more than the registered env (say, a wider goal range)."""
+    trains on when it asks for more than the registered env (say, a wider goal range).
+    `reward.TERM` sets the weight of one of the task's reward terms."""
     envs = registered()
     if env_id not in envs:
         raise ValueError(f"unknown env id {env_id!r}; `skillgym list` shows them")
@@ -43,12 +47,22 @@ def task_config(env_id: str, overrides: Mapping[str, Any]) -> TaskConfig:
         for f in dataclasses.fields(default)
         if type(getattr(default, f.name)) in (int, float, bool)
     }
+    weights = dict(default.reward_weights)
+    settings = {}
     for key, value in overrides.items():
-        if key not in numbers:
+        term = key.removeprefix(REWARD_PREFIX)
+        if key.startswith(REWARD_PREFIX) and term not in weights:
+            raise ValueError(f"{env_id} has no reward term {term!r}; it has {sorted(weights)}")
+        if not key.startswith(REWARD_PREFIX) and key not in numbers:
             raise ValueError(f"{env_id} has no number setting {key!r}; it has {sorted(numbers)}")
-        if (numbers[key] is bool) != isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{env_id}: {key} takes a {numbers[key].__name__}, not {value!r}")
-    return dataclasses.replace(default, **{k: numbers[k](v) for k, v in overrides.items()})
+        kind = float if key.startswith(REWARD_PREFIX) else numbers[key]
+        if (kind is bool) != isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{env_id}: {key} takes a {kind.__name__}, not {value!r}")
+        if key.startswith(REWARD_PREFIX):
+            weights[term] = float(value)
+        else:
+            settings[key] = kind(value)
+    return dataclasses.replace(default, reward_weights=weights, **settings)
 
 
 def make_env(robot: str, skill: str, config: TaskConfig | None = None, **kwargs: Any) -> SkillEnv:
