@@ -132,6 +132,21 @@ def test_a_composed_run_is_its_controller_and_the_table_shows_its_final_metrics(
     assert row.endswith("| 0.05 | 0.25 | 31 |")
 
 
+def test_a_run_trained_past_the_common_budget_shows_its_metrics_at_that_budget(tmp_path):
+    from skillgym.reports.ablation import at_common_budget
+
+    short = fake_run(tmp_path / "s", False, 0, [0.2, 0.5], evaluation={"metrics": {"falls": 0.1}})
+    long = fake_run(
+        tmp_path / "l", False, 1, [0.2, 0.5, 0.9], evaluation={"metrics": {"falls": 0.0}}
+    )
+    with SummaryWriter(long / "tensorboard" / "PPO_1") as writer:
+        for step, falls in [(1000, 0.5), (2000, 0.3), (3000, 0.0)]:
+            writer.add_scalar("eval/falls", falls, step)
+    cut = {run.seed: run for run in at_common_budget([read_run(short), read_run(long)])}
+    assert cut[1].steps[-1] == 2000 and cut[1].metrics == {"falls": pytest.approx(0.3)}
+    assert cut[0].metrics == {"falls": 0.1}  # not cut: its latest evaluation's
+
+
 def test_a_privileged_run_s_curriculum_is_summarized_level_by_level(tmp_path):
     path = fake_run(tmp_path / "p0", True, 0, [0.0, 0.2, 0.6])
     with SummaryWriter(path / "tensorboard" / "PPO_1") as writer:

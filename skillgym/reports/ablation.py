@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,9 @@ class Run:
     seed: int
     steps: np.ndarray  # env steps at each evaluation
     success: np.ndarray  # privilege-free success rate at each evaluation
-    metrics: dict[str, float]  # the latest evaluation's metrics
+    metrics: dict[str, float]  # the metrics of its evaluation at steps[-1]
+    # every evaluation's metrics as its log has them: name -> {env steps: value}
+    metric_history: dict[str, dict[int, float]] = field(default_factory=dict)
 
 
 def variant_of(meta: CheckpointMetadata) -> str:
@@ -46,18 +48,26 @@ def variant_of(meta: CheckpointMetadata) -> str:
 
 def read_run(path: str | os.PathLike) -> Run:
     """A run folder written by `skillgym train` (its `latest` checkpoint and TensorBoard log)."""
-    from skillgym.training.ppo import success_history
+    from skillgym.training.ppo import scalar_series
 
     path = Path(path)
     meta = read_metadata(path / "latest")
     if "privileged" not in meta.hyperparameters:
         raise ValueError(f"{path}: its checkpoint does not say whether it trained with privileges")
-    history = success_history(path)
+    series = scalar_series(path, None)
+    history = series.pop("eval/success_rate", [])
     if not history:
         raise ValueError(f"{path}: no evaluation in its TensorBoard log yet")
     steps, success = (np.array(column) for column in zip(*history, strict=True))
+    metric_history = {
+        tag.removeprefix("eval/"): dict(values)
+        for tag, values in series.items()
+        if tag.startswith("eval/")
+    }
     metrics = meta.evaluation.get("metrics", {})
-    return Run(path, meta.env_id, variant_of(meta), meta.seed, steps, success, metrics)
+    return Run(
+        path, meta.env_id, variant_of(meta), meta.seed, steps, success, metrics, metric_history
+    )
 
 
 def first_reaching(run: Run, mark: float = SUCCESS_MARK) -> int | None:
@@ -76,7 +86,8 @@ def group(runs: list[Run]) -> dict[tuple[str, str], list[Run]]:
 
 def at_common_budget(runs: list[Run]) -> list[Run]:
     """Each run cut to the env steps that every run of its env reached, so that the variants
-    are compared on the same budget even when some runs were trained (or got) further."""
+    are compared on the same budget even when some runs were trained (or got) further; a cut
+    run's metrics are its evaluation's at the budget, where its log has them."""
     budget: dict[str, int] = {}
     for run in runs:
         budget[run.env_id] = min(budget.get(run.env_id, run.steps[-1]), run.steps[-1])
@@ -88,7 +99,12 @@ def at_common_budget(runs: list[Run]) -> list[Run]:
                 f"{run.path}: no evaluation within {budget[run.env_id]:,} env steps, the budget "
                 f"every run of {run.env_id} reached"
             )
-        cut.append(replace(run, steps=run.steps[kept], success=run.success[kept]))
+        steps = run.steps[kept]
+        metrics = run.metrics
+        if steps[-1] != run.steps[-1]:
+            at = int(steps[-1])
+            metrics = {n: h[at] for n, h in run.metric_history.items() if at in h}
+        cut.append(replace(run, steps=steps, success=run.success[kept], metrics=metrics))
     return cut
 
 
