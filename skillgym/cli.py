@@ -197,6 +197,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "widen_below",
             "controller",
             "randomize",
+            "randomize_ramp",
         )
         if getattr(args, name) is not None
     }
@@ -432,6 +433,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(PRESETS),
         help="train under domain randomization (a preset; default: default); evaluation "
         "during training stays on the registered env",
+    )
+    train.add_argument(
+        "--randomize-ramp",
+        type=int,
+        metavar="STEPS",
+        help="grow the randomization from none to the whole preset over this many env steps "
+        "from the run's start (default 0: the whole preset at once)",
     )
     train.add_argument(
         "--skill",

@@ -82,6 +82,32 @@ def test_pushes_change_the_base_s_planar_velocity():
     assert speed.max() > 0.2
 
 
+def test_a_fraction_of_a_randomization_narrows_it_towards_none():
+    spec = PRESETS["default"]
+    assert spec.scaled(1.0) == spec
+    assert not spec.scaled(0.0).varies_model and spec.scaled(0.0).latency == (0, 0)
+    half = spec.scaled(0.5)
+    assert half.mass == pytest.approx((0.95, 1.05)) and half.latency == (0, 1)
+    assert half.obs_noise == 0.5 and half.push_velocity == 0.25
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        spec.scaled(1.5)
+
+
+def test_an_env_randomizes_the_fraction_it_is_set_to_from_each_env_s_next_reset():
+    env = make_vec(WALK, num_envs=4, randomize="default")
+    env.set_randomization_fraction(0.0)
+    obs, _ = env.reset(seed=0)
+    mass = env.physics.batch.expanded("body_mass")
+    np.testing.assert_allclose(mass, np.broadcast_to(env.model.body_mass, mass.shape))
+    np.testing.assert_allclose(obs, env.task.observe(env.snapshot(), env.episode_state), atol=1e-6)
+    env.set_randomization_fraction(1.0)
+    env.reset(seed=1)
+    ratio = env.physics.batch.expanded("body_mass")[:, 1:] / env.model.body_mass[1:]
+    assert not np.allclose(ratio, 1.0)
+    with pytest.raises(ValueError, match="without randomize"):
+        make_vec(WALK, num_envs=1).set_randomization_fraction(0.5)
+
+
 def test_mjx_says_it_does_not_randomize():
     pytest.importorskip("jax")
     with pytest.raises(ValueError, match="CPU backend"):
@@ -91,3 +117,19 @@ def test_mjx_says_it_does_not_randomize():
 def test_an_unknown_preset_is_a_clear_error():
     with pytest.raises(ValueError, match="presets: default, strong"):
         make_vec(WALK, num_envs=1, randomize="wild")
+
+
+def test_a_training_run_grows_its_randomization_over_the_ramp(tmp_path):
+    from conftest import tiny_train_config
+
+    from skillgym.training.ppo import scalar_series, train
+
+    with pytest.raises(ValueError, match="--randomize-ramp"):
+        tiny_train_config(tmp_path / "none", randomize_ramp=1000)
+    config = tiny_train_config(tmp_path / "run", randomize="default", randomize_ramp=2048)
+    meta = train(config)
+    assert meta.hyperparameters["randomize_ramp"] == 2048
+    series = scalar_series(tmp_path / "run", ("randomization/fraction",))
+    fractions = [value for _, value in series["randomization/fraction"]]
+    assert fractions[0] == 0.0 and 0.0 < fractions[-1] < 1.0
+    assert fractions == sorted(fractions)

@@ -40,6 +40,26 @@ class Randomization:
     push_interval: float = 0.0  # s, mean time between pushes on the base (0: none)
     push_velocity: float = 0.0  # m/s, the largest planar velocity change of a push
 
+    def scaled(self, fraction: float) -> Randomization:
+        """This randomization `fraction` of the way from none (0) to all of it (1): every range
+        narrowed towards the nominal value, offsets, noise and pushes scaled, the latency's
+        bounds rounded. A training run grows it this way (`--randomize-ramp`)."""
+        if not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"a randomization's fraction lies in [0, 1], not {fraction}")
+
+        def narrowed(bounds: Range) -> Range:
+            return (1.0 + fraction * (bounds[0] - 1.0), 1.0 + fraction * (bounds[1] - 1.0))
+
+        factors = ("friction", "mass", "kp", "kd", "strength", "joint_damping", "armature")
+        return dataclasses.replace(
+            self,
+            **{name: narrowed(getattr(self, name)) for name in factors},
+            base_com=fraction * self.base_com,
+            latency=(round(fraction * self.latency[0]), round(fraction * self.latency[1])),
+            obs_noise=fraction * self.obs_noise,
+            push_velocity=fraction * self.push_velocity,
+        )
+
     @property
     def varies_model(self) -> bool:
         """Whether any model field varies (the rest act on actions, observations, state)."""

@@ -15,7 +15,8 @@ from skillgym.envs.cpu import CpuPhysics
 
 
 class CpuRandomizer:
-    """Draws and applies one `Randomization` for every env of a CPU batch."""
+    """Draws and applies one `Randomization` for every env of a CPU batch: all of it, or a
+    fraction of it (`set_fraction`), which the envs take at their next reset."""
 
     def __init__(
         self,
@@ -24,7 +25,7 @@ class CpuRandomizer:
         observation_layout: dict[str, tuple[int, int]],
         task: Task,
     ) -> None:
-        self.spec = spec
+        self.full = self.spec = spec
         self.physics = physics
         model = physics.model
         batch = physics.batch
@@ -49,14 +50,20 @@ class CpuRandomizer:
         for name, (start, size) in observation_layout.items():
             level = NOISE_LEVELS.get(name, 0.0)
             noise[start : start + size] = spec.obs_noise * level * abs(scales[name])
-        self.noise = noise
+        self.full_noise = self.noise = noise
+
+    def set_fraction(self, fraction: float) -> None:
+        """Randomize `fraction` (0 to 1) of the full randomization from now on: draws at each
+        env's next reset, sensor noise at once."""
+        self.spec = self.full.scaled(fraction)
+        self.noise = fraction * self.full_noise
 
     def resample(self, ids: np.ndarray, rng: np.random.Generator) -> None:
         """New draws for envs `ids` (at their reset)."""
         spec, k = self.spec, len(ids)
         self.latency[ids] = rng.integers(spec.latency[0], spec.latency[1] + 1, k)
         self.queue[ids] = 0.0  # before the episode, the default pose was commanded
-        if not spec.varies_model:
+        if not self.full.varies_model:
             return
         nominal, fields = self.nominal, self.fields
 

@@ -327,6 +327,13 @@ class SkillVectorEnv(gym.vector.VectorEnv):
     def episode_state(self) -> EpisodeState | None:
         return self._state
 
+    def set_randomization_fraction(self, fraction: float) -> None:
+        """Randomize `fraction` (0 to 1) of this env's randomization from now on, each env from
+        its next reset (sensor noise at once): how a training run grows it."""
+        if self._randomizer is None:
+            raise ValueError(f"{self.env_id} was made without randomize=: nothing to scale")
+        self._randomizer.set_fraction(fraction)
+
     # ---- privileges --------------------------------------------------------------------------
 
     @property

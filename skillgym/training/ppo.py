@@ -103,6 +103,9 @@ class TrainConfig:
     controller: str = "flat"
     residual: bool = True
     randomize: str | None = None  # a domain randomization preset for the training env
+    # Env steps from the run's start over which the randomization grows from none to all of
+    # the preset (0: all of it from the start).
+    randomize_ramp: int = 0
     # A composed controller's skills: skill name -> checkpoint folder, instead of the shipped
     # checkpoint of that skill.
     skills: dict[str, str] = field(default_factory=dict)
@@ -111,6 +114,8 @@ class TrainConfig:
         # A bad setting fails before any run folder exists.
         task_config(self.env_id, self.task_config)
         check_gates(self.promote_at, self.widen_below)
+        if self.randomize_ramp < 0 or (self.randomize_ramp and self.randomize is None):
+            raise ValueError("--randomize-ramp takes env steps (>= 0), with --randomize")
         if self.controller not in ("flat", *MODES) or self.controller == "scripted":
             choices = ", ".join(m for m in ("flat", *MODES) if m != "scripted")
             raise ValueError(f"--controller {self.controller!r}: one of {choices}")
@@ -260,6 +265,24 @@ class CriticWarmup(BaseCallback):
 
     def _on_rollout_end(self) -> None:  # runs before each update
         self._actor_trainable(self.num_timesteps >= self.until)
+
+
+class RandomizationRamp(BaseCallback):
+    """Grow the training env's randomization linearly from none at env step `start` to all of
+    it `steps` later, set before each rollout and logged as `randomization/fraction`."""
+
+    def __init__(self, env: VecNormalize, start: int, steps: int) -> None:
+        super().__init__()
+        self.vector_env = env.venv.env
+        self.start, self.steps = start, steps
+
+    def _on_rollout_start(self) -> None:
+        fraction = float(np.clip((self.num_timesteps - self.start) / self.steps, 0.0, 1.0))
+        self.vector_env.set_randomization_fraction(fraction)
+        self.logger.record("randomization/fraction", fraction)
+
+    def _on_step(self) -> bool:
+        return True
 
 
 def reward_term_means(info: dict[str, Any]) -> dict[str, float]:
@@ -467,6 +490,9 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
         CriticWarmup(warmup_end),
         EvaluateAndCheckpoint(config, run, env, curriculum, wall_offset, started_from),
     ]
+    if config.randomize_ramp:  # from the run's start, as the critic's warmup
+        ramp_start = (started_from or {}).get("env_steps", 0)
+        callback.append(RandomizationRamp(env, ramp_start, config.randomize_ramp))
     model.learn(
         total_timesteps=max(config.total_steps - done_steps, 0),
         callback=callback,
