@@ -414,7 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--init-from",
         metavar="CHECKPOINT",
-        help="start from this checkpoint's policy (fine-tuning; a fresh optimizer)",
+        help="start from this checkpoint's policy (fine-tuning; a fresh optimizer), with "
+        "privileges only if it trained with them, at its curriculum's levels",
     )
     train.add_argument(
         "--no-privileged", action="store_true", help="train on the plain env (the ablation)"

@@ -447,6 +447,15 @@ def restore(
     return meta
 
 
+def same_curriculum(meta: CheckpointMetadata, config: TrainConfig) -> bool:
+    """Whether a checkpoint's curriculum state fits a run's curriculum: the same kind of levels
+    (one for the batch, or one per env of a batch of the same size)."""
+    recorded = meta.hyperparameters
+    if recorded.get("per_env_levels", False) != config.per_env_levels:
+        return False
+    return not config.per_env_levels or recorded.get("num_envs") == config.num_envs
+
+
 def resumed_noise(config: TrainConfig, recorded: CheckpointMetadata) -> float | None:
     """The log std a resumed run sets: one given with --resume, not the recorded one, which the
     run spent at its start."""
@@ -460,9 +469,17 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
     run.claim(resume)
     if config.num_threads:  # the updates too: runs side by side must not oversubscribe cores
         torch.set_num_threads(config.num_threads)
-    if config.init_from and not resume:  # a fine-tune keeps the network it starts from
+    if config.init_from and not resume:
+        # A fine-tune keeps the network it starts from, and trains with privileges only if
+        # its checkpoint did: the privileges of a policy that never had them would start their
+        # curriculum over and undo what it can do.
         source = read_metadata(config.init_from)
-        config = dataclasses.replace(config, net_arch=source.net_arch, activation=source.activation)
+        config = dataclasses.replace(
+            config,
+            net_arch=source.net_arch,
+            activation=source.activation,
+            privileged=config.privileged and source.hyperparameters.get("privileged", True),
+        )
     env, curriculum = make_training_env(config)
     model = make_model(config, env)
     if resume:
@@ -477,6 +494,8 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
                 f"on from {config.init_from}'s {meta.env_steps:,}"
             )
         started_from, noise = describe(config.init_from), config.log_std_init
+        if curriculum is not None and meta.curriculum and same_curriculum(meta, config):
+            curriculum.load_state_dict(meta.curriculum)  # privileges taken away stay away
     else:
         meta, started_from, noise = None, {}, None  # make_model set the initial noise
     done_steps, wall_offset = (meta.env_steps, meta.wall_seconds) if meta else (0, 0.0)
