@@ -376,34 +376,31 @@ def test_train_command_reads_task_settings_and_refuses_unknown_ones(tmp_path, ca
     assert "expected NAME=VALUE" in capsys.readouterr().err
 
 
+def fine_tune_push(tmp_path, first, run: str = "first"):
+    """A short fine-tune of Arm7 Push from run `run`'s latest checkpoint."""
+    return train(
+        tiny_train_config(
+            tmp_path / "tuned",
+            env_id="skillgym/Arm7-Push-v0",
+            total_steps=first.env_steps + 512,
+            init_from=str(tmp_path / run / "latest"),
+        )
+    )
+
+
 def test_a_fine_tune_trains_with_privileges_only_if_its_checkpoint_did(tmp_path):
     push = "skillgym/Arm7-Push-v0"
     plain = train(tiny_train_config(tmp_path / "plain", env_id=push, privileged=False))
-    tuned = train(
-        tiny_train_config(
-            tmp_path / "tuned",
-            env_id=push,
-            total_steps=plain.env_steps + 512,
-            init_from=str(tmp_path / "plain" / "latest"),
-        )
-    )
+    tuned = fine_tune_push(tmp_path, plain, "plain")
     assert tuned.hyperparameters["privileged"] is False and not tuned.curriculum
 
 
 def test_a_fine_tune_of_a_privileged_run_goes_on_at_its_curriculum_s_levels(tmp_path):
-    push = "skillgym/Arm7-Push-v0"
-    first = train(tiny_train_config(tmp_path / "first", env_id=push))
+    first = train(tiny_train_config(tmp_path / "first", env_id="skillgym/Arm7-Push-v0"))
     meta_path = tmp_path / "first" / "latest" / "metadata.json"
     recorded = json.loads(meta_path.read_text())
     recorded["curriculum"]["privileges"]["level"] = 3  # as if promoted three times
     meta_path.write_text(json.dumps(recorded))
-    tuned = train(
-        tiny_train_config(
-            tmp_path / "tuned",
-            env_id=push,
-            total_steps=first.env_steps + 512,
-            init_from=str(tmp_path / "first" / "latest"),
-        )
-    )
+    tuned = fine_tune_push(tmp_path, first)
     assert tuned.hyperparameters["privileged"] is True
     assert tuned.curriculum["privileges"]["level"] >= 3
