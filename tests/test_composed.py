@@ -215,7 +215,7 @@ def test_a_controller_drives_the_skill_checkpoints_it_is_given_and_refuses_other
 def test_pretrained_scores_a_task_without_a_shipped_checkpoint_as_holding_still():
     from skillgym.benchmarks.policy_spec import PolicyContext, make_policy
 
-    env = make_vec("skillgym/Tall19-CabinetClose-v0", num_envs=1)
-    assert not pretrained_path("skillgym/Tall19-CabinetClose-v0").exists()
+    env = make_vec("skillgym/Tall19-PackageCarry-v0", num_envs=1)
+    assert not pretrained_path("skillgym/Tall19-PackageCarry-v0").exists()
     loaded = make_policy("pretrained", PolicyContext(env, 0))
     assert loaded.description == "zero (no shipped checkpoint)"
