@@ -48,20 +48,21 @@ def task_config(env_id: str, overrides: Mapping[str, Any]) -> TaskConfig:
         if type(getattr(default, f.name)) in (int, float, bool)
     }
     weights = dict(default.reward_weights)
-    settings = {}
+    settings: dict[str, Any] = {}
     for key, value in overrides.items():
-        term = key.removeprefix(REWARD_PREFIX)
-        if key.startswith(REWARD_PREFIX) and term not in weights:
-            raise ValueError(f"{env_id} has no reward term {term!r}; it has {sorted(weights)}")
-        if not key.startswith(REWARD_PREFIX) and key not in numbers:
-            raise ValueError(f"{env_id} has no number setting {key!r}; it has {sorted(numbers)}")
-        kind = float if key.startswith(REWARD_PREFIX) else numbers[key]
+        if key.startswith(REWARD_PREFIX):
+            name, kind, target = key.removeprefix(REWARD_PREFIX), float, weights
+            if name not in weights:
+                raise ValueError(f"{env_id} has no reward term {name!r}; it has {sorted(weights)}")
+        else:
+            if key not in numbers:
+                raise ValueError(
+                    f"{env_id} has no number setting {key!r}; it has {sorted(numbers)}"
+                )
+            name, kind, target = key, numbers[key], settings
         if (kind is bool) != isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{env_id}: {key} takes a {kind.__name__}, not {value!r}")
-        if key.startswith(REWARD_PREFIX):
-            weights[term] = float(value)
-        else:
-            settings[key] = kind(value)
+        target[name] = kind(value)
     return dataclasses.replace(default, reward_weights=weights, **settings)
 
 

@@ -378,9 +378,15 @@ def training_state(model: PPO, env: VecNormalize) -> dict[str, Any]:
 
 
 def warm_start(
-    path: str | Path, model: PPO, env: VecNormalize, config: TrainConfig
+    path: str | Path,
+    model: PPO,
+    env: VecNormalize,
+    curriculum: Curriculum | None,
+    config: TrainConfig,
 ) -> CheckpointMetadata:
-    """Load a checkpoint's policy, observation statistics and step count into a fresh model.
+    """Load a checkpoint's policy, observation statistics and step count into a fresh model,
+    and its curriculum's levels into the run's curriculum where they fit it (privileges taken
+    away stay away).
 
     An env whose observation has grown at its end since the checkpoint still starts from it:
     the new entries get zero weights, so the policy acts as it did until training finds a use
@@ -401,6 +407,8 @@ def warm_start(
             f"{path}: a checkpoint of a {recorded_mode} controller cannot start a "
             f"{config.controller} one"
         )
+    if curriculum is not None and meta.curriculum and same_curriculum(meta, config):
+        curriculum.load_state_dict(meta.curriculum)
     if config.composed:  # the same skills, exactly, and the same network
         check_same_skills(meta.controller["skills"], model.policy.composer.record["skills"])
         model.policy.load_state_dict(tensors["policy"])
@@ -429,9 +437,9 @@ def pad_last_axis(tensor: torch.Tensor, size: int, value: float) -> torch.Tensor
 def restore(
     path: Path, model: PPO, env: VecNormalize, curriculum: Curriculum | None, config: TrainConfig
 ) -> CheckpointMetadata:
-    """`warm_start` from `latest`, plus what resuming needs: optimizer, normalizer counts and
-    the curriculum."""
-    meta = warm_start(path, model, env, config)
+    """`warm_start` from `latest`, plus what resuming needs: the optimizer and the normalizer's
+    counts."""
+    meta = warm_start(path, model, env, curriculum, config)
     if meta.obs_size != env.observation_space.shape[0]:
         raise ValueError(
             f"{path} was trained on {meta.obs_size} observations and {config.env_id} now has "
@@ -442,8 +450,6 @@ def restore(
     if env.norm_obs:
         env.obs_rms.count = float(training["obs_count"])
     env.ret_rms.var = training["return_var"].numpy()
-    if curriculum is not None and meta.curriculum:
-        curriculum.load_state_dict(meta.curriculum)
     return meta
 
 
@@ -486,7 +492,7 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
         meta = restore(run.latest, model, env, curriculum, config)
         started_from, noise = meta.started_from, resumed_noise(config, meta)
     elif config.init_from:
-        meta = warm_start(config.init_from, model, env, config)
+        meta = warm_start(config.init_from, model, env, curriculum, config)
         if config.total_steps <= meta.env_steps:
             env.close()
             raise ValueError(
@@ -494,8 +500,6 @@ def train(config: TrainConfig, resume: bool = False) -> CheckpointMetadata:
                 f"on from {config.init_from}'s {meta.env_steps:,}"
             )
         started_from, noise = describe(config.init_from), config.log_std_init
-        if curriculum is not None and meta.curriculum and same_curriculum(meta, config):
-            curriculum.load_state_dict(meta.curriculum)  # privileges taken away stay away
     else:
         meta, started_from, noise = None, {}, None  # make_model set the initial noise
     done_steps, wall_offset = (meta.env_steps, meta.wall_seconds) if meta else (0, 0.0)
