@@ -203,11 +203,24 @@ class ArmLiftIK(ArmReachIK):
         self.finger = task.finger.start
         self.middle = np.asarray(task.workspace_center)[:2]
 
+    def objects(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per env, the site at the centre of the object to lift and its half sizes, (n,) and
+        (n, 3): the one the goal's one-hot names."""
+        task = self.env.task
+        active = np.argmax(np.asarray(self.env.episode_state.goal)[:, 1:], axis=-1)
+        return np.asarray(task.centers)[active], task.half_sizes[active]
+
+    def lifted(self, grasp: np.ndarray, pos: np.ndarray, i: int) -> np.ndarray:
+        """Where env i takes the tool point, holding the object (centre at `pos`) by `grasp`:
+        up, drifting towards the middle of the workspace."""
+        lifted = grasp.copy()
+        lifted[:2] += self.DRIFT * (self.middle - grasp[:2])
+        lifted[2] = self.env.task.robot.table_height + self.LIFT_TO
+        return lifted
+
     def targets(self) -> np.ndarray:
-        task, snap, state = self.env.task, self.env.snapshot(), self.env.episode_state
-        active = np.argmax(np.asarray(state.goal)[:, 1:], axis=-1)
-        centers = np.asarray(task.centers)[active]
-        n = self.env.num_envs
+        snap, n = self.env.snapshot(), self.env.num_envs
+        centers, halves = self.objects()
         pos = np.asarray(snap.site_xpos)[np.arange(n), centers]
         rot = np.asarray(snap.site_xmat)[np.arange(n), centers].reshape(n, 3, 3)
         grip = np.asarray(snap.site_xpos)[:, self.grip]
@@ -215,7 +228,7 @@ class ArmLiftIK(ArmReachIK):
         finger = np.asarray(snap.sensordata)[:, self.finger]
         targets = np.zeros((n, 3))
         for i in range(n):
-            half = task.half_sizes[active[i]]
+            half = halves[i]
             thin = int(np.argmin(half))
             if (
                 abs(rot[i, 2, thin]) > np.cos(self.LET_GO)
@@ -223,7 +236,7 @@ class ArmLiftIK(ArmReachIK):
             ):
                 plan = self.roll(pos[i], rot[i], half, grip[i])
             else:
-                plan = self.top_grasp(pos[i], rot[i], half, grip[i], hand[i], finger[i])
+                plan = self.top_grasp(pos[i], rot[i], half, grip[i], hand[i], finger[i], i)
             targets[i], self.jaw[i], self.closed[i] = plan
         return targets
 
@@ -266,6 +279,7 @@ class ArmLiftIK(ArmReachIK):
         grip: np.ndarray,
         hand: np.ndarray,
         finger: float,
+        i: int,
     ) -> tuple[np.ndarray, np.ndarray, bool]:
         """Above the object, the jaw across a side it fits; down around it; close; lift."""
         fits = [k for k in range(3) if abs(rot[2, k]) < 0.7 and 2 * half[k] <= self.jaw_opening]
@@ -276,10 +290,7 @@ class ArmLiftIK(ArmReachIK):
         off = np.linalg.norm(grip[:2] - grasp[:2])
         # The fingers' opening: 0.04 open, 0 closed on nothing, in between closed on the object.
         if 0.005 < finger < 0.033 and np.linalg.norm(grip - grasp) < 0.03:
-            lifted = grasp.copy()
-            lifted[:2] += self.DRIFT * (self.middle - grasp[:2])
-            lifted[2] = self.env.task.robot.table_height + self.LIFT_TO
-            return lifted, jaw, True
+            return self.lifted(grasp, pos, i), jaw, True
         closing = 0.005 < finger < 0.038 and np.linalg.norm(grip - grasp) < 0.02
         if closing or (off < 0.01 and turned and grip[2] < grasp[2] + 0.01):
             return grasp, jaw, True
@@ -294,6 +305,19 @@ class ArmLiftIK(ArmReachIK):
 
     def gripper_action(self) -> np.ndarray:
         return np.where(self.closed, -1.0, 0.0)[:, None]
+
+
+class ArmFlatBoxIK(ArmLiftIK):
+    """PushGraspLift and PivotGrasp by Lift's controller: roll the flat box onto its side,
+    grasp it from above, and carry it to the goal in the air (its centre onto the goal)."""
+
+    def objects(self) -> tuple[np.ndarray, np.ndarray]:
+        task, n = self.env.task, self.env.num_envs
+        half = self.model.geom_size[self.model.site_bodyid[task.center] == self.model.geom_bodyid]
+        return np.full(n, task.center), np.broadcast_to(half[0], (n, 3))
+
+    def lifted(self, grasp: np.ndarray, pos: np.ndarray, i: int) -> np.ndarray:
+        return grasp + np.asarray(self.env.episode_state.goal)[i] - pos
 
 
 def horizontal(v: np.ndarray) -> np.ndarray:
@@ -337,6 +361,8 @@ def scripted_policy(env: SkillVectorEnv) -> Policy | None:
         ("arm", "Reach"): ArmReachIK,
         ("arm", "Push"): ArmPushIK,
         ("arm", "Lift"): ArmLiftIK,
+        ("arm", "PushGraspLift"): ArmFlatBoxIK,
+        ("arm", "PivotGrasp"): ArmFlatBoxIK,
         ("humanoid", "Squat"): HumanoidSquat,
     }
     controller = controllers.get((env.task.robot_kind, env.task.name))
