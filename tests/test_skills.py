@@ -506,6 +506,28 @@ def test_walk_training_commands_change_by_segment_and_some_ask_to_stand():
     np.testing.assert_allclose(obs[:, :3], plain.episode_state.goal, rtol=1e-6)  # one command
 
 
+def test_a_walk_that_stops_when_told_succeeds_by_how_it_tracked_every_segment():
+    """With command segments, an episode ending in a stop is the walk its first command asked
+    for: a curriculum gated on success can still be passed."""
+    from skillgym.envs.registry import task_config
+
+    config = task_config(
+        "skillgym/Tall19-Walk-v0", {"command_seconds": 0.1, "stand_probability": 1.0}
+    )
+    env = make_vec("skillgym/Tall19-Walk-v0", num_envs=1, config=config)
+    env.reset(seed=0)
+    task, state = env.task, env.episode_state
+    ended = state._replace(steps=np.array([task.episode_steps]))
+    assert np.linalg.norm(np.asarray(task.command(ended))[0, :2]) == 0.0  # told to stop
+    tracked = ended._replace(metric_sums=np.zeros_like(state.metric_sums))
+    assert task.success(tracked)[0]
+    untracked = np.zeros_like(state.metric_sums)
+    untracked[:, 0] = 0.3 * task.episode_steps  # a mean velocity error of 0.3 m/s
+    assert not task.success(ended._replace(metric_sums=untracked))[0]
+    standing = tracked._replace(goal=np.zeros_like(state.goal))
+    assert not task.success(standing)[0]  # an episode asked to stand is no walk
+
+
 def test_walk_training_stops_are_half_turns_in_place_and_half_standing_still(rng):
     from skillgym.envs.registry import make_task, task_config
 

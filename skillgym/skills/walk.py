@@ -345,8 +345,10 @@ class Walk(HumanoidSkill):
 
     def success(self, state: EpisodeState) -> Array:
         """The whole episode walked: its mean planar velocity error and its mean yaw-rate error
-        (heading error over its length) within their bounds. A command to stand still (which
-        the default commands never are) is no walk, so it is never a success."""
+        (heading error over its length) within their bounds. An episode whose command is to
+        stand still (which the default commands never are) is no walk, so it is never a
+        success; with command segments, the episode's first command decides that, so one that
+        walks and then stops when told counts as the walk it tracked."""
         xp = xp_of(state.goal)
         mean_error = state.metric_sums[..., 0] / np.maximum(1, self.episode_steps)
         mean_yaw_rate_error = xp.abs(state.memory[..., _HEADING]) / (self.episode_steps * self.dt)
@@ -354,7 +356,10 @@ class Walk(HumanoidSkill):
         tracked = (mean_error <= self.config.max_mean_velocity_error) & (
             mean_yaw_rate_error <= self.config.max_mean_yaw_rate_error
         )
-        return finished & tracked & self.walking(state)
+        asked_to_walk = (
+            xp.sum(state.goal[..., :2] ** 2, axis=-1) > self.config.min_walking_command**2
+        )
+        return finished & tracked & asked_to_walk
 
 
 def track_velocity(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
