@@ -136,14 +136,16 @@ def test_a_run_trained_past_the_common_budget_shows_its_metrics_at_that_budget(t
     from skillgym.reports.ablation import at_common_budget
 
     short = fake_run(tmp_path / "s", False, 0, [0.2, 0.5], evaluation={"metrics": {"falls": 0.1}})
-    long = fake_run(
-        tmp_path / "l", False, 1, [0.2, 0.5, 0.9], evaluation={"metrics": {"falls": 0.0}}
-    )
+    final = {"wrist_error": 0.02, "falls": 0.0}
+    long = fake_run(tmp_path / "l", False, 1, [0.2, 0.5, 0.9], evaluation={"metrics": final})
     with SummaryWriter(long / "tensorboard" / "PPO_1") as writer:
         for step, falls in [(1000, 0.5), (2000, 0.3), (3000, 0.0)]:
             writer.add_scalar("eval/falls", falls, step)
+            writer.add_scalar("eval/wrist_error", 0.1, step)
     cut = {run.seed: run for run in at_common_budget([read_run(short), read_run(long)])}
-    assert cut[1].steps[-1] == 2000 and cut[1].metrics == {"falls": pytest.approx(0.3)}
+    assert cut[1].steps[-1] == 2000
+    assert cut[1].metrics == {"wrist_error": pytest.approx(0.1), "falls": pytest.approx(0.3)}
+    assert list(cut[1].metrics) == ["wrist_error", "falls"]  # the accuracy error stays first
     assert cut[0].metrics == {"falls": 0.1}  # not cut: its latest evaluation's
 
 

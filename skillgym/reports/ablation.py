@@ -103,7 +103,10 @@ def at_common_budget(runs: list[Run]) -> list[Run]:
         metrics = run.metrics
         if steps[-1] != run.steps[-1]:
             at = int(steps[-1])
-            metrics = {n: h[at] for n, h in run.metric_history.items() if at in h}
+            # In the order of the run's own evaluation (the task's accuracy error first).
+            names = [*run.metrics, *(n for n in run.metric_history if n not in run.metrics)]
+            history = run.metric_history
+            metrics = {n: history[n][at] for n in names if at in history.get(n, {})}
         cut.append(replace(run, steps=steps, success=run.success[kept], metrics=metrics))
     return cut
 
