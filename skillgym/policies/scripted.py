@@ -313,8 +313,9 @@ class ArmFlatBoxIK(ArmLiftIK):
 
     def objects(self) -> tuple[np.ndarray, np.ndarray]:
         task, n = self.env.task, self.env.num_envs
-        half = self.model.geom_size[self.model.site_bodyid[task.center] == self.model.geom_bodyid]
-        return np.full(n, task.center), np.broadcast_to(half[0], (n, 3))
+        ((name, _),) = task.objects
+        half = self.model.geom(f"{name}/geom").size
+        return np.full(n, task.center), np.broadcast_to(half, (n, 3))
 
     def lifted(self, grasp: np.ndarray, pos: np.ndarray, i: int) -> np.ndarray:
         return grasp + np.asarray(self.env.episode_state.goal)[i] - pos

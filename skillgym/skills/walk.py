@@ -293,10 +293,9 @@ class Walk(HumanoidSkill):
             axis=-1,
         )
 
-    def walking(self, state: EpisodeState) -> Array:
-        """Whether the command asks for a gait: planar speed above `min_walking_command`."""
-        xp = xp_of(state.goal)
-        command = self.command(state)
+    def walking(self, command: Array) -> Array:
+        """Whether a command asks for a gait: planar speed above `min_walking_command`."""
+        xp = xp_of(command)
         return xp.sum(command[..., :2] ** 2, axis=-1) > self.config.min_walking_command**2
 
     def skill_reward_terms(self) -> dict:
@@ -356,10 +355,7 @@ class Walk(HumanoidSkill):
         tracked = (mean_error <= self.config.max_mean_velocity_error) & (
             mean_yaw_rate_error <= self.config.max_mean_yaw_rate_error
         )
-        asked_to_walk = (
-            xp.sum(state.goal[..., :2] ** 2, axis=-1) > self.config.min_walking_command**2
-        )
-        return finished & tracked & asked_to_walk
+        return finished & tracked & self.walking(state.goal)
 
 
 def track_velocity(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
@@ -398,7 +394,7 @@ def feet_air_time(task: Walk, snap: Snapshot, state: EpisodeState, action: Array
     swing = air + task.dt
     touchdown = task.step_touchdown(snap, air)
     paid = xp.sum(xp.where(touchdown, xp.clip(swing, 0.0, longest) - shortest, 0.0), axis=-1)
-    return xp.where(task.walking(state), paid / task.dt, 0.0)
+    return xp.where(task.walking(task.command(state)), paid / task.dt, 0.0)
 
 
 def pelvis_height(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
@@ -425,7 +421,7 @@ def feet_clearance(task: Walk, snap: Snapshot, state: EpisodeState, action: Arra
     stride = task.step_touchdown(snap, air) & (air + task.dt >= task.config.air_time_range[0])
     lifted = xp.clip(state.memory[..., _SWING_PEAK] / task.config.clearance, 0.0, 1.0)
     paid = xp.sum(xp.where(stride, lifted - 1.0, 0.0), axis=-1)
-    return xp.where(task.walking(state), paid / task.dt, 0.0)
+    return xp.where(task.walking(task.command(state)), paid / task.dt, 0.0)
 
 
 def arm_posture(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
