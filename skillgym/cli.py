@@ -191,6 +191,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "rollout_steps",
             "init_from",
             "learning_rate",
+            "target_kl",
             "log_std_init",
             "critic_warmup",
             "promote_at",
@@ -488,6 +489,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--impl", choices=["jax", "warp"], default="jax", help="MJX implementation")
     train.add_argument("--rollout-steps", type=count, help="per env, per PPO update")
     train.add_argument("--learning-rate", type=float, help="Adam step size (default 3e-4)")
+    train.add_argument(
+        "--target-kl",
+        type=float,
+        metavar="KL",
+        help="stop an update's epochs once the policy's approximate KL from the rollout's passes "
+        "1.5 x KL (default: never), e.g. 0.02 for a run whose KL climbs as its noise shrinks",
+    )
     train.add_argument(
         "--critic-warmup",
         type=int,

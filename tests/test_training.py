@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -84,9 +85,14 @@ def test_training_evaluates_checkpoints_and_resume_continues_the_step_count(tmp_
 
 
 def test_resume_keeps_the_runs_own_settings_unless_told_otherwise(tmp_path):
-    train(tiny_train_config(tmp_path, privileged=False, learning_rate=1e-4, total_steps=512))
+    train(
+        tiny_train_config(
+            tmp_path, privileged=False, learning_rate=1e-4, target_kl=0.05, total_steps=512
+        )
+    )
     kept = run_config(ENV, tmp_path, resume=True)
     assert not kept.privileged and kept.learning_rate == 1e-4 and kept.num_envs == 8
+    assert kept.target_kl == 0.05
     changed = run_config(ENV, tmp_path, resume=True, learning_rate=5e-5, total_steps=2048)
     assert changed.learning_rate == 5e-5 and changed.total_steps == 2048 and not changed.privileged
     fresh = run_config(ENV, tmp_path)  # without --resume a run starts from the defaults
@@ -117,6 +123,39 @@ def test_a_curriculum_gate_out_of_range_is_refused_before_a_run_folder_exists(tm
     with pytest.raises(ValueError, match=next(iter(gate))):
         TrainConfig(ENV, tmp_path / "run", **gate)
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("target_kl", [0.0, -0.01])
+def test_a_target_kl_that_is_not_positive_is_refused(tmp_path, target_kl):
+    with pytest.raises(ValueError, match="target-kl"):
+        TrainConfig(ENV, tmp_path / "run", target_kl=target_kl)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(("target_kl", "optimizer_steps"), [(None, 2 * 4), (1e-9, 1)])
+def test_target_kl_stops_an_updates_epochs_once_the_policy_has_moved_that_far(
+    target_kl, optimizer_steps, monkeypatch
+):
+    from stable_baselines3.common.policies import ActorCriticPolicy
+
+    from skillgym.training.ppo_mjx import Rollout, ppo_update
+
+    torch.manual_seed(0)
+    box = gym.spaces.Box(-1.0, 1.0, (3,))
+    policy = ActorCriticPolicy(box, gym.spaces.Box(-1.0, 1.0, (2,)), lambda _: 1e-2)
+    rollout = Rollout.zeros(16, 4, 3, 2, torch.device("cpu"))
+    rollout.obs.normal_()
+    with torch.no_grad():
+        rollout.actions, _, rollout.logp = (
+            x.reshape(16, 4, *x.shape[1:]) for x in policy(rollout.obs.reshape(64, 3))
+        )
+    steps = []
+    step = policy.optimizer.step
+    monkeypatch.setattr(policy.optimizer, "step", lambda: steps.append(step()))
+    config = TrainConfig(ENV, Path("unused"), epochs=2, minibatches=4, target_kl=target_kl)
+    ppo_update(policy, rollout, torch.randn(16, 4), config)
+    # The first minibatch sees the rollout's own policy (KL 0); the second is past any target.
+    assert len(steps) == optimizer_steps
 
 
 def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):

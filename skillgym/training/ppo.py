@@ -85,6 +85,10 @@ class TrainConfig:
     gamma: float = 0.99
     gae_lambda: float = 0.95
     clip_range: float = 0.2
+    # An update's epochs stop early once the policy's approximate KL from the rollout's policy
+    # passes 1.5 x this (None: never). As the action noise shrinks, a fixed step size moves the
+    # policy further each update; this keeps a late run from overshooting.
+    target_kl: float | None = None
     ent_coef: float = 0.0
     # Exploration at the start, as log std: -0.5 from scratch; a fine-tune keeps its
     # checkpoint's unless this is set (precision skills fine-tune better with less noise).
@@ -114,6 +118,8 @@ class TrainConfig:
         # A bad setting fails before any run folder exists.
         task_config(self.env_id, self.task_config)
         check_gates(self.promote_at, self.widen_below)
+        if self.target_kl is not None and self.target_kl <= 0:
+            raise ValueError(f"--target-kl {self.target_kl}: a positive KL, or leave it out")
         if self.randomize_ramp < 0 or (self.randomize_ramp and self.randomize is None):
             raise ValueError("--randomize-ramp takes env steps (>= 0), with --randomize")
         if self.controller not in ("flat", *MODES) or self.controller == "scripted":
@@ -203,6 +209,7 @@ def make_model(config: TrainConfig, env: VecNormalize) -> PPO:
         gamma=config.gamma,
         gae_lambda=config.gae_lambda,
         clip_range=config.clip_range,
+        target_kl=config.target_kl,
         ent_coef=config.ent_coef,
         policy_kwargs={
             **policy_kwargs(config.net_arch, config.activation),

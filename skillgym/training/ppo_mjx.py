@@ -322,8 +322,9 @@ def generalized_advantages(
 def ppo_update(
     policy: ActorCriticPolicy, rollout: Rollout, advantages: torch.Tensor, config: TrainConfig
 ) -> tuple[float, float]:
-    """`config.epochs` passes of clipped-surrogate updates over shuffled minibatches; the last
-    minibatch's policy and value losses."""
+    """`config.epochs` passes of clipped-surrogate updates over shuffled minibatches, stopped
+    early once the approximate KL passes 1.5 x `config.target_kl`; the last minibatch's policy
+    and value losses."""
     policy.set_training_mode(True)
     total = advantages.numel()
     obs, actions, old_logp = (
@@ -331,12 +332,18 @@ def ppo_update(
     )
     flat_adv, flat_ret = advantages.reshape(-1), (advantages + rollout.values).reshape(-1)
     minibatch = total // config.minibatches
+    policy_loss = value_loss = torch.zeros(())
     for _ in range(config.epochs):
         for idx in torch.randperm(total, device=flat_adv.device).split(minibatch):
             values, logp, entropy = policy.evaluate_actions(obs[idx], actions[idx])
             adv = flat_adv[idx]
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-            ratio = torch.exp(logp - old_logp[idx])
+            log_ratio = logp - old_logp[idx]
+            ratio = torch.exp(log_ratio)
+            if config.target_kl is not None:  # SB3's rule, so both backends stop alike
+                approx_kl = ((ratio - 1) - log_ratio).mean().item()
+                if approx_kl > 1.5 * config.target_kl:
+                    return policy_loss.item(), value_loss.item()
             clipped = torch.clamp(ratio, 1 - config.clip_range, 1 + config.clip_range)
             policy_loss = -torch.min(ratio * adv, clipped * adv).mean()
             value_loss = 0.5 * ((values[:, 0] - flat_ret[idx]) ** 2).mean()
