@@ -191,7 +191,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "rollout_steps",
             "init_from",
             "learning_rate",
-            "target_kl",
+            "kl_target",
             "log_std_init",
             "critic_warmup",
             "promote_at",
@@ -490,11 +490,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--rollout-steps", type=count, help="per env, per PPO update")
     train.add_argument("--learning-rate", type=float, help="Adam step size (default 3e-4)")
     train.add_argument(
-        "--target-kl",
+        "--kl-target",
         type=float,
         metavar="KL",
-        help="stop an update's epochs once the policy's approximate KL from the rollout's passes "
-        "1.5 x KL (default: never), e.g. 0.02 for a run whose KL climbs as its noise shrinks",
+        help="adapt the step size after each update to keep its approximate KL near KL (down "
+        "1.5 x above 2 x KL, up 1.5 x below KL / 2; default: a fixed step size), e.g. 0.01",
     )
     train.add_argument(
         "--critic-warmup",

@@ -20,10 +20,16 @@ from skillgym.policies.checkpoint import (
     pretrained_path,
     publish_checkpoint,
     read_checkpoint,
+    read_training_state,
     save_checkpoint,
 )
 from skillgym.reports.ablation import read_run
-from skillgym.training.ppo import TrainConfig, run_config, train
+from skillgym.training.ppo import (
+    TrainConfig,
+    adapted_learning_rate,
+    run_config,
+    train,
+)
 
 ENV = "skillgym/Arm7-Reach-v0"
 
@@ -87,12 +93,12 @@ def test_training_evaluates_checkpoints_and_resume_continues_the_step_count(tmp_
 def test_resume_keeps_the_runs_own_settings_unless_told_otherwise(tmp_path):
     train(
         tiny_train_config(
-            tmp_path, privileged=False, learning_rate=1e-4, target_kl=0.05, total_steps=512
+            tmp_path, privileged=False, learning_rate=1e-4, kl_target=0.05, total_steps=512
         )
     )
     kept = run_config(ENV, tmp_path, resume=True)
     assert not kept.privileged and kept.learning_rate == 1e-4 and kept.num_envs == 8
-    assert kept.target_kl == 0.05
+    assert kept.kl_target == 0.05
     changed = run_config(ENV, tmp_path, resume=True, learning_rate=5e-5, total_steps=2048)
     assert changed.learning_rate == 5e-5 and changed.total_steps == 2048 and not changed.privileged
     fresh = run_config(ENV, tmp_path)  # without --resume a run starts from the defaults
@@ -125,37 +131,61 @@ def test_a_curriculum_gate_out_of_range_is_refused_before_a_run_folder_exists(tm
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("target_kl", [0.0, -0.01])
-def test_a_target_kl_that_is_not_positive_is_refused(tmp_path, target_kl):
-    with pytest.raises(ValueError, match="target-kl"):
-        TrainConfig(ENV, tmp_path / "run", target_kl=target_kl)
+@pytest.mark.parametrize("kl_target", [0.0, -0.01])
+def test_a_kl_target_that_is_not_positive_is_refused(tmp_path, kl_target):
+    with pytest.raises(ValueError, match="kl-target"):
+        TrainConfig(ENV, tmp_path / "run", kl_target=kl_target)
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize(("target_kl", "optimizer_steps"), [(None, 2 * 4), (1e-9, 1)])
-def test_target_kl_stops_an_updates_epochs_once_the_policy_has_moved_that_far(
-    target_kl, optimizer_steps, monkeypatch
-):
+@pytest.mark.parametrize(
+    ("kl", "rate"), [(0.05, 2e-4), (0.015, 3e-4), (0.001, 4.5e-4), (9.0, 3e-4 / 1.5)]
+)
+def test_the_step_size_shrinks_above_twice_the_kl_target_and_grows_below_half(kl, rate):
+    assert adapted_learning_rate(3e-4, kl, 0.01) == pytest.approx(rate)
+
+
+def test_the_step_size_stays_within_its_bounds():
+    assert adapted_learning_rate(1e-5, 1.0, 0.01) == 1e-5
+    assert adapted_learning_rate(1e-2, 0.0, 0.01) == 1e-2
+
+
+def _device_update(kl_target, learning_rate=5e-3):
+    """One device-trainer update of a small policy whose large step moves it far in KL."""
     from stable_baselines3.common.policies import ActorCriticPolicy
 
     from skillgym.training.ppo_mjx import Rollout, ppo_update
 
     torch.manual_seed(0)
     box = gym.spaces.Box(-1.0, 1.0, (3,))
-    policy = ActorCriticPolicy(box, gym.spaces.Box(-1.0, 1.0, (2,)), lambda _: 1e-2)
+    policy = ActorCriticPolicy(box, gym.spaces.Box(-1.0, 1.0, (2,)), lambda _: learning_rate)
     rollout = Rollout.zeros(16, 4, 3, 2, torch.device("cpu"))
     rollout.obs.normal_()
     with torch.no_grad():
         rollout.actions, _, rollout.logp = (
             x.reshape(16, 4, *x.shape[1:]) for x in policy(rollout.obs.reshape(64, 3))
         )
-    steps = []
-    step = policy.optimizer.step
-    monkeypatch.setattr(policy.optimizer, "step", lambda: steps.append(step()))
-    config = TrainConfig(ENV, Path("unused"), epochs=2, minibatches=4, target_kl=target_kl)
+    config = TrainConfig(ENV, Path("unused"), epochs=2, minibatches=4, kl_target=kl_target)
     ppo_update(policy, rollout, torch.randn(16, 4), config)
-    # The first minibatch sees the rollout's own policy (KL 0); the second is past any target.
-    assert len(steps) == optimizer_steps
+    return policy.optimizer.param_groups[0]["lr"]
+
+
+def test_the_device_trainer_adapts_its_step_size_to_the_kl_target():
+    assert _device_update(None) == 5e-3
+    assert _device_update(1e-6) == pytest.approx(5e-3 / 1.5)
+    assert _device_update(1e3) == pytest.approx(7.5e-3)
+
+
+def test_a_resumed_run_goes_on_at_the_step_size_its_kl_target_left(tmp_path):
+    def saved_rate():
+        return read_training_state(tmp_path / "latest")["optimizer"]["param_groups"][0]["lr"]
+
+    # One update per 512 env steps, each far above a KL of 1e-9: the step size shrinks 1.5 x.
+    train(tiny_train_config(tmp_path, privileged=False, kl_target=1e-9, total_steps=512))
+    assert saved_rate() == pytest.approx(TrainConfig(ENV, tmp_path).learning_rate / 1.5)
+    first = saved_rate()
+    train(run_config(ENV, tmp_path, resume=True, total_steps=1024), resume=True)
+    assert saved_rate() == pytest.approx(first / 1.5)
 
 
 def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):

@@ -85,10 +85,9 @@ class TrainConfig:
     gamma: float = 0.99
     gae_lambda: float = 0.95
     clip_range: float = 0.2
-    # An update's epochs stop early once the policy's approximate KL from the rollout's policy
-    # passes 1.5 x this (None: never). As the action noise shrinks, a fixed step size moves the
-    # policy further each update; this keeps a late run from overshooting.
-    target_kl: float | None = None
+    # The approximate KL per update that the step size is adapted to (None: a fixed step
+    # size). As the action noise shrinks, a fixed step moves the policy further each update.
+    kl_target: float | None = None
     ent_coef: float = 0.0
     # Exploration at the start, as log std: -0.5 from scratch; a fine-tune keeps its
     # checkpoint's unless this is set (precision skills fine-tune better with less noise).
@@ -118,8 +117,8 @@ class TrainConfig:
         # A bad setting fails before any run folder exists.
         task_config(self.env_id, self.task_config)
         check_gates(self.promote_at, self.widen_below)
-        if self.target_kl is not None and self.target_kl <= 0:
-            raise ValueError(f"--target-kl {self.target_kl}: a positive KL, or leave it out")
+        if self.kl_target is not None and self.kl_target <= 0:
+            raise ValueError(f"--kl-target {self.kl_target}: a positive KL, or leave it out")
         if self.randomize_ramp < 0 or (self.randomize_ramp and self.randomize is None):
             raise ValueError("--randomize-ramp takes env steps (>= 0), with --randomize")
         if self.controller not in ("flat", *MODES) or self.controller == "scripted":
@@ -198,8 +197,38 @@ def controller_kwargs(config: TrainConfig, env: VecNormalize) -> dict[str, Any]:
     return kwargs
 
 
-def make_model(config: TrainConfig, env: VecNormalize) -> PPO:
-    return PPO(
+def adapted_learning_rate(rate: float, kl: float, kl_target: float) -> float:
+    """The next update's step size after an update of mean approximate KL `kl`: down 1.5 x
+    above twice the target, up 1.5 x below half of it, within [1e-5, 1e-2] (the rule of the
+    legged-robot PPO trainers, rsl_rl's "adaptive" schedule)."""
+    if kl > 2.0 * kl_target:
+        rate /= 1.5
+    elif kl < kl_target / 2.0:
+        rate *= 1.5
+    return float(np.clip(rate, 1e-5, 1e-2))
+
+
+class AdaptivePPO(PPO):
+    """Stable-Baselines3's PPO; with `kl_target`, the step size adapts to each update's KL.
+    The optimizer carries the current step size, so a resumed run goes on with it."""
+
+    def __init__(self, *args: Any, kl_target: float | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kl_target = kl_target
+
+    def train(self) -> None:
+        if self.kl_target is None:
+            return super().train()
+        rate = self.policy.optimizer.param_groups[0]["lr"]
+        self.lr_schedule = lambda _: rate  # what PPO.train sets the optimizer's step size from
+        super().train()
+        kl = self.logger.name_to_value["train/approx_kl"]
+        for group in self.policy.optimizer.param_groups:
+            group["lr"] = adapted_learning_rate(rate, kl, self.kl_target)
+
+
+def make_model(config: TrainConfig, env: VecNormalize) -> AdaptivePPO:
+    return AdaptivePPO(
         ComposedPolicy if config.composed else "MlpPolicy",
         env,
         n_steps=config.rollout_steps,
@@ -209,7 +238,7 @@ def make_model(config: TrainConfig, env: VecNormalize) -> PPO:
         gamma=config.gamma,
         gae_lambda=config.gae_lambda,
         clip_range=config.clip_range,
-        target_kl=config.target_kl,
+        kl_target=config.kl_target,
         ent_coef=config.ent_coef,
         policy_kwargs={
             **policy_kwargs(config.net_arch, config.activation),

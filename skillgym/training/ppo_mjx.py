@@ -39,7 +39,12 @@ from skillgym.policies.library import (
     observation_statistics,
     skills_noise,
 )
-from skillgym.training.ppo import TrainConfig, resumed_noise, reward_term_means
+from skillgym.training.ppo import (
+    TrainConfig,
+    adapted_learning_rate,
+    resumed_noise,
+    reward_term_means,
+)
 from skillgym.training.run_folder import RunFolder
 
 
@@ -178,6 +183,7 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
         wall = wall_offset + time.perf_counter() - start
         writer.add_scalar("train/policy_loss", policy_loss, env_steps)
         writer.add_scalar("train/value_loss", value_loss, env_steps)
+        writer.add_scalar("train/learning_rate", policy.optimizer.param_groups[0]["lr"], env_steps)
         rate = (env_steps - start_steps) / (time.perf_counter() - start)
         writer.add_scalar("time/env_steps_per_s", rate, env_steps)
         for name, value in curriculum.log().items() if curriculum else ():
@@ -280,7 +286,7 @@ def restore(
     meta: CheckpointMetadata,
 ) -> None:
     """The run's progress from `latest/` into `learner`, `curriculum` and `meta`; its settings
-    and learning rate are this command's."""
+    are this command's, and its learning rate too unless it adapts to a KL target."""
     recorded, tensors = read_checkpoint(run.latest)
     if recorded.controller.get("mode") != meta.controller.get("mode"):
         raise ValueError(f"{run.latest} was trained with another controller; start a new run")
@@ -291,8 +297,9 @@ def restore(
     policy, device = learner.policy, learner.obs_rms.mean.device
     policy.load_state_dict(tensors["policy"])
     policy.optimizer.load_state_dict(training["optimizer"])
-    for group in policy.optimizer.param_groups:
-        group["lr"] = config.learning_rate
+    if config.kl_target is None:  # else the step size goes on where its adaptation left it
+        for group in policy.optimizer.param_groups:
+            group["lr"] = config.learning_rate
     if (noise := resumed_noise(config, recorded)) is not None:
         torch.nn.init.constant_(policy.log_std, noise)
     learner.obs_rms.mean = tensors["obs_mean"].to(device)
@@ -322,9 +329,9 @@ def generalized_advantages(
 def ppo_update(
     policy: ActorCriticPolicy, rollout: Rollout, advantages: torch.Tensor, config: TrainConfig
 ) -> tuple[float, float]:
-    """`config.epochs` passes of clipped-surrogate updates over shuffled minibatches, stopped
-    early once the approximate KL passes 1.5 x `config.target_kl`; the last minibatch's policy
-    and value losses."""
+    """`config.epochs` passes of clipped-surrogate updates over shuffled minibatches, then, with
+    `config.kl_target`, the step size adapted to their mean approximate KL; the last
+    minibatch's policy and value losses."""
     policy.set_training_mode(True)
     total = advantages.numel()
     obs, actions, old_logp = (
@@ -332,7 +339,7 @@ def ppo_update(
     )
     flat_adv, flat_ret = advantages.reshape(-1), (advantages + rollout.values).reshape(-1)
     minibatch = total // config.minibatches
-    policy_loss = value_loss = torch.zeros(())
+    kls = []
     for _ in range(config.epochs):
         for idx in torch.randperm(total, device=flat_adv.device).split(minibatch):
             values, logp, entropy = policy.evaluate_actions(obs[idx], actions[idx])
@@ -340,10 +347,7 @@ def ppo_update(
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
             log_ratio = logp - old_logp[idx]
             ratio = torch.exp(log_ratio)
-            if config.target_kl is not None:  # SB3's rule, so both backends stop alike
-                approx_kl = ((ratio - 1) - log_ratio).mean().item()
-                if approx_kl > 1.5 * config.target_kl:
-                    return policy_loss.item(), value_loss.item()
+            kls.append(((ratio - 1) - log_ratio).mean().item())  # SB3's estimate
             clipped = torch.clamp(ratio, 1 - config.clip_range, 1 + config.clip_range)
             policy_loss = -torch.min(ratio * adv, clipped * adv).mean()
             value_loss = 0.5 * ((values[:, 0] - flat_ret[idx]) ** 2).mean()
@@ -352,6 +356,12 @@ def ppo_update(
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), 0.5)
             policy.optimizer.step()
+    if config.kl_target is not None:
+        rate = adapted_learning_rate(
+            policy.optimizer.param_groups[0]["lr"], float(np.mean(kls)), config.kl_target
+        )
+        for group in policy.optimizer.param_groups:
+            group["lr"] = rate
     return policy_loss.item(), value_loss.item()
 
 
