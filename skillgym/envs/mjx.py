@@ -401,9 +401,7 @@ class MjxVectorEnv(gym.vector.VectorEnv):
     ) -> tuple[Any, dict[str, Any]]:
         """Reset every env, or those of `options["reset_mask"]` (the others carry on)."""
         super().reset(seed=seed)
-        ids = reset_ids(options, self.num_envs)
-        if len(ids) < self.num_envs and self._state is None:
-            raise gym.error.ResetNeeded(f"{self.env_id}: reset every env before a masked reset")
+        ids = reset_ids(self, options, started=self._state is not None)
         if seed is None and len(ids) < self.num_envs:
             keys = self._state.key  # a masked reset carries on each env's own random stream
         else:

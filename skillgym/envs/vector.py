@@ -49,14 +49,21 @@ def finished_episodes(info: Mapping[str, Any], num_envs: int) -> tuple[dict[str,
     return records, done
 
 
-def reset_ids(options: dict[str, Any] | None, num_envs: int) -> np.ndarray:
-    """The envs a `reset(options=...)` resets: every env, or those of `options["reset_mask"]`."""
+def reset_ids(
+    env: gym.vector.VectorEnv, options: dict[str, Any] | None, started: bool
+) -> np.ndarray:
+    """The envs a `reset(options=...)` resets: every env, or those of `options["reset_mask"]`,
+    which only an env `started` by a full reset takes."""
     mask = (options or {}).get("reset_mask")
     if mask is None:
-        return np.arange(num_envs)
+        return np.arange(env.num_envs)
     mask = np.asarray(mask)
-    if mask.shape != (num_envs,) or mask.dtype != bool:
-        raise ValueError(f"reset_mask must be a bool array of shape ({num_envs},), not {mask!r}")
+    if mask.shape != (env.num_envs,) or mask.dtype != bool:
+        raise ValueError(
+            f"reset_mask must be a bool array of shape ({env.num_envs},), not {mask!r}"
+        )
+    if not started and not mask.all():
+        raise gym.error.ResetNeeded(f"{env.env_id}: reset every env before a masked reset")
     return np.flatnonzero(mask)
 
 
@@ -200,9 +207,7 @@ class SkillVectorEnv(gym.vector.VectorEnv):
     ) -> tuple[Any, dict[str, Any]]:
         """Reset every env, or those of `options["reset_mask"]` (the others carry on)."""
         super().reset(seed=seed)
-        ids = reset_ids(options, self.num_envs)
-        if len(ids) < self.num_envs and self._state is None:
-            raise gym.error.ResetNeeded(f"{self.env_id}: reset every env before a masked reset")
+        ids = reset_ids(self, options, started=self._state is not None)
         if seed is not None:
             self._rng = np.random.default_rng(seed)
         self._state = self._reset_envs(ids, self._state)
