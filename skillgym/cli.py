@@ -108,7 +108,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     env_ids = [args.env_id] if args.env_id else list(DEMO_ENVS)
     for env_id in env_ids:
         summary = run_demo(
-            env_id, args.episodes, Path(args.out), args.seed, video_size=args.video_size
+            env_id,
+            args.episodes,
+            Path(args.out),
+            args.seed,
+            spec=args.policy,
+            video_size=args.video_size,
         )
         metric = next(k for k in summary if k.endswith("_error"))
         print(
@@ -390,8 +395,13 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_list
     )
 
-    demo = sub.add_parser("demo", help="run an env with a scripted policy and record an MP4")
+    demo = sub.add_parser("demo", help="run an env with a policy and record an MP4")
     demo.add_argument("env_id", nargs="?", help=f"default: {', '.join(DEMO_ENVS)}")
+    demo.add_argument(
+        "--policy",
+        help="as bench's --policy, e.g. checkpoint:runs/walk/best (default: the env's shipped "
+        "checkpoint, else its scripted controller)",
+    )
     demo.add_argument("--episodes", type=count, default=2)
     demo.add_argument("--out", default="skillgym-demo", help="folder for the videos")
     demo.add_argument("--seed", type=int, default=0)

@@ -27,6 +27,13 @@ def test_demo_plays_the_shipped_checkpoint_writes_a_video_and_prints_a_summary(t
     assert frames.shape[0] >= 60 and frames.shape[1:] == (240, 320, 3)
 
 
+def test_demo_plays_the_policy_it_is_given(tmp_path, capsys):
+    args = ["demo", "skillgym/Arm7-Reach-v0", "--episodes", "1", "--out", str(tmp_path)]
+    assert main([*args, "--policy", "zero", "--video-size", "160x120"]) == 0
+    out = capsys.readouterr().out
+    assert "zero" in out and "success 0%" in out
+
+
 def test_a_malformed_video_size_is_refused_before_anything_runs(capsys):
     with pytest.raises(SystemExit):
         main(["demo", "skillgym/Arm7-Reach-v0", "--video-size", "640by480"])
