@@ -20,10 +20,13 @@ from skillgym.training.run_folder import EVAL_SEED, RunFolder
 ENV, OTHER = "skillgym/Arm7-Reach-v0", "skillgym/Arm7-Push-v0"
 
 
-def save(run: RunFolder, success_rate: float, seed: int = 0) -> dict[str, torch.Tensor]:
+def save(
+    run: RunFolder, success_rate: float, seed: int = 0, curriculum: dict | None = None
+) -> dict[str, torch.Tensor]:
     """Save a checkpoint of a fresh network scored `success_rate`; return its weights."""
     torch.manual_seed(seed)
     meta = CheckpointMetadata(env_id=run.env_id, obs_size=29, action_size=8)
+    meta.curriculum = curriculum or {}
     meta.evaluation = {"success_rate": success_rate}
     policy = build_policy(meta)
     run.save(meta, policy, np.zeros(29), np.ones(29), {"optimizer": {}})
@@ -36,6 +39,22 @@ def weights(path) -> dict[str, torch.Tensor]:
 
 def same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
     return all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_run_with_privileges_keeps_its_last_checkpoint_at_each_curriculum_level(tmp_path):
+    run = RunFolder(tmp_path, OTHER)
+    first = save(run, 0.1, seed=0, curriculum={"privileges": {"level": 0}})
+    last_at_0 = save(run, 0.2, seed=1, curriculum={"privileges": {"level": 0}})
+    at_1 = save(run, 0.0, seed=2, curriculum={"privileges": {"level": [1, 1, 2, 0]}})
+    assert sorted(p.name for p in (tmp_path / "levels").iterdir()) == ["0", "1"]
+    assert same(last_at_0, weights(tmp_path / "levels" / "0")) and not same(first, last_at_0)
+    assert same(at_1, weights(tmp_path / "levels" / "1"))  # per-env levels: their mean, rounded
+    assert read_metadata(tmp_path / "levels" / "1").curriculum["privileges"]["level"][2] == 2
+
+
+def test_a_run_without_privileges_keeps_no_levels(tmp_path):
+    save(RunFolder(tmp_path, ENV), 0.5)
+    assert not (tmp_path / "levels").exists()
 
 
 def test_a_new_run_claims_an_absent_or_empty_folder(tmp_path):

@@ -7,8 +7,9 @@
     run.save(meta, policy, obs_mean, obs_var, training_state)
 
 `latest/` is the last checkpoint and `best/` the one of the best evaluated success rate so far
-(a tie goes to the later one). Beside them a trainer keeps its own files: TensorBoard logs,
-imitation labels.
+(a tie goes to the later one); a run with privileges also keeps `levels/<k>/`, its last
+checkpoint at curriculum level k, to show what it did at each level. Beside them a trainer
+keeps its own files: TensorBoard logs, imitation labels.
 """
 
 from __future__ import annotations
@@ -91,8 +92,13 @@ class RunFolder:
         obs_var: np.ndarray,
         training_state: dict[str, Any] | None = None,
     ) -> None:
-        """Write `latest/`, and `best/` too when `meta.evaluation` scores at least as well."""
+        """Write `latest/`, `best/` too when `meta.evaluation` scores at least as well, and
+        `levels/<k>/` at the curriculum's privilege level k (its envs' mean level, rounded)."""
         checkpoint = (meta, policy, obs_mean, obs_var, training_state)
         save_checkpoint(self.latest, *checkpoint)
         if meta.evaluation["success_rate"] >= self.best_success_rate():
             save_checkpoint(self.best, *checkpoint)
+        privileges = meta.curriculum.get("privileges")
+        if privileges:
+            level = round(float(np.mean(privileges["level"])))
+            save_checkpoint(self.path / "levels" / str(level), meta, policy, obs_mean, obs_var)
