@@ -11,7 +11,9 @@ import numpy as np
 
 import skillgym
 from skillgym.core.randomization import PRESETS
+from skillgym.core.task import TaskConfig
 from skillgym.deploy import sim2sim
+from skillgym.envs.registry import task_config
 from skillgym.envs.render import write_video
 from skillgym.envs.vector import SkillVectorEnv, finished_episodes
 from skillgym.evaluation import progress_bar
@@ -60,12 +62,13 @@ def run_demo(
     spec: str | None = None,
     frame_every: int = 2,
     video_size: tuple[int, int] = (640, 480),
+    config: TaskConfig | None = None,
 ) -> dict:
     """Drive env 0 of `env_id` with the policy `spec` names (a `--policy` spec of `bench`;
     default: `default_policy_spec`), record it, summarize.
 
     Software rendering costs more than simulating, so the video keeps every `frame_every`-th
-    control step."""
+    control step. `config` changes the task's settings from the registered env's."""
     from skillgym.benchmarks.policy_spec import PolicyContext, make_policy
 
     width, height = video_size
@@ -76,6 +79,7 @@ def run_demo(
         render_mode="rgb_array",
         width=width,
         height=height,
+        **({"config": config} if config else {}),
     )
     loaded = make_policy(spec or default_policy_spec(env_id), PolicyContext(env, seed))
     policy = loaded.policy
@@ -258,9 +262,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     def policy(env: gym.vector.VectorEnv) -> Policy:
         return make_policy(spec, PolicyContext(env, args.seed)).policy
 
+    settings = dict(args.task_config or [])
+    changed = {"config": task_config(args.env_id, settings)} if settings else {}
     randomize = {"randomize": args.randomize} if args.randomize else {}
-    result = evaluate(args.env_id, policy, args.episodes, args.seed, progress=True, **randomize)
+    result = evaluate(
+        args.env_id, policy, args.episodes, args.seed, progress=True, **randomize, **changed
+    )
     result.update(checkpoint=str(path), **randomize)
+    if settings:
+        result["task_config"] = settings
     text = json.dumps(result, indent=2)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -269,7 +279,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.video:
         video = Path(args.video)
         summary = run_demo(
-            args.env_id, 3, video.parent, args.seed, spec, video_size=args.video_size
+            args.env_id, 3, video.parent, args.seed, spec, video_size=args.video_size, **changed
         )
         Path(summary["video"]).replace(video)
         print(f"video: {video}")
@@ -564,6 +574,15 @@ def build_parser() -> argparse.ArgumentParser:
         const="default",
         choices=list(PRESETS),
         help="evaluate under domain randomization (a preset; default: default)",
+    )
+    evaluate.add_argument(
+        "--task-config",
+        type=setting,
+        action="append",
+        metavar="NAME=VALUE",
+        help="evaluate with a number setting of the task changed (repeatable), e.g. Walk's "
+        "arm_motion=1.0 arm_motion_range=0 to hold the arms at the default pose; recorded in "
+        "the JSON",
     )
     evaluate.set_defaults(func=cmd_eval)
 

@@ -1,5 +1,6 @@
 """The `skillgym` command: list, demo (with an MP4) and speed."""
 
+import json
 import subprocess
 import sys
 
@@ -32,6 +33,15 @@ def test_demo_plays_the_policy_it_is_given(tmp_path, capsys):
     assert main([*args, "--policy", "zero", "--video-size", "160x120"]) == 0
     out = capsys.readouterr().out
     assert "zero" in out and "success 0%" in out
+
+
+def test_eval_under_a_changed_task_setting_scores_that_task_and_records_the_setting(tmp_path):
+    # Episodes shorter than the 0.5 s the gripper must hold on its target: none can succeed.
+    args = ["eval", "skillgym/Arm7-Reach-v0", "--episodes", "4", "--json", str(tmp_path / "r")]
+    assert main([*args, "--task-config", "episode_seconds=0.4"]) == 0
+    result = json.loads((tmp_path / "r").read_text())
+    assert result["success_rate"] == 0.0 and result["task_config"] == {"episode_seconds": 0.4}
+    assert main([*args, "--task-config", "nope=1"]) == 1
 
 
 def test_a_malformed_video_size_is_refused_before_anything_runs(capsys):
