@@ -265,6 +265,24 @@ def test_walk_pays_for_strides_at_touchdown_and_charges_for_taps():
     )
 
 
+def test_walk_charges_every_second_a_foot_stays_up_longer_than_a_stride():
+    from skillgym.skills.walk import feet_air_too_long
+
+    task, snap, state = standing_after_one_step("skillgym/Tall19-Walk-v0")
+    longest = task.config.air_time_range[1]
+
+    def charged(left_air: float, right_air: float = 0.0, command=(0.5, 0.0, 0.0)) -> float:
+        memory = state.memory.copy()
+        memory[:, :2] = left_air, right_air
+        episode = state._replace(memory=memory, goal=np.array([command]))
+        return float(feet_air_too_long(task, snap, episode, None)[0])
+
+    assert charged(0.0) == 0.0 and charged(longest) == 0.0  # standing, and the longest stride
+    assert charged(longest + 0.1) == 1.0  # hopping on the right foot
+    assert charged(3.0, command=(0.0, 0.0, 0.0)) == 1.0  # a foot held up while told to stand
+    assert charged(1.0, 1.0) == 2.0  # both up: in the air or in a harness
+
+
 def test_step_pays_for_a_landing_nearer_its_target_than_any_before():
     from skillgym.skills.step import step_progress
 

@@ -126,6 +126,7 @@ class Walk(HumanoidSkill):
                 vertical_motion=-0.5,
                 posture=0.2,
                 feet_air_time=1.0,
+                feet_air_too_long=-2.0,
                 pelvis_height=-30.0,
                 stance_width=-20.0,
                 feet_slip=-1.0,
@@ -305,6 +306,7 @@ class Walk(HumanoidSkill):
             "track_heading": track_heading,
             "vertical_motion": vertical_motion,
             "feet_air_time": feet_air_time,
+            "feet_air_too_long": feet_air_too_long,
             "pelvis_height": pelvis_height,
             "stance_width": stance_width,
             "feet_slip": feet_slip,
@@ -395,6 +397,16 @@ def feet_air_time(task: Walk, snap: Snapshot, state: EpisodeState, action: Array
     touchdown = task.step_touchdown(snap, air)
     paid = xp.sum(xp.where(touchdown, xp.clip(swing, 0.0, longest) - shortest, 0.0), axis=-1)
     return xp.where(task.walking(task.command(state)), paid / task.dt, 0.0)
+
+
+def feet_air_too_long(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
+    """How many feet have been off the ground longer than the longest swing that counts as a
+    step (`air_time_range`), whatever the command: hopping on one leg, or holding a foot up,
+    costs for as long as it lasts. A foot that never lands escapes `feet_air_time` and
+    `feet_clearance`, which pay at touchdown. A rate: the weight prices a second of it."""
+    xp = xp_of(snap.qpos)
+    air = state.memory[..., _AIR]
+    return xp.sum(xp.astype(air > task.config.air_time_range[1], air.dtype), axis=-1)
 
 
 def pelvis_height(task: Walk, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
