@@ -79,7 +79,7 @@ def run_demo(
         render_mode="rgb_array",
         width=width,
         height=height,
-        **({"config": config} if config else {}),
+        config=config,
     )
     loaded = make_policy(spec or default_policy_spec(env_id), PolicyContext(env, seed))
     policy = loaded.policy
@@ -263,10 +263,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return make_policy(spec, PolicyContext(env, args.seed)).policy
 
     settings = dict(args.task_config or [])
-    changed = {"config": task_config(args.env_id, settings)} if settings else {}
+    config = task_config(args.env_id, settings) if settings else None
     randomize = {"randomize": args.randomize} if args.randomize else {}
     result = evaluate(
-        args.env_id, policy, args.episodes, args.seed, progress=True, **randomize, **changed
+        args.env_id, policy, args.episodes, args.seed, progress=True, config=config, **randomize
     )
     result.update(checkpoint=str(path), **randomize)
     if settings:
@@ -279,7 +279,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.video:
         video = Path(args.video)
         summary = run_demo(
-            args.env_id, 3, video.parent, args.seed, spec, video_size=args.video_size, **changed
+            args.env_id, 3, video.parent, args.seed, spec, video_size=args.video_size, config=config
         )
         Path(summary["video"]).replace(video)
         print(f"video: {video}")

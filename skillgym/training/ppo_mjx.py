@@ -347,7 +347,8 @@ def ppo_update(
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
             log_ratio = logp - old_logp[idx]
             ratio = torch.exp(log_ratio)
-            kls.append(((ratio - 1) - log_ratio).mean().item())  # SB3's estimate
+            if config.kl_target is not None:  # SB3's estimate, kept on the device
+                kls.append(((ratio - 1) - log_ratio).mean().detach())
             clipped = torch.clamp(ratio, 1 - config.clip_range, 1 + config.clip_range)
             policy_loss = -torch.min(ratio * adv, clipped * adv).mean()
             value_loss = 0.5 * ((values[:, 0] - flat_ret[idx]) ** 2).mean()
@@ -358,7 +359,7 @@ def ppo_update(
             policy.optimizer.step()
     if config.kl_target is not None:
         rate = adapted_learning_rate(
-            policy.optimizer.param_groups[0]["lr"], float(np.mean(kls)), config.kl_target
+            policy.optimizer.param_groups[0]["lr"], torch.stack(kls).mean().item(), config.kl_target
         )
         for group in policy.optimizer.param_groups:
             group["lr"] = rate
