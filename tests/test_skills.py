@@ -283,6 +283,33 @@ def test_walk_charges_every_second_a_foot_stays_up_longer_than_a_stride():
     assert charged(1.0, 1.0) == 2.0  # both up: in the air or in a harness
 
 
+def test_walk_arm_motion_moves_the_arms_its_weight_of_the_way_from_the_policys_actions():
+    from skillgym.envs.registry import task_config
+
+    env_id = "skillgym/Tall19-Walk-v0"
+
+    def applied(weight: float, motion: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        config = task_config(env_id, {"arm_motion": motion, "arm_motion_weight": weight})
+        env = make_vec(env_id, num_envs=1, config=config)
+        env.reset(seed=0)
+        for _ in range(60):  # past the fade-in
+            env.step(np.zeros((1, 19)))
+        task, state = env.task, env.episode_state
+        action = np.full((1, 19), 0.3)
+        arms = task.arm_index
+        legs = np.setdiff1d(np.arange(19), arms)
+        return task.applied_action(action, state), arms, legs
+
+    full, arms, legs = applied(1.0)
+    half, _, _ = applied(0.5)
+    off, _, _ = applied(1.0, motion=0.0)
+    motion = full[0, arms]
+    assert not np.allclose(motion, 0.3)  # the arms follow their own targets
+    np.testing.assert_allclose(half[0, arms], 0.3 + 0.5 * (motion - 0.3))
+    np.testing.assert_allclose(half[0, legs], 0.3)  # the legs stay the policy's
+    np.testing.assert_allclose(off, 0.3)  # episodes without the motion: the policy's own
+
+
 def test_step_pays_for_a_landing_nearer_its_target_than_any_before():
     from skillgym.skills.step import step_progress
 

@@ -72,6 +72,10 @@ class WalkConfig(HumanoidTaskConfig):
     # policy's.
     arm_motion: float = 0.0
     arm_motion_range: float = 0.8
+    # The motion's share of the arm joints' actions in those episodes, the rest the policy's:
+    # what a blend does when it gives the arms partly to another skill. Below 1, a curriculum
+    # for a Walk that balances with its arms (raised step by step to 1 over fine-tunes).
+    arm_motion_weight: float = 1.0
     arm_motion_period: tuple[float, float] = (1.0, 4.0)
     # Training: a new command every `command_seconds` (0: one command per episode), up to
     # LATER_COMMANDS times, each one with probability `stand_probability` a command to stop
@@ -207,8 +211,8 @@ class Walk(HumanoidSkill):
         return self.command(state)
 
     def applied_action(self, action: Array, state: EpisodeState) -> Array:
-        """The policy's action, with the arms' entries replaced by the arm motion in the
-        episodes that have it."""
+        """The policy's action, with the arms' entries moved `arm_motion_weight` of the way
+        to the arm motion in the episodes that have it."""
         if self.config.arm_motion == 0.0:
             return action
         xp = xp_of(action)
@@ -222,8 +226,10 @@ class Walk(HumanoidSkill):
         # a jerk of the arms.
         fade = xp.clip(seconds / self.config.arm_motion_period[0], 0.0, 1.0)[..., None]
         moving = fade * (first + (second - first) * (0.5 - 0.5 * xp.cos(phase))[..., None])
+        own = action[..., self.arm_index]
+        mixed = own + self.config.arm_motion_weight * (moving - own)
         on = memory[..., _ARM_ON : _ARM_ON + 1] > 0.5
-        return put(action, self.arm_index, xp.where(on, moving, action[..., self.arm_index]))
+        return put(action, self.arm_index, xp.where(on, mixed, own))
 
     def estimated_terms(self, snap: Snapshot) -> dict[str, Array]:
         """The base velocity the command is tracked against (on hardware, an estimate)."""
