@@ -281,6 +281,24 @@ def test_critic_warmup_moves_the_critic_and_leaves_the_policy_alone(tmp_path):
     assert all(torch.equal(before[k], resumed[k]) for k in [*actor, "log_std"])
 
 
+def test_the_step_size_stays_while_the_critic_warms_up(tmp_path):
+    # A frozen actor's KL is 0: read as "the step is too small", it would grow the step size
+    # 1.5 x per update to the ceiling, and the first updates after the warm-up would wreck
+    # the policy being tuned.
+    train(tiny_train_config(tmp_path / "first"))
+    config = tiny_train_config(
+        tmp_path / "warm",
+        total_steps=3072,
+        init_from=str(tmp_path / "first" / "latest"),
+        critic_warmup=10_000,
+        kl_target=0.01,
+        learning_rate=1e-4,
+    )
+    train(config)
+    state = read_training_state(tmp_path / "warm" / "latest")
+    assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(1e-4)
+
+
 def test_init_from_a_checkpoint_of_another_env_is_a_clear_error(tmp_path):
     saved_policy(tmp_path / "ckpt")
     config = tiny_train_config(

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import VecNormalize
 
 from skillgym.curricula import COMMAND_ERROR, Curriculum, LevelTerm, check_gates, make_curriculum
@@ -208,9 +209,15 @@ def adapted_learning_rate(rate: float, kl: float, kl_target: float) -> float:
     return float(np.clip(rate, 1e-5, 1e-2))
 
 
+def actor_trains(policy: ActorCriticPolicy) -> bool:
+    """Whether the next update moves the actor (`CriticWarmup` freezes it)."""
+    return bool(policy.log_std.requires_grad)
+
+
 class AdaptivePPO(PPO):
     """Stable-Baselines3's PPO; with `kl_target`, the step size adapts to each update's KL.
-    The optimizer carries the current step size, so a resumed run goes on with it."""
+    The optimizer carries the current step size, so a resumed run goes on with it. While the
+    actor is frozen the KL is 0 by construction and says nothing of the step size, which stays."""
 
     def __init__(self, *args: Any, kl_target: float | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -222,6 +229,8 @@ class AdaptivePPO(PPO):
         rate = self.policy.optimizer.param_groups[0]["lr"]
         self.lr_schedule = lambda _: rate  # what PPO.train sets the optimizer's step size from
         super().train()
+        if not actor_trains(self.policy):
+            return
         kl = self.logger.name_to_value["train/approx_kl"]
         for group in self.policy.optimizer.param_groups:
             group["lr"] = adapted_learning_rate(rate, kl, self.kl_target)
