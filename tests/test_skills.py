@@ -288,21 +288,18 @@ def test_walk_arm_motion_moves_the_arms_its_weight_of_the_way_from_the_policys_a
 
     env_id = "skillgym/Tall19-Walk-v0"
 
-    def applied(weight: float, motion: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def applied(weight: float, motion: float = 1.0) -> np.ndarray:
+        """The applied action for a policy action of 0.3 everywhere, past the fade-in."""
         config = task_config(env_id, {"arm_motion": motion, "arm_motion_weight": weight})
         env = make_vec(env_id, num_envs=1, config=config)
         env.reset(seed=0)
-        for _ in range(60):  # past the fade-in
+        for _ in range(60):
             env.step(np.zeros((1, 19)))
-        task, state = env.task, env.episode_state
-        action = np.full((1, 19), 0.3)
-        arms = task.arm_index
-        legs = np.setdiff1d(np.arange(19), arms)
-        return task.applied_action(action, state), arms, legs
+        return env.task.applied_action(np.full((1, 19), 0.3), env.episode_state)
 
-    full, arms, legs = applied(1.0)
-    half, _, _ = applied(0.5)
-    off, _, _ = applied(1.0, motion=0.0)
+    arms = make_vec(env_id, num_envs=1).task.arm_index
+    legs = np.setdiff1d(np.arange(19), arms)
+    full, half, off = applied(1.0), applied(0.5), applied(1.0, motion=0.0)
     motion = full[0, arms]
     assert not np.allclose(motion, 0.3)  # the arms follow their own targets
     np.testing.assert_allclose(half[0, arms], 0.3 + 0.5 * (motion - 0.3))

@@ -209,8 +209,15 @@ def adapted_learning_rate(rate: float, kl: float, kl_target: float) -> float:
     return float(np.clip(rate, 1e-5, 1e-2))
 
 
+def set_actor_trainable(policy: ActorCriticPolicy, trainable: bool) -> None:
+    """Let the updates move the actor (its network and noise), or freeze it."""
+    for module in (policy.mlp_extractor.policy_net, policy.action_net):
+        module.requires_grad_(trainable)
+    policy.log_std.requires_grad_(trainable)
+
+
 def actor_trains(policy: ActorCriticPolicy) -> bool:
-    """Whether the next update moves the actor (`CriticWarmup` freezes it)."""
+    """Whether the next update moves the actor (see `set_actor_trainable`)."""
     return bool(policy.log_std.requires_grad)
 
 
@@ -296,20 +303,14 @@ class CriticWarmup(BaseCallback):
         super().__init__()
         self.until = until
 
-    def _actor_trainable(self, trainable: bool) -> None:
-        policy = self.model.policy
-        for module in (policy.mlp_extractor.policy_net, policy.action_net):
-            module.requires_grad_(trainable)
-        policy.log_std.requires_grad_(trainable)
-
     def _on_training_start(self) -> None:
-        self._actor_trainable(self.num_timesteps >= self.until)
+        set_actor_trainable(self.model.policy, self.num_timesteps >= self.until)
 
     def _on_step(self) -> bool:
         return True
 
     def _on_rollout_end(self) -> None:  # runs before each update
-        self._actor_trainable(self.num_timesteps >= self.until)
+        set_actor_trainable(self.model.policy, self.num_timesteps >= self.until)
 
 
 class RandomizationRamp(BaseCallback):
