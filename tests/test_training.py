@@ -339,11 +339,13 @@ def test_resume_after_the_observation_changed_is_a_clear_error(tmp_path):
         train(run_config(ENV, tmp_path, resume=True, total_steps=2048), resume=True)
 
 
-def test_init_from_is_refused_by_the_device_trainer(tmp_path):
+@pytest.mark.parametrize("option", [{"init_from": "ckpt"}, {"critic_warmup": 1000}])
+def test_cpu_only_options_are_refused_by_the_device_trainer(tmp_path, option):
     from skillgym.training.ppo_mjx import train_mjx
 
     with pytest.raises(ValueError, match="CPU backend"):
-        train_mjx(tiny_train_config(tmp_path, init_from=str(tmp_path / "ckpt")))
+        train_mjx(tiny_train_config(tmp_path, **option))
+    assert not (tmp_path / "latest").exists()
 
 
 def test_eval_command_writes_the_documented_record(tmp_path):

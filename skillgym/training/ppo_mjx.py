@@ -121,6 +121,8 @@ def train_mjx(config: TrainConfig, resume: bool = False, impl: str = "jax") -> C
     """Train `config.env_id` on MJX until `config.total_steps`; checkpoints like `train`."""
     if config.init_from:
         raise ValueError("--init-from fine-tunes on the CPU backend; drop --backend mjx")
+    if config.critic_warmup:
+        raise ValueError("--critic-warmup runs on the CPU backend; drop --backend mjx")
     run = RunFolder(config.out, config.env_id)
     run.claim(resume)
     device = torch.device("cuda" if jax.default_backend() == "gpu" else "cpu")
