@@ -172,8 +172,8 @@ def test_the_switcher_spec_drives_the_shipped_skills_and_says_so_where_there_are
     assert action.shape == (2, 19) and np.abs(action).max() > 0.0
     assert "decomposition" in loaded.description
     arm = make_vec("skillgym/Arm7-PushGraspLift-v0", num_envs=1)
-    assert (
-        make_policy("switcher", PolicyContext(arm, 0)).description == "zero (no skills to compose)"
+    assert make_policy("switcher", PolicyContext(arm, 0)).description == (
+        "zero (the switcher's rule needs Walk)"
     )
 
 
@@ -219,3 +219,22 @@ def test_pretrained_scores_a_task_without_a_shipped_checkpoint_as_holding_still(
     assert not pretrained_path("skillgym/Tall19-PackageCarry-v0").exists()
     loaded = make_policy("pretrained", PolicyContext(env, 0))
     assert loaded.description == "zero (no shipped checkpoint)"
+
+
+def test_an_arm_task_s_controller_drives_lift_and_reach_each_on_its_own_observation():
+    env = make_vec("skillgym/Arm7-PushGraspLift-v0", num_envs=2)
+    obs, _ = env.reset(seed=0)
+    records, skills = composed_skills(env)
+    assert [record["name"] for record in records] == ["Lift", "Reach"]
+    blend = make_composer({"mode": "blend", "residual": True, "skills": records}, skills, 8)
+    with torch.no_grad():
+        goals = blend.goals(torch.zeros(2, blend.head_size), torch.as_tensor(obs))
+        actions = blend.skill_actions(goals, torch.as_tensor(obs))
+    task, snap, state = env.task, env.snapshot(), env.episode_state
+    task_goals = task.composed_goals(snap, state)
+    for k, (record, skill) in enumerate(zip(records, skills, strict=True)):
+        own = task.skills[record["name"]].observe(
+            snap, state._replace(goal=task_goals[record["name"]])
+        )
+        own[:, : goals[k].shape[-1]] = goals[k].numpy()
+        np.testing.assert_allclose(actions[:, k].numpy(), skill.act(own), atol=1e-5)

@@ -129,6 +129,8 @@ def _switcher(argument: str, context: PolicyContext) -> LoadedPolicy:
     env = context.env
     if not hasattr(env.task, "skill_slots"):
         return LoadedPolicy(ZeroPolicy(env), "zero (no skills to compose)")
+    if next(iter(env.task.skills)) != "Walk":  # the switch's rule is walk, then act
+        return LoadedPolicy(ZeroPolicy(env), "zero (the switcher's rule needs Walk)")
     env.reset(seed=context.seed)  # the task's slots are read from a reset env
     records, skills = composed_skills(env)
     controller = {"mode": "scripted", "residual": True, "skills": records}

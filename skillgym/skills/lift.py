@@ -75,7 +75,7 @@ class Lift(ArmSkill):
         self.centers = [model.site(f"{name}/center").id for name, _ in self.objects]
         self.rest_heights = np.array([HALF_HEIGHTS[prop] for _, prop in self.objects])
         self.half_sizes = np.array([model.geom(f"{name}/geom").size for name, _ in self.objects])
-        self.flat = [name for name, _ in self.objects].index("flat")
+        self.flat = [name for name, _ in Lift.objects].index("flat")  # whatever it is bound to
 
     def sample_episode(self, u: Array, qpos: Array) -> tuple[Array, Array]:
         xp = xp_of(u)

@@ -1,6 +1,7 @@
-"""What the benchmark tasks share: one accuracy error per task (`ErrorScored`, for the arm's
-tasks too); and for the humanoid's, props around the robot, placement at reset, and the goals of
-the primitive skills a high-level controller blends.
+"""What the benchmark tasks share: one accuracy error per task (`ErrorScored`); the primitive
+skills a high-level controller drives, with each one's observation laid out in the task's
+(`ComposesSkills`); and for the humanoid's, props around the robot, placement at reset, and the
+goals in each skill's layout.
 
 Static props (walls, tables, cabinets) cannot move between episodes, so a reset varies the layout
 by where it puts the robot (its root free joint) and the free objects.
@@ -17,15 +18,18 @@ import numpy as np
 
 from skillgym.core.arrays import Array, free_pose, heading_unrotate, norm, put, put_free_pose, xp_of
 from skillgym.core.rewards import distance_reward, goal_reached
-from skillgym.core.robots import HumanoidConfig
+from skillgym.core.robots import ArmConfig, HumanoidConfig
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState, Task
+from skillgym.skills.arm import ArmSkill, ArmTaskConfig
+from skillgym.skills.arm_reach import ArmReach
 from skillgym.skills.humanoid import (
     HumanoidSkill,
     HumanoidTaskConfig,
     humanoid_weights,
     velocity_and_contacts,
 )
+from skillgym.skills.lift import Lift
 from skillgym.skills.reach import Reach, arm_reach, within_reach
 from skillgym.skills.squat import Squat
 from skillgym.skills.step import Step
@@ -63,14 +67,72 @@ class ErrorScored(Task):
         return self.error(snap, state) <= self.config.tolerance
 
 
-class HumanoidBenchTask(ErrorScored, HumanoidSkill):
-    """A long-horizon humanoid task: `error` is its accuracy, `skill_goals` its decomposition.
+class ComposesSkills(Task):
+    """A task that primitive skills solve together: `skills` (name -> skill, bound to this
+    task's scene), `skill_goals` its decomposition into their goals.
 
-    Its observation holds everything the primitive skills observe, so that a high-level
-    controller that drives them is a function of it alone: after the proprioception, each
-    skill's goal observation (`skill_goal/<Skill>`) for the goal the decomposition gives it
-    now, and `skill_slots` says where each skill's observation lies in it.
+    Its observation holds everything the skills observe, so that a high-level controller that
+    drives them is a function of it alone: after the task's own terms, for each skill the terms
+    named in `skill_terms` as that skill computes them (`skill_goal/<Skill>` for the goal the
+    decomposition gives it now, ...); `skill_slots` says where each skill's observation lies in
+    it. List it first among the bases.
     """
+
+    # The terms of a skill's observation that differ from the task's, each laid out per skill.
+    skill_terms: ClassVar[tuple[str, ...]] = ("goal",)
+    skills: dict[str, Task]
+
+    def observation_terms(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
+        terms = super().observation_terms(snap, state)
+        goals = self.composed_goals(snap, state)
+        for name, skill in self.skills.items():
+            skill_state = state._replace(goal=goals[name])
+            for term in self.skill_terms:
+                observe = getattr(skill, f"{term}_observation")
+                terms[f"skill_{term}/{name}"] = observe(snap, skill_state)
+        return terms
+
+    def observation_sources(self) -> dict[str, tuple[str, float, Any]]:
+        per_skill = {
+            f"skill_{term}/{name}": (f"skill_{term}", 1.0, 0.0)
+            for name in self.skills
+            for term in self.skill_terms
+        }
+        return {**super().observation_sources(), **per_skill}
+
+    @abstractmethod
+    def still_goals(self, snap: Snapshot) -> dict[str, Array]:
+        """Every skill's goal to hold still (stand, keep the hand where it is)."""
+
+    @abstractmethod
+    def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
+        """Skill name -> a goal in that primitive skill's own goal layout, for a high-level
+        controller that blends the skills (or a scripted one that switches between them)."""
+
+    def composed_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
+        """Every skill's goal now: the decomposition's (`skill_goals`) for the skills it uses,
+        `still_goals` for the others."""
+        return {**self.still_goals(snap), **self.skill_goals(snap, state)}
+
+    def skill_slots(self, snap: Snapshot, state: EpisodeState) -> dict[str, list[Slot]]:
+        """For each skill, where the terms of its observation lie in this task's observation,
+        in the skill's order: its `goal` term is `skill_goal/<Skill>`, where the decomposition's
+        goal observation lies and where a controller puts its own. Sizes are the ones at
+        `snap`, which do not change."""
+        starts = self.observation_layout(snap, state)
+        slots, goals = {}, self.composed_goals(snap, state)
+        for name, skill in self.skills.items():
+            terms = skill.observation_terms(snap, state._replace(goal=goals[name]))
+            slots[name] = [
+                (term, *starts[f"skill_{term}/{name}" if term in self.skill_terms else term])
+                for term in terms
+            ]
+        return slots
+
+
+class HumanoidBenchTask(ComposesSkills, ErrorScored, HumanoidSkill):
+    """A long-horizon humanoid task: `error` is its accuracy, `skill_goals` its decomposition
+    into the goals of Walk, Reach, Squat and Step."""
 
     props: ClassVar[tuple[Prop, ...]] = ()
     config: BenchConfig
@@ -161,44 +223,15 @@ class HumanoidBenchTask(ErrorScored, HumanoidSkill):
         """What any humanoid skill observes beyond the IMU: the base velocity and foot contacts."""
         return velocity_and_contacts(self, snap)
 
-    def observation_terms(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
-        terms = super().observation_terms(snap, state)
-        goals = self.composed_goals(snap, state)
-        for name, skill in self.skills.items():
-            skill_state = state._replace(goal=goals[name])
-            terms[f"skill_goal/{name}"] = skill.goal_observation(snap, skill_state)
-        return terms
-
-    def observation_sources(self) -> dict[str, tuple[str, float, Any]]:
-        skill_goals = {f"skill_goal/{name}": ("skill_goal", 1.0, 0.0) for name in self.skills}
-        return {**super().observation_sources(), **skill_goals}
-
-    def composed_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
-        """Every skill's goal now: the decomposition's (`skill_goals`) for the skills it uses,
-        a goal to hold still for the others (stand, keep the wrists and feet where they are)."""
+    def still_goals(self, snap: Snapshot) -> dict[str, Array]:
         xp = xp_of(snap.qpos)
         standing = xp.full(snap.qpos.shape[:-1], self.robot.standing_height)
-        still = {
+        return {
             "Walk": xp.zeros(snap.qpos.shape[:-1] + (3,)),
             "Reach": self.reach_goal(snap, self.wrists(snap)),
             "Squat": self.squat_goal(standing),
             "Step": self.step_goal(snap, self.site_positions(snap, self.robot.foot_sites)),
         }
-        return {**still, **self.skill_goals(snap, state)}
-
-    def skill_slots(self, snap: Snapshot, state: EpisodeState) -> dict[str, list[Slot]]:
-        """For each skill, where the terms of its observation lie in this task's observation,
-        in the skill's order: its `goal` term is `skill_goal/<Skill>`, where the decomposition's
-        goal observation lies and where a controller puts its own. Sizes are the ones at
-        `snap`, which do not change."""
-        starts = self.observation_layout(snap, state)
-        slots, goals = {}, self.composed_goals(snap, state)
-        for name, skill in self.skills.items():
-            terms = skill.observation_terms(snap, state._replace(goal=goals[name]))
-            slots[name] = [
-                (term, *starts[f"skill_goal/{name}" if term == "goal" else term]) for term in terms
-            ]
-        return slots
 
     # ---- the task ------------------------------------------------------------------------------
 
@@ -217,11 +250,6 @@ class HumanoidBenchTask(ErrorScored, HumanoidSkill):
 
     def skill_reward_terms(self) -> dict:
         return {"accuracy": accuracy, "approach": approach, "goal_reached": goal_reached}
-
-    @abstractmethod
-    def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
-        """Skill name -> a goal in that primitive skill's own goal layout, for a high-level
-        controller that blends the skills (or a scripted one that switches between them)."""
 
     # ---- goals in the primitive skills' layouts ------------------------------------------------
 
@@ -299,3 +327,46 @@ def accuracy(task: HumanoidBenchTask, snap: Snapshot, state: EpisodeState, actio
 
 def approach(task: HumanoidBenchTask, snap: Snapshot, state: EpisodeState, action: Array) -> Array:
     return distance_reward(task.approach_distance(snap, state), task.config.approach_scale)
+
+
+class ArmBenchTask(ComposesSkills, ErrorScored, ArmSkill):
+    """A long-horizon arm task about its one object: `error` is its accuracy, `skill_goals` its
+    decomposition into the goals of the arm skills in `composes`, the first of them where a new
+    controller starts.
+
+    Each skill observes this task's object wherever it observes one of its own (Lift's small
+    box and flat box alike are the task's object), so its object features are laid out per
+    skill (`skill_object/<Skill>`) beside its goal.
+    """
+
+    composes: ClassVar[tuple[type[ArmSkill], ...]] = (Lift, ArmReach)
+    skill_terms = ("goal", "object")
+    config: ArmTaskConfig
+
+    def __init__(self, robot: ArmConfig, config: ArmTaskConfig | None = None) -> None:
+        super().__init__(robot, config)
+        if len(self.objects) != 1:
+            raise ValueError(f"{self.name}: an arm bench task is about one object")
+        self.skills = {}
+        for skill_type in self.composes:
+            skill = skill_type(robot)
+            skill.objects = self.objects * len(skill_type.objects)
+            self.skills[skill.name] = skill
+
+    def bind(self, model: mujoco.MjModel) -> None:
+        super().bind(model)
+        for skill in self.skills.values():
+            skill.bind(model)
+
+    def lift_goal(self, snap: Snapshot) -> Array:
+        """Lift's goal: the one lift height it is trained on, and its one-hot of this task's
+        object. Lift's goal names the object; taking it higher is another skill's work."""
+        xp = xp_of(snap.qpos)
+        prop = self.objects[0][1]
+        goal = [Lift.default_config().lift_height, *(float(own == prop) for _, own in Lift.objects)]
+        return xp.asarray(goal) + xp.zeros(snap.qpos.shape[:-1] + (1,))
+
+    def still_goals(self, snap: Snapshot) -> dict[str, Array]:
+        """Reach holds the gripper where it is; Lift lifts (the only goal it knows)."""
+        goals = {"Reach": self.grip_pos(snap), "Lift": self.lift_goal(snap)}
+        return {name: goals[name] for name in self.skills}

@@ -8,11 +8,7 @@ import dataclasses
 
 import mujoco
 
-from skillgym.core.arrays import Array, xp_of
-from skillgym.core.snapshot import Snapshot
-from skillgym.core.task import EpisodeState
 from skillgym.tasks.push_grasp_lift import (
-    FLAT_HALF_HEIGHT,
     FlatBoxConfig,
     PushGraspLift,
     flat_box_weights,
@@ -46,10 +42,3 @@ class PivotGrasp(PushGraspLift):
         wall_y = -(self.robot.table_half_width + WALL_HALF_THICKNESS)
         add_prop(spec, "edge_wall", "wall", pos=(0.0, wall_y, self.robot.table_height))
         return spec
-
-    def push_target(self, snap: Snapshot, state: EpisodeState) -> Array:
-        """Against the wall, where pushing further tips the box up onto its side."""
-        xp = xp_of(snap.xpos)
-        box = self.object_pos(snap)
-        against = xp.full_like(box[..., 1], -self.robot.table_half_width + FLAT_HALF_HEIGHT + 0.05)
-        return xp.stack([box[..., 0], against], axis=-1)

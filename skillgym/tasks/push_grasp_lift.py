@@ -16,17 +16,12 @@ from skillgym.core.privileges import Privilege
 from skillgym.core.rewards import distance_reward, goal_reached
 from skillgym.core.snapshot import Snapshot
 from skillgym.core.task import EpisodeState
-from skillgym.skills.arm import (
-    OBJECT_PRIVILEGES,
-    ArmSkill,
-    ArmTaskConfig,
-    arm_weights,
-    reach_object,
-)
-from skillgym.skills.lift import HALF_HEIGHTS, Lift
-from skillgym.tasks.base import ErrorScored
+from skillgym.skills.arm import OBJECT_PRIVILEGES, ArmTaskConfig, arm_weights, reach_object
+from skillgym.skills.lift import HALF_HEIGHTS
+from skillgym.tasks.base import ArmBenchTask
 
 FLAT_HALF_HEIGHT = HALF_HEIGHTS["box_flat"]
+LIFTED_BY = 0.05  # m of air under the box: it is held
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +41,7 @@ def flat_box_weights() -> dict[str, float]:
     return arm_weights(reach_object=1.0, lift_box=2.0, box_to_goal=3.0, goal_reached=2.0)
 
 
-class PushGraspLift(ErrorScored, ArmSkill):
+class PushGraspLift(ArmBenchTask):
     name = "PushGraspLift"
     objects = (("box", "box_flat"),)
     goal_size = 3  # world xyz of the box centre's goal
@@ -92,23 +87,20 @@ class PushGraspLift(ErrorScored, ArmSkill):
             "goal_reached": goal_reached,
         }
 
-    def push_target(self, snap: Snapshot, state: EpisodeState) -> Array:
-        """Where to push the box: over the nearer side edge far enough to grasp, (..., 2)."""
-        xp = xp_of(snap.xpos)
-        box = self.object_pos(snap)
-        side = xp.where(box[..., 1] < 0.0, -1.0, 1.0)
-        return xp.stack([box[..., 0], side * (self.robot.table_half_width - 0.02)], axis=-1)
+    def lifted(self, snap: Snapshot, state: EpisodeState) -> Array:
+        """True where the box's lowest corner is `LIFTED_BY` clear of the table (held)."""
+        lift = self.skills["Lift"]
+        return lift.clearance(snap, state._replace(goal=self.lift_goal(snap))) > LIFTED_BY
 
     def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
-        """Arm skills' goals: Reach the box, Push it to `push_target`, Lift it (the flat box) to
-        the goal height."""
+        """Lift the box; Reach for it, and once it is lifted, take the gripper where it puts
+        the box on the goal."""
         xp = xp_of(snap.xpos)
-        lift_height = state.goal[..., 2:3] - self.rest_z
-        flat = xp.asarray([float(prop == "box_flat") for _, prop in Lift.objects])
+        box, grip = self.object_pos(snap), self.grip_pos(snap)
+        carry = state.goal + grip - box
         return {
-            "Reach": self.object_pos(snap),
-            "Push": self.push_target(snap, state),
-            "Lift": xp.concat([lift_height, flat + xp.zeros_like(lift_height)], axis=-1),
+            "Lift": self.lift_goal(snap),
+            "Reach": xp.where(self.lifted(snap, state)[..., None], carry, box),
         }
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:
