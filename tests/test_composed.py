@@ -171,9 +171,9 @@ def test_the_switcher_spec_drives_the_shipped_skills_and_says_so_where_there_are
     action = loaded.policy(obs)
     assert action.shape == (2, 19) and np.abs(action).max() > 0.0
     assert "decomposition" in loaded.description
-    arm = make_vec("skillgym/Arm7-PushGraspLift-v0", num_envs=1)
-    assert make_policy("switcher", PolicyContext(arm, 0)).description == (
-        "zero (the switcher's rule needs Walk)"
+    walk = make_vec("skillgym/Tall19-Walk-v0", num_envs=1)
+    assert make_policy("switcher", PolicyContext(walk, 0)).description == (
+        "zero (no skills to compose)"
     )
 
 
@@ -238,3 +238,24 @@ def test_an_arm_task_s_controller_drives_lift_and_reach_each_on_its_own_observat
         )
         own[:, : goals[k].shape[-1]] = goals[k].numpy()
         np.testing.assert_allclose(actions[:, k].numpy(), skill.act(own), atol=1e-5)
+
+
+def test_the_arm_switcher_lifts_then_hands_the_shoulder_and_elbow_to_reach():
+    from skillgym.benchmarks.policy_spec import PolicyContext, make_policy
+
+    env = make_vec("skillgym/Arm7-PushGraspLift-v0", num_envs=2)
+    switcher = make_policy("switcher", PolicyContext(env, 0)).policy
+    obs, _ = env.reset(seed=0)
+    task, snap, state = env.task, env.snapshot(), env.episode_state
+    weights = task.phase_weights(snap, state)
+    np.testing.assert_array_equal(weights[:, 0], 1.0)  # the box lies: Lift has every actuator
+    center = task.skills["Lift"].centers[1]
+    site_xpos = snap.site_xpos.copy()
+    site_xpos[0, center, 2] += 0.1  # the first box 10 cm up, as if held
+    held = task.phase_weights(snap._replace(site_xpos=site_xpos), state)
+    np.testing.assert_array_equal(held[0, 1], [1, 1, 1, 1, 0, 0, 0, 0])  # Reach carries
+    np.testing.assert_array_equal(held[0, 0] + held[0, 1], 1.0)
+    np.testing.assert_array_equal(held[1], weights[1])
+    records, skills = composed_skills(env)
+    lift = task.skills["Lift"].observe(snap, state._replace(goal=task.lift_goal(snap)))
+    np.testing.assert_allclose(switcher(obs), np.clip(skills[0].act(lift), -1, 1), atol=1e-5)

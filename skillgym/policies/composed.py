@@ -64,8 +64,6 @@ class Composer(nn.Module):
         super().__init__()
         if mode not in MODES:
             raise ValueError(f"unknown controller mode {mode!r}; modes: {', '.join(MODES)}")
-        if names[0] != "Walk" and mode == "scripted":
-            raise ValueError("the scripted controller needs Walk as the first skill")
         self.skills = nn.ModuleList(skills).requires_grad_(False)
         self.names = list(names)
         self.mode, self.residual, self.action_size = mode, residual, action_size
@@ -135,6 +133,8 @@ class Composer(nn.Module):
     def _scripted_weights(self, obs: torch.Tensor) -> torch.Tensor:
         """One-hot: Walk while its suggested command moves faster than WALKING_COMMAND, else
         the skill whose suggested goal is furthest (in its range's units) from done."""
+        if self.names[0] != "Walk":
+            raise ValueError("the scripted controller's rule needs Walk as the first skill")
         walk = obs.index_select(-1, self._buffers_of(0)[0])
         walking = walk[..., :2].norm(dim=-1) > WALKING_COMMAND
         left = []

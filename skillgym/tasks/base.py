@@ -43,6 +43,7 @@ Slot = tuple[str, int, int]
 HUMANOID_SKILLS: tuple[type[HumanoidSkill], ...] = (Walk, Reach, Squat, Step)
 
 WALK_GAIN = 1.0  # command per metre (or radian) of remaining distance (or bearing)
+HELD_CLEARANCE = 0.05  # m of air under an arm task's object: it is held
 
 
 @dataclasses.dataclass(frozen=True)
@@ -365,6 +366,22 @@ class ArmBenchTask(ComposesSkills, ErrorScored, ArmSkill):
         prop = self.objects[0][1]
         goal = [Lift.default_config().lift_height, *(float(own == prop) for _, own in Lift.objects)]
         return xp.asarray(goal) + xp.zeros(snap.qpos.shape[:-1] + (1,))
+
+    def held(self, snap: Snapshot, state: EpisodeState) -> Array:
+        """True where the object's lowest corner is `HELD_CLEARANCE` clear of the table."""
+        lift = self.skills["Lift"]
+        return lift.clearance(snap, state._replace(goal=self.lift_goal(snap))) > HELD_CLEARANCE
+
+    def phase_weights(self, snap: Snapshot, state: EpisodeState) -> Array:
+        """The decomposition's phases as one-hot weights over the skills for each actuator,
+        (..., skills, actuators): Lift drives everything until the object is held, then Reach
+        takes the hand there (`carry_actuators`) while Lift's wrist and gripper keep the grasp."""
+        xp = xp_of(snap.qpos)
+        names = list(self.skills)
+        carry = xp.asarray(np.arange(len(self.action_scale)) < self.robot.carry_actuators)
+        reach = self.held(snap, state)[..., None] & carry
+        rows = {"Lift": ~reach, "Reach": reach}
+        return xp.astype(xp.stack([rows[name] for name in names], axis=-2), snap.qpos.dtype)
 
     def still_goals(self, snap: Snapshot) -> dict[str, Array]:
         """Reach holds the gripper where it is; Lift lifts (the only goal it knows)."""

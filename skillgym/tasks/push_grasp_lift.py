@@ -21,7 +21,6 @@ from skillgym.skills.lift import HALF_HEIGHTS
 from skillgym.tasks.base import ArmBenchTask
 
 FLAT_HALF_HEIGHT = HALF_HEIGHTS["box_flat"]
-LIFTED_BY = 0.05  # m of air under the box: it is held
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,20 +86,15 @@ class PushGraspLift(ArmBenchTask):
             "goal_reached": goal_reached,
         }
 
-    def lifted(self, snap: Snapshot, state: EpisodeState) -> Array:
-        """True where the box's lowest corner is `LIFTED_BY` clear of the table (held)."""
-        lift = self.skills["Lift"]
-        return lift.clearance(snap, state._replace(goal=self.lift_goal(snap))) > LIFTED_BY
-
     def skill_goals(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
-        """Lift the box; Reach for it, and once it is lifted, take the gripper where it puts
-        the box on the goal."""
+        """Lift the box; Reach for it, and once it is held, take the gripper where it puts the
+        box on the goal."""
         xp = xp_of(snap.xpos)
         box, grip = self.object_pos(snap), self.grip_pos(snap)
         carry = state.goal + grip - box
         return {
             "Lift": self.lift_goal(snap),
-            "Reach": xp.where(self.lifted(snap, state)[..., None], carry, box),
+            "Reach": xp.where(self.held(snap, state)[..., None], carry, box),
         }
 
     def markers(self, data: mujoco.MjData, state: EpisodeState) -> np.ndarray:

@@ -69,6 +69,9 @@ class ArmConfig(RobotConfig):
     grip_site: str = "grip"  # the tool point between the fingertips
     finger_sensor: str = "finger_left_pos"  # one finger's opening, m
     base_body: str = "base"  # the body the first joint turns the arm about
+    # The first actuators (shoulder and elbow) move the hand about; those after them (the wrist,
+    # the gripper) hold what it grasped. A carry hands over only the first ones.
+    carry_actuators: int = 4
     # The mocap copy of the table top that only the robot collides with (see TableOffset).
     robot_table_body: str = "table_top_robot"
 
