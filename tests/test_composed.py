@@ -259,3 +259,22 @@ def test_the_arm_switcher_lifts_then_hands_the_shoulder_and_elbow_to_reach():
     records, skills = composed_skills(env)
     lift = task.skills["Lift"].observe(snap, state._replace(goal=task.lift_goal(snap)))
     np.testing.assert_allclose(switcher(obs), np.clip(skills[0].act(lift), -1, 1), atol=1e-5)
+
+
+def test_a_new_arm_controller_starts_on_the_task_s_phases_with_the_distilled_lift_s_small_noise():
+    from skillgym.policies.library import DISTILLED_LOG_STD, skills_noise
+
+    env = make_vec("skillgym/Arm7-PushGraspLift-v0", num_envs=2)
+    obs, _ = env.reset(seed=0)
+    records, skills = composed_skills(env)
+    task, snap, state = env.task, env.snapshot(), env.episode_state
+    phases = task.phase_weights(snap, state)
+    for k, record in enumerate(records):
+        start, size = record["phase"]
+        np.testing.assert_array_equal(obs[:, start : start + size], phases[:, k])
+    for mode in ("blend", "mcp", "switch"):
+        controller = make_composer({"mode": mode, "residual": True, "skills": records}, skills, 8)
+        assert controller.first_skill_logits() == slice(0, 0)
+        weights = controller.weights(torch.zeros(2, controller.head_size), torch.as_tensor(obs))
+        assert (weights[:, 0] > 0.99).all()  # the box lies on the table: Lift drives
+    assert skills_noise(skills) == DISTILLED_LOG_STD  # Lift never trained its noise

@@ -4,8 +4,7 @@
 `onnx:PATH` runs an ONNX graph (observation -> action) with onnxruntime; `checkpoint:PATH` runs a
 trained checkpoint folder (weights plus JSON metadata), and `pretrained` the checkpoint shipped
 for the scored env; `switcher` drives the robot's shipped skills with the task's own
-decomposition and no learning: by the task's phases where it has them (`phase_weights`: the arm
-tasks), else by the composed controller's `scripted` mode. Further kinds plug in
+decomposition and no learning (the composed controller's `scripted` mode). Further kinds plug in
 with `register_policy_scheme`.
 """
 
@@ -134,18 +133,11 @@ def _switcher(argument: str, context: PolicyContext) -> LoadedPolicy:
     records, skills = composed_skills(env)
     controller = {"mode": "scripted", "residual": True, "skills": records}
     composer = make_composer(controller, skills, env.model.nu)
-    phases = getattr(env.task, "phase_weights", None)
 
     @torch.no_grad()
     def policy(obs: Any) -> np.ndarray:
         obs = torch.as_tensor(np.asarray(obs), dtype=torch.float32)
-        if phases is None:  # the composer's own rule: walk, then act
-            action = composer(obs[..., :0], obs)
-        else:  # the task's phases, read from its state as a scripted controller reads it
-            weights = np.asarray(phases(env.snapshot(), env.episode_state))
-            actions = composer.skill_actions(composer.goals(obs[..., :0], obs), obs)
-            action = (torch.as_tensor(weights, dtype=torch.float32) * actions).sum(dim=-2)
-        return torch.clamp(action, -1.0, 1.0).numpy()
+        return torch.clamp(composer(obs[..., :0], obs), -1.0, 1.0).numpy()
 
     return LoadedPolicy(policy, "switcher (shipped skills, the task's decomposition)")
 

@@ -9,8 +9,12 @@ the frozen skill networks into the goals and the weights. The modes:
 * `blend`: one weight per skill and joint, a softmax across skills for each joint (SkillBlender);
 * `mcp`: one weight per skill, the same for every joint (scalar blending, as in MCP);
 * `switch`: one skill at a time, the arg-max of one logit per skill (straight-through gradient);
-* `scripted`: no learning: the decomposition's goals, and the whole body to Walk while its
-  command moves, else to the skill with the most left to do.
+* `scripted`: no learning: the decomposition's goals, and its phases where the task has them
+  (`skill_phase/<Skill>` in the observation: which skill drives each joint now), else the whole
+  body to Walk while its command moves, else to the skill with the most left to do.
+
+Where the task has phases, a learned controller's logits start with a lead for the skill the
+phases name on each joint (`PHASE_LEAD`); without, a lead for the first skill on every joint.
 
 With `residual`, a goal is the decomposition's goal (`skill_goal/<Skill>` in the observation)
 plus a learned offset of up to a quarter of the goal's trained range; without, the head sets it
@@ -39,6 +43,11 @@ WALKING_COMMAND = 0.1  # m/s: the scripted controller walks while Walk's command
 # joint: it starts by walking where the decomposition says (about 87% of the weight among four
 # skills), not by averaging four skills into a fall.
 FIRST_SKILL_LEAD = 3.0
+# Where the task's decomposition has phases (which skill drives each joint now), the logit lead
+# of that skill instead: a new controller starts where the phases are. 7 leaves the other skills
+# 0.1% of a joint, which the arm's Lift needs (a blend with no learning on PushGraspLift, 100
+# episodes: 0.00 at a lead of 3, 0.29 at 5, 0.67 at 7).
+PHASE_LEAD = 7.0
 
 
 class Composer(nn.Module):
@@ -60,6 +69,7 @@ class Composer(nn.Module):
         action_size: int,
         mode: str,
         residual: bool,
+        phases: list[tuple[int, int]] | None = None,
     ) -> None:
         super().__init__()
         if mode not in MODES:
@@ -68,6 +78,12 @@ class Composer(nn.Module):
         self.names = list(names)
         self.mode, self.residual, self.action_size = mode, residual, action_size
         self.goal_sizes = [slot[0][2] for slot in slots]
+        self.phased = phases is not None
+        if self.phased:
+            starts = [start for start, _ in phases]
+            self.register_buffer(
+                "phase_inputs", torch.as_tensor(starts)[:, None] + torch.arange(action_size)
+            )
         for k, slot in enumerate(slots):
             if slot[0][0] != "goal":
                 raise ValueError(f"{names[k]}: its observation must start with its goal")
@@ -88,9 +104,10 @@ class Composer(nn.Module):
         return 0 if self.mode == "scripted" else sum(self.goal_sizes) + logits[self.mode]
 
     def first_skill_logits(self) -> slice:
-        """Where the head holds the first skill's logits (none for the scripted mode)."""
+        """Where the head holds the first skill's logits (none for the scripted mode, nor where
+        the task's phases lead)."""
         start = sum(self.goal_sizes)
-        if self.mode == "scripted":
+        if self.mode == "scripted" or self.phased:
             return slice(0, 0)
         return slice(start, start + (self.action_size if self.mode == "blend" else 1))
 
@@ -119,11 +136,17 @@ class Composer(nn.Module):
     def weights(self, head: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         """Weights over the skills, (..., skills, joints or 1), summing to 1 over skills."""
         skills = len(self.skills)
+        phases = obs[..., self.phase_inputs] if self.phased else None  # (..., skills, joints)
         if self.mode == "scripted":
-            return self._scripted_weights(obs)[..., None]
+            return phases if self.phased else self._scripted_weights(obs)[..., None]
         logits = head[..., sum(self.goal_sizes) :]
         if self.mode == "blend":
-            return torch.softmax(logits.unflatten(-1, (skills, self.action_size)), dim=-2)
+            logits = logits.unflatten(-1, (skills, self.action_size))
+            if self.phased:
+                logits = logits + PHASE_LEAD * phases
+            return torch.softmax(logits, dim=-2)
+        if self.phased:
+            logits = logits + PHASE_LEAD * phases.mean(dim=-1)
         soft = torch.softmax(logits, dim=-1)
         if self.mode == "mcp":
             return soft[..., None]
@@ -269,6 +292,7 @@ def make_composer(
         action_size,
         controller["mode"],
         controller["residual"],
+        [tuple(record["phase"]) for record in records] if "phase" in records[0] else None,
     )
     composer.record = controller  # what a checkpoint records of it
     return composer

@@ -115,6 +115,17 @@ class ComposesSkills(Task):
         `still_goals` for the others."""
         return {**self.still_goals(snap), **self.skill_goals(snap, state)}
 
+    def phase_slots(self, snap: Snapshot, state: EpisodeState) -> dict[str, tuple[int, int]]:
+        """For each skill, where the decomposition's weights for it (`skill_phase/<Skill>`, one
+        per actuator) lie in this task's observation, as (start, size); empty for a task whose
+        decomposition has no phases (a controller then starts on its first skill)."""
+        starts = self.observation_layout(snap, state)
+        return {
+            name: starts[f"skill_phase/{name}"]
+            for name in self.skills
+            if f"skill_phase/{name}" in starts
+        }
+
     def skill_slots(self, snap: Snapshot, state: EpisodeState) -> dict[str, list[Slot]]:
         """For each skill, where the terms of its observation lie in this task's observation,
         in the skill's order: its `goal` term is `skill_goal/<Skill>`, where the decomposition's
@@ -337,7 +348,8 @@ class ArmBenchTask(ComposesSkills, ErrorScored, ArmSkill):
 
     Each skill observes this task's object wherever it observes one of its own (Lift's small
     box and flat box alike are the task's object), so its object features are laid out per
-    skill (`skill_object/<Skill>`) beside its goal.
+    skill (`skill_object/<Skill>`) beside its goal. The decomposition has phases too: which
+    skill drives each actuator now (`phase_weights`, laid out as `skill_phase/<Skill>`).
     """
 
     composes: ClassVar[tuple[type[ArmSkill], ...]] = (Lift, ArmReach)
@@ -371,6 +383,17 @@ class ArmBenchTask(ComposesSkills, ErrorScored, ArmSkill):
         """True where the object's lowest corner is `HELD_CLEARANCE` clear of the table."""
         lift = self.skills["Lift"]
         return lift.clearance(snap, state._replace(goal=self.lift_goal(snap))) > HELD_CLEARANCE
+
+    def observation_terms(self, snap: Snapshot, state: EpisodeState) -> dict[str, Array]:
+        terms = super().observation_terms(snap, state)
+        phases = self.phase_weights(snap, state)
+        for k, name in enumerate(self.skills):
+            terms[f"skill_phase/{name}"] = phases[..., k, :]
+        return terms
+
+    def observation_sources(self) -> dict[str, tuple[str, float, Any]]:
+        phases = {f"skill_phase/{name}": ("skill_phase", 1.0, 0.0) for name in self.skills}
+        return {**super().observation_sources(), **phases}
 
     def phase_weights(self, snap: Snapshot, state: EpisodeState) -> Array:
         """The decomposition's phases as one-hot weights over the skills for each actuator,
