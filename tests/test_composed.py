@@ -277,4 +277,8 @@ def test_a_new_arm_controller_starts_on_the_task_s_phases_with_the_distilled_lif
         assert controller.first_skill_logits() == slice(0, 0)
         weights = controller.weights(torch.zeros(2, controller.head_size), torch.as_tensor(obs))
         assert (weights[:, 0] > 0.99).all()  # the box lies on the table: Lift drives
+        lift_goal = torch.as_tensor(task.composed_goals(snap, state)["Lift"], dtype=torch.float32)
+        head = torch.ones(2, controller.head_size)  # whatever the head says, Lift's goal stays
+        torch.testing.assert_close(controller.goals(head, torch.as_tensor(obs))[0], lift_goal)
+        assert controller.head_size == 3 + {"blend": 16, "mcp": 2, "switch": 2}[mode]  # Reach's
     assert skills_noise(skills) == DISTILLED_LOG_STD  # Lift never trained its noise

@@ -56,7 +56,9 @@ class Composer(nn.Module):
     `skills` are deterministic actors (observation in, robot action out) that do their own
     normalization; `slots[k]` lists skill k's observation terms as (term, start, size) in the
     task's observation, its goal first (the decomposition's goal lies there). `goal_low` and
-    `goal_high` bound each skill's goal.
+    `goal_high` bound each skill's goal; a skill whose goal the task fixes (`fixed[k]`) gets the
+    decomposition's. `phases[k]` is where the decomposition's weights for skill k lie, for a
+    task that has phases.
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class Composer(nn.Module):
         mode: str,
         residual: bool,
         phases: list[tuple[int, int]] | None = None,
+        fixed: list[bool] | None = None,
     ) -> None:
         super().__init__()
         if mode not in MODES:
@@ -77,7 +80,11 @@ class Composer(nn.Module):
         self.skills = nn.ModuleList(skills).requires_grad_(False)
         self.names = list(names)
         self.mode, self.residual, self.action_size = mode, residual, action_size
-        self.goal_sizes = [slot[0][2] for slot in slots]
+        self.fixed = list(fixed) if fixed is not None else [False] * len(skills)
+        # What the head outputs for each skill's goal: nothing for a goal the task fixes.
+        self.goal_sizes = [
+            0 if fix else slot[0][2] for slot, fix in zip(slots, self.fixed, strict=True)
+        ]
         self.phased = phases is not None
         if self.phased:
             starts = [start for start, _ in phases]
@@ -124,7 +131,7 @@ class Composer(nn.Module):
         for k in range(len(self.skills)):
             suggestion, _, low, high = self._buffers_of(k)
             suggested = obs.index_select(-1, suggestion)
-            if self.mode == "scripted":
+            if self.mode == "scripted" or self.fixed[k]:
                 goals.append(torch.clamp(suggested, low, high))
             elif self.residual:
                 reach = RESIDUAL_FRACTION * (high - low)
@@ -293,6 +300,7 @@ def make_composer(
         controller["mode"],
         controller["residual"],
         [tuple(record["phase"]) for record in records] if "phase" in records[0] else None,
+        [record.get("goal_fixed", False) for record in records],
     )
     composer.record = controller  # what a checkpoint records of it
     return composer

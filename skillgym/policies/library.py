@@ -35,7 +35,8 @@ def composed_skills(
     """The skills a controller on `env` (a reset batched env of a composable task) drives:
     each one's record (which checkpoint: env id, env steps, weights' sha256; its network; where
     its observation lies in the task's, `slots`; its goal's range; where the decomposition's
-    weights for it lie, `phase`, for a task with phases) and its actor. The robot's
+    weights for it lie, `phase`, for a task with phases; `goal_fixed` where the task fixes its
+    goal) and its actor. The robot's
     shipped checkpoints, or those `skill_dirs` names per skill."""
     task = env.task
     if not hasattr(task, "skill_slots"):
@@ -83,6 +84,7 @@ def composed_skills(
                 "goal_low": (mean - GOAL_RANGE_STDS * std).tolist(),
                 "goal_high": (mean + GOAL_RANGE_STDS * std).tolist(),
                 **({"phase": list(phases[name])} if name in phases else {}),
+                **({"goal_fixed": True} if name in task.fixed_goals else {}),
             }
         )
         actors.append(actor)
