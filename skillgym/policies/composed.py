@@ -39,9 +39,9 @@ MODES = ("blend", "mcp", "switch", "scripted")
 GOAL_RANGE_STDS = 2.0  # a goal's range: its observation's mean +- this many std
 RESIDUAL_FRACTION = 0.25  # a residual offset's reach, as a fraction of the goal's range
 WALKING_COMMAND = 0.1  # m/s: the scripted controller walks while Walk's command is faster
-# A new controller's logit lead of the first skill (the humanoid's Walk, the arm's Lift) on every
-# joint: it starts by walking where the decomposition says (about 87% of the weight among four
-# skills), not by averaging four skills into a fall.
+# A new controller's logit lead of the first skill (Walk) on every joint: it starts by walking
+# where the decomposition says (about 87% of the weight among four skills), not by averaging
+# four skills into a fall.
 FIRST_SKILL_LEAD = 3.0
 # Where the task's decomposition has phases (which skill drives each joint now), the logit lead
 # of that skill instead: a new controller starts where the phases are. 7 leaves the other skills

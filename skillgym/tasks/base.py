@@ -345,8 +345,7 @@ def approach(task: HumanoidBenchTask, snap: Snapshot, state: EpisodeState, actio
 
 class ArmBenchTask(ComposesSkills, ErrorScored, ArmSkill):
     """A long-horizon arm task about its one object: `error` is its accuracy, `skill_goals` its
-    decomposition into the goals of the arm skills in `composes`, the first of them where a new
-    controller starts.
+    decomposition into the goals of the arm skills in `composes`.
 
     Each skill observes this task's object wherever it observes one of its own (Lift's small
     box and flat box alike are the task's object), so its object features are laid out per
